@@ -1,0 +1,42 @@
+# rsme-kg: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install build run test lint format bench clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with test extras
+
+build: $(STAMP) ## Build the graph from data/ into dist/ (reasoner + SHACL gated)
+	$(BIN)/rsme-kg build
+
+run: build ## Set up, build the graph and show its summary
+	$(BIN)/rsme-kg stats
+
+test: $(STAMP) ## Set up and run the whole test suite
+	$(BIN)/pytest
+
+lint: $(STAMP) ## Lint, check formatting and types
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP) ## Format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## Remove the build output and caches
+	rm -rf dist dist.* .pytest_cache .ruff_cache .mypy_cache

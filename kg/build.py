@@ -1,0 +1,348 @@
+"""Turn typed records into the build's named graphs (ontology, taxonomy, corpus, provenance)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+from kg import __version__, iris
+from kg.errors import InputError, Location
+from kg.ingest.corpus import Vocabulary
+from kg.namespaces import (
+    BIBO,
+    CORPUS_GRAPH,
+    FABIO,
+    ONTOLOGY_GRAPH,
+    PROVENANCE_GRAPH,
+    RSME,
+    TAXONOMY_GRAPH,
+    bind_prefixes,
+)
+from kg.records import Agent, AppraisalAnswer, Code, Corpus, Origin, Screening, Study
+
+STUDY_CLASSES: dict[str, tuple[URIRef, ...]] = {
+    "article": (BIBO.AcademicArticle, FABIO.JournalArticle),
+    "book": (BIBO.Book, FABIO.Book),
+    "chapter": (BIBO.Chapter, FABIO.BookChapter),
+}
+AGENT_CLASSES: dict[str, URIRef] = {
+    "person": FOAF.Person,
+    "organization": FOAF.Organization,
+    "software": PROV.SoftwareAgent,
+}
+SOFTWARE_AGENT = iris.agent("rsme-kg")
+
+
+@dataclass
+class BuildResult:
+    """The named graphs of a build and where each corpus node came from."""
+
+    dataset: Dataset
+    origins: dict[URIRef, Origin]
+    build_id: str
+    started: datetime
+    sources: list[Path] = field(default_factory=list)
+
+    def graph(self, name: URIRef) -> Graph:
+        """One named graph of the build."""
+        return self.dataset.graph(name)
+
+
+def parse_turtle(path: Path) -> Graph:
+    """Parse a Turtle file, turning a syntax error into an InputError with its line."""
+    graph = Graph()
+    try:
+        graph.parse(path, format="turtle")
+    except OSError as exc:
+        raise InputError(Location(path), f"cannot read the file: {exc}") from exc
+    except Exception as exc:  # rdflib raises bare parser exceptions; keep their message
+        line = getattr(exc, "lines", None)
+        raise InputError(
+            Location(path, line if isinstance(line, int) else None), f"not valid Turtle: {exc}"
+        ) from exc
+    return graph
+
+
+def vocabulary_of(taxonomy: Graph) -> Vocabulary:
+    """The factor, outcome and method ids the taxonomy defines."""
+
+    def ids(cls: URIRef, kind: str) -> frozenset[str]:
+        found = (iris.local_id(str(s), kind) for s in taxonomy.subjects(RDF.type, cls))
+        return frozenset(i for i in found if i)
+
+    return Vocabulary(
+        factors=ids(RSME.Factor, "factor"),
+        outcomes=ids(RSME.Outcome, "outcome"),
+        methods=ids(RSME.ResearchMethod, "method"),
+    )
+
+
+def digest(paths: Iterable[Path]) -> str:
+    """A short SHA-256 over the contents of the input files: the build id."""
+    sha = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        sha.update(path.name.encode())
+        sha.update(path.read_bytes())
+    return sha.hexdigest()[:16]
+
+
+class _CorpusWriter:
+    """Writes the corpus graph; one method per kind of record."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        self.g = bind_prefixes(Graph())
+        self.origins: dict[URIRef, Origin] = {}
+        self.studies = {s.id: s for s in corpus.studies}
+
+    def add(self, s: URIRef | BNode, p: URIRef, o: URIRef | BNode | Literal) -> None:
+        self.g.add((s, p, o))
+
+    def text(self, s: URIRef, p: URIRef, value: str, datatype: URIRef | None = None) -> None:
+        if value:
+            self.g.add((s, p, Literal(value, datatype=datatype)))
+
+    def write(self) -> Graph:
+        agents = {a.id: a for a in self.corpus.agents}
+        for agent_id in self._agent_ids():
+            self.agent(agents.get(agent_id), agent_id)
+        for study in self.corpus.studies:
+            self.study(study)
+        for screening in self.corpus.screenings:
+            self.screening(screening)
+        for code in self.corpus.codes:
+            self.code(code)
+        self.appraisals(self.corpus.appraisals)
+        return self.g
+
+    def _agent_ids(self) -> list[str]:
+        ids = {a.id for a in self.corpus.agents}
+        ids |= {c.coder for c in self.corpus.codes}
+        ids |= {s.screener for s in self.corpus.screenings}
+        ids |= {a.appraiser for a in self.corpus.appraisals}
+        return sorted(ids)
+
+    def agent(self, agent: Agent | None, agent_id: str) -> None:
+        node = iris.agent(agent_id)
+        self.add(node, RDF.type, PROV.Agent)
+        if agent is None:  # no coders.csv row: the id is all we know
+            self.add(node, FOAF.name, Literal(agent_id))
+            return
+        self.add(node, RDF.type, AGENT_CLASSES[agent.kind])
+        self.add(node, FOAF.name, Literal(agent.name))
+        self.text(node, RDFS.comment, agent.note)
+        self.origins[node] = agent.origin
+
+    def study(self, study: Study) -> None:
+        node = iris.study(study.id)
+        self.origins[node] = study.origin
+        self.add(node, RDF.type, RSME.Study)
+        for cls in STUDY_CLASSES[study.type]:
+            self.add(node, RDF.type, cls)
+        self.add(node, DCTERMS.identifier, Literal(study.id))
+        self.add(node, DCTERMS.title, Literal(study.title))
+        self.add(node, DCTERMS.issued, Literal(str(study.year), datatype=XSD.gYear))
+        self.add(node, DCTERMS.language, Literal(study.language, datatype=XSD.language))
+        self.authors(node, study)
+        if study.venue:
+            venue = iris.venue(study.venue)
+            self.add(node, DCTERMS.isPartOf, venue)
+            self.add(venue, RDF.type, BIBO.Periodical)
+            self.add(venue, DCTERMS.title, Literal(study.venue))
+        self.text(node, BIBO.volume, study.volume)
+        self.text(node, BIBO.issue, study.issue)
+        self.text(node, BIBO.pages, study.pages)
+        if study.doi:
+            self.add(node, BIBO.doi, Literal(study.doi))
+            self.add(node, OWL.sameAs, iris.doi(study.doi))
+        self.text(node, DCTERMS.publisher, study.publisher)
+        self.text(node, RSME.place, study.place)
+        self.text(node, DCTERMS.bibliographicCitation, study.citation)
+        self.text(node, SKOS.editorialNote, study.editorial_note)
+        for method_id in study.methods:
+            self.add(node, RSME.method, iris.method(method_id))
+        self.context(node, study)
+
+    def authors(self, node: URIRef, study: Study) -> None:
+        people = []
+        for name in dict.fromkeys(study.authors):  # each author once, order kept
+            person = iris.person(name)
+            people.append(person)
+            self.add(node, DCTERMS.creator, person)
+            self.add(person, RDF.type, FOAF.Person)
+            self.add(person, FOAF.name, Literal(name))
+            self.add(person, FOAF.familyName, Literal(name.split(",")[0].strip()))
+            self.origins.setdefault(person, study.origin)
+        if people:
+            head = BNode()
+            Collection(self.g, head, people)
+            self.add(node, BIBO.authorList, head)
+
+    def context(self, node: URIRef, study: Study) -> None:
+        facts: list[tuple[URIRef, Literal]] = [
+            (prop, Literal(value))
+            for prop, value in (
+                (RSME.country, study.country),
+                (RSME.region, study.region),
+                (RSME.sector, study.sector),
+                (RSME.firmType, study.firm_type),
+            )
+            if value
+        ]
+        if study.rural is not None:
+            facts.append((RSME.rural, Literal(study.rural)))
+        if not facts:
+            return
+        ctx = iris.context(study.id)
+        self.origins[ctx] = study.origin
+        self.add(node, RSME.hasContext, ctx)
+        self.add(ctx, RDF.type, RSME.StudyContext)
+        for prop, value in facts:
+            self.add(ctx, prop, value)
+
+    def screening(self, screening: Screening) -> None:
+        node = iris.screening(screening.study)
+        study = iris.study(screening.study)
+        self.origins[node] = screening.origin
+        self.add(node, RDF.type, RSME.ScreeningDecision)
+        self.add(node, RSME.screens, study)
+        self.add(study, RSME.screeningDecision, node)
+        self.add(node, RSME.decision, RSME[screening.decision])
+        if screening.reason:
+            self.add(node, RSME.exclusionReason, RSME[screening.reason])
+        self.add(node, PROV.wasAttributedTo, iris.agent(screening.screener))
+        self.text(node, RSME.stage, screening.stage)
+        self.text(node, RDFS.comment, screening.note)
+
+    def code(self, code: Code) -> None:
+        node = iris.code(code.id)
+        study = iris.study(code.study)
+        factor = iris.factor(code.factor)
+        activity = iris.coding(code.study, code.coder)
+        self.origins[node] = code.origin
+        self.add(node, RDF.type, RSME.Code)
+        self.add(node, RDF.type, PROV.Entity)
+        self.add(node, DCTERMS.identifier, Literal(code.id))
+        self.add(node, PROV.wasDerivedFrom, study)
+        self.add(study, RSME.hasCode, node)
+        self.add(node, RSME.codesFactor, factor)
+        self.add(factor, RSME.evidencedBy, node)
+        self.add(node, RSME.basis, RSME[code.basis])
+        self.add(node, RSME.quote, Literal(code.quote))
+        if code.direction:
+            self.add(node, RSME.direction, RSME[code.direction])
+        if code.outcome:
+            self.add(node, RSME.outcome, iris.outcome(code.outcome))
+        if code.start is not None:
+            self.add(
+                node, RSME.selectionStart, Literal(code.start, datatype=XSD.nonNegativeInteger)
+            )
+        if code.end is not None:
+            self.add(node, RSME.selectionEnd, Literal(code.end, datatype=XSD.nonNegativeInteger))
+        if code.coded_on is not None:
+            self.add(node, DCTERMS.created, Literal(code.coded_on, datatype=XSD.date))
+        self.text(node, RDFS.comment, code.note)
+        self.add(node, PROV.wasAttributedTo, iris.agent(code.coder))
+        self.add(node, PROV.wasGeneratedBy, activity)
+        self.add(activity, RDF.type, RSME.CodingActivity)
+        self.add(activity, RDF.type, PROV.Activity)
+        self.add(activity, PROV.wasAssociatedWith, iris.agent(code.coder))
+        self.add(activity, PROV.used, study)
+        self.origins.setdefault(activity, code.origin)
+
+    def appraisals(self, answers: list[AppraisalAnswer]) -> None:
+        for answer in answers:
+            node = iris.appraisal(answer.study, answer.appraiser)
+            item = iris.appraisal_answer(answer.study, answer.appraiser, answer.criterion)
+            self.origins.setdefault(node, answer.origin)
+            self.origins[item] = answer.origin
+            self.add(node, RDF.type, RSME.QualityAppraisal)
+            self.add(node, RSME.appraises, iris.study(answer.study))
+            self.add(iris.study(answer.study), RSME.appraisal, node)
+            self.add(node, PROV.wasAttributedTo, iris.agent(answer.appraiser))
+            self.add(node, RSME.hasAnswer, item)
+            self.add(item, RDF.type, RSME.AppraisalAnswer)
+            self.add(item, RSME.criterion, Literal(answer.criterion, datatype=XSD.integer))
+            self.add(item, RSME.answer, RSME[answer.answer])
+            if answer.score is not None:
+                self.add(item, RSME.score, Literal(answer.score, datatype=XSD.decimal))
+            self.text(item, RDFS.comment, answer.note)
+
+
+def corpus_graph(corpus: Corpus) -> tuple[Graph, dict[URIRef, Origin]]:
+    """The corpus graph of a corpus, and the CSV origin of each node it mints."""
+    writer = _CorpusWriter(corpus)
+    return writer.write(), writer.origins
+
+
+def provenance_graph(
+    build_id: str, started: datetime, sources: list[Path], root: Path | None = None
+) -> Graph:
+    """PROV-O description of the build: when, with what software, from which input files."""
+    g = bind_prefixes(Graph())
+    node = iris.build(build_id)
+    g.add((node, RDF.type, RSME.Build))
+    g.add((node, RDF.type, PROV.Activity))
+    g.add((node, DCTERMS.identifier, Literal(build_id)))
+    g.add(
+        (
+            node,
+            PROV.startedAtTime,
+            Literal(started.isoformat(timespec="seconds"), datatype=XSD.dateTime),
+        )
+    )
+    g.add((node, PROV.wasAssociatedWith, SOFTWARE_AGENT))
+    g.add((SOFTWARE_AGENT, RDF.type, PROV.SoftwareAgent))
+    g.add((SOFTWARE_AGENT, RDF.type, PROV.Agent))
+    g.add((SOFTWARE_AGENT, FOAF.name, Literal("rsme-kg")))
+    g.add((SOFTWARE_AGENT, OWL.versionInfo, Literal(__version__)))
+    for path in sources:
+        name = path.name if root is None else _relative(path, root)
+        source = URIRef(f"{node}/source/{iris.slug(name)}")
+        g.add((node, PROV.used, source))
+        g.add((source, RDF.type, PROV.Entity))
+        g.add((source, RDFS.label, Literal(name)))
+        g.add((source, RSME.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest())))
+    for graph_name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH, PROVENANCE_GRAPH):
+        g.add((graph_name, RDF.type, PROV.Entity))
+        g.add((graph_name, PROV.wasGeneratedBy, node))
+    return g
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path.name
+
+
+def build_dataset(
+    corpus: Corpus,
+    ontology: Graph,
+    taxonomy: Graph,
+    sources: list[Path],
+    started: datetime | None = None,
+) -> BuildResult:
+    """Assemble the four named graphs of a build from a corpus and the two Turtle sources."""
+    started = started or datetime.now(UTC)
+    build_id = digest(sources)
+    corpus_g, origins = corpus_graph(corpus)
+    dataset = Dataset()
+    bind_prefixes(dataset)  # type: ignore[arg-type]
+    for name, graph in (
+        (ONTOLOGY_GRAPH, ontology),
+        (TAXONOMY_GRAPH, taxonomy),
+        (CORPUS_GRAPH, corpus_g),
+        (PROVENANCE_GRAPH, provenance_graph(build_id, started, sources)),
+    ):
+        target = dataset.graph(name)
+        for triple in graph:
+            target.add(triple)
+    return BuildResult(dataset, origins, build_id, started, sources)

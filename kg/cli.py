@@ -1,0 +1,304 @@
+"""The rsme-kg command line: build, validate, query, stats, load.
+
+Errors are mapped to exit codes here, once: 0 success, 1 the data does not conform
+(reasoner, quality checks or SHACL), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rdflib import Literal, Node, URIRef
+from rich.console import Console
+from rich.table import Table
+
+from kg import __version__, paths, pipeline
+from kg.errors import InputErrors, NonConformingError, QueryError, RsmeError, UsageError
+from kg.namespaces import PREFIXES
+from kg.store.base import GRAPH_FORMATS
+from kg.store.embedded import EmbeddedStore
+
+app = typer.Typer(
+    name="rsme-kg",
+    help="Build and query the knowledge graph of rural SME internationalization factors.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", help="Folder of the corpus CSV files.")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder of the build.")]
+StoreOpt = Annotated[Path, typer.Option("--store", help="Store folder written by `build`.")]
+NoReasonOpt = Annotated[bool, typer.Option("--no-reason", help="Skip the HermiT reasoner.")]
+
+
+class OutputFormat(StrEnum):
+    """Output formats of `query`."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    turtle = "turtle"
+
+
+def _fail(error: RsmeError) -> None:
+    if isinstance(error, InputErrors):
+        err.print(f"[bold red]error:[/] {len(error.errors)} problem(s) in the input:")
+        for e in error.errors:
+            err.print(f"  {e}", markup=False, highlight=False)
+    elif isinstance(error, NonConformingError):
+        err.print("[bold red]the graph does not conform to the shapes[/]")
+        err.print(str(error), markup=False, highlight=False)
+    else:
+        err.print(f"[bold red]error:[/] {error}", highlight=False)
+    raise typer.Exit(error.exit_code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except RsmeError as error:
+        _fail(error)
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    # A spinner on a terminal; plain lines when piped (CI logs stay readable).
+    if console.is_terminal:
+        with console.status(f"{name} ..."):
+            yield
+    else:
+        yield
+    console.print(f"[green]✓[/] {name}")
+
+
+def _report_outcome(outcome: pipeline.Outcome) -> None:
+    if outcome.reasoner is not None:
+        r = outcome.reasoner
+        state = "consistent" if r.consistent else "[red]INCONSISTENT[/]"
+        console.print(
+            f"  HermiT: {state}, {len(r.unsatisfiable)} unsatisfiable class(es), "
+            f"{r.axioms} triples in {r.seconds:.1f} s"
+        )
+    console.print(
+        f"  quality checks: {'all pass' if not outcome.qc else f'{len(outcome.qc)} failed'}"
+    )
+    v = outcome.validation
+    console.print(
+        f"  SHACL: {'conforms' if v.conforms else '[red]does not conform[/]'}"
+        f" ({len(v.violations)} result(s))"
+    )
+
+
+@app.command()
+def build(
+    data: DataOpt = paths.DATA_DIR,
+    out: OutOpt = paths.DIST_DIR,
+    no_reason: NoReasonOpt = False,
+) -> None:
+    """Build the graph from the data folder: reason, validate, write store and TriG dump."""
+    with _errors():
+        if no_reason:
+            console.print("[yellow]reasoner skipped (--no-reason)[/]")
+        else:
+            _require_java()
+        outcome, manifest = pipeline.build(data, out, run_reasoner=not no_reason, step=_step)
+        _report_outcome(outcome)
+        console.print(
+            f"[bold green]built[/] {manifest['triples']} triples into {out}/ "
+            f"(build {manifest['build_id']})"
+        )
+
+
+def _require_java() -> None:
+    from kg import reason
+
+    if not reason.java_available():
+        raise UsageError(reason.JAVA_HINT)
+
+
+@app.command()
+def validate(data: DataOpt = paths.DATA_DIR, no_reason: NoReasonOpt = False) -> None:
+    """Run every check of `build` without writing anything."""
+    with _errors():
+        if not no_reason:
+            _require_java()
+        outcome = pipeline.check(data, run_reasoner=not no_reason, step=_step)
+        _report_outcome(outcome)
+        pipeline.raise_for(outcome)
+        console.print("[bold green]valid[/]")
+
+
+def _parse_binding(text: str) -> tuple[str, Node]:
+    if "=" not in text:
+        raise UsageError(f"--bind {text!r}: expected NAME=VALUE, e.g. factor=factor:rural-location")
+    name, value = (part.strip() for part in text.split("=", 1))
+    name = name.lstrip("?$")
+    if value.startswith("<") and value.endswith(">"):
+        return name, URIRef(value[1:-1])
+    prefix, sep, local = value.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return name, URIRef(PREFIXES[prefix] + local)
+    if value.startswith(("http://", "https://")):
+        return name, URIRef(value)
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    return name, Literal(value)
+
+
+def _short(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        text = str(term)
+        best = max(
+            (p for p in PREFIXES.items() if text.startswith(p[1])),
+            key=lambda p: len(p[1]),
+            default=None,
+        )
+        return f"{best[0]}:{text[len(best[1]) :]}" if best else text
+    return str(term)
+
+
+@app.command()
+def query(
+    text: Annotated[str | None, typer.Argument(help="SPARQL query text.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the query from a .rq file.")
+    ] = None,
+    store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+    bind: Annotated[
+        list[str] | None, typer.Option("--bind", help="Pre-bind a variable: NAME=VALUE.")
+    ] = None,
+) -> None:
+    """Run a SPARQL query on the store (the project's prefixes are predeclared)."""
+    with _errors():
+        if (text is None) == (file is None):
+            raise UsageError("give the query either as an argument or with --file, not both")
+        sparql = text if text is not None else _read_query(file)  # type: ignore[arg-type]
+        bindings = dict(_parse_binding(b) for b in bind or [])
+        db = EmbeddedStore.open(store)
+        if fmt is OutputFormat.table:
+            _print_table(db.query(sparql, bindings))
+            return
+        name = "turtle" if fmt is OutputFormat.turtle else fmt.value
+        try:
+            data = db.serialize(sparql, name, bindings)
+        except QueryError as exc:
+            if name in GRAPH_FORMATS or "cannot be written" not in str(exc):
+                raise
+            raise UsageError(f"{exc} (--format turtle is for CONSTRUCT/DESCRIBE)") from exc
+        sys.stdout.buffer.write(data)
+        if not data.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+
+
+def _read_query(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the query file {file}: {exc}") from exc
+
+
+def _print_table(result: object) -> None:
+    from kg.store.base import QueryResult
+
+    assert isinstance(result, QueryResult)
+    if result.kind == "ask":
+        console.print("true" if result.boolean else "false")
+        return
+    if result.kind == "graph":
+        for s, p, o in result.triples or []:
+            console.print(f"{_short(s)} {_short(p)} {_short(o)}", markup=False, highlight=False)
+        return
+    table = Table(*result.variables, show_lines=False)
+    for row in result.solutions:
+        table.add_row(*(_short(row.get(v)) for v in result.variables))
+    console.print(table)
+    console.print(f"{len(result.solutions)} row(s)")
+
+
+@app.command()
+def stats(store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR) -> None:
+    """Summarise the built graph: studies, codes, factors per category, triples per graph."""
+    from kg import queries
+
+    with _errors():
+        db = EmbeddedStore.open(store)
+        manifest_path = store.parent / pipeline.MANIFEST_NAME
+        if manifest_path.is_file():
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            console.print(f"build {manifest['build_id']} of {manifest['built_at']}")
+        studies = {
+            str(r["decision"]): int(r["studies"]) for r in db.query(queries.load("stats-studies"))
+        }  # type: ignore[call-overload]
+        console.print(
+            f"studies: {sum(studies.values())} ("
+            + ", ".join(f"{n} {d}" for d, n in sorted(studies.items()))
+            + ")"
+        )
+        codes = db.query(queries.load("stats-codes")).solutions[0]
+        console.print(
+            f"codes: {codes['codes']} from {codes['studies']} studies by "
+            f"{codes['coders']} coder(s), evidencing {codes['factors']} factors"
+        )
+        table = Table("category", "factors", "with evidence", title="Factors per category")
+        for row in db.query(queries.load("stats-factors-per-category")):
+            table.add_row(str(row["label"]), str(row["factors"]), str(row["withEvidence"]))
+        console.print(table)
+        graphs = Table("named graph", "triples", title="Triples per named graph")
+        for name, size in sorted(db.graph_sizes().items()):
+            graphs.add_row(name, str(size))
+        graphs.add_row("[bold]total[/]", f"[bold]{len(db)}[/]")
+        console.print(graphs)
+
+
+@app.command()
+def load(
+    files: Annotated[
+        list[Path], typer.Argument(help="RDF files (.ttl, .nt, .nq, .trig, .rdf, .jsonld).")
+    ],
+    store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR,
+    graph: Annotated[
+        str | None, typer.Option("--graph", help="Named graph IRI to load triples into.")
+    ] = None,
+) -> None:
+    """Load extra RDF (e.g. an outside vocabulary) into a store, replacing the target graph."""
+    from kg.iris import slug
+    from kg.namespaces import GRAPH
+    from kg.store.embedded import guess_format
+
+    with _errors():
+        db = EmbeddedStore.open(store, read_only=False)
+        for path in files:
+            target = graph
+            if target is None and not guess_format(path).supports_datasets:
+                target = str(GRAPH[f"loaded/{slug(path.name)}"])
+            count = db.load(path, target)
+            where = f"<{target}>" if target else "the graphs named in the file"
+            console.print(f"loaded {count} statements from {path} into {where}")
+
+
+@app.command()
+def version() -> None:
+    """Print the version of rsme-kg."""
+    console.print(__version__)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

@@ -1,0 +1,89 @@
+"""The one error hierarchy of rsme-kg.
+
+Each error carries what a user needs to fix the problem. The faces map them once:
+the CLI to exit codes (see README), the API to problem+json responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class RsmeError(Exception):
+    """Base class of every error rsme-kg raises on purpose."""
+
+    exit_code: int = 2
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a value came from: file, line (1-based), column (1-based) and field name."""
+
+    file: Path | str
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts = [str(self.file)]
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.column is not None:
+            parts.append(f"column {self.column}")
+        if self.field is not None:
+            parts.append(f"field '{self.field}'")
+        return ", ".join(parts)
+
+
+class InputError(RsmeError):
+    """Input that cannot be read or is not what the format expects (exit 2)."""
+
+    def __init__(self, location: Location, message: str, expected: str | None = None) -> None:
+        self.location = location
+        self.message = message
+        self.expected = expected
+        text = f"{location}: {message}"
+        if expected:
+            text += f" (expected {expected})"
+        super().__init__(text)
+
+
+class InputErrors(RsmeError):
+    """Several input errors found in one pass, reported together (exit 2)."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class UsageError(RsmeError):
+    """A command was called with arguments that cannot work (exit 2)."""
+
+
+class NonConformingError(RsmeError):
+    """The graph does not conform to the SHACL shapes (exit 1)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, report: object | None = None) -> None:
+        self.report = report
+        super().__init__(message)
+
+
+class ReasonerError(RsmeError):
+    """The ontology is inconsistent or has unsatisfiable classes (exit 1)."""
+
+    exit_code = 1
+
+
+class ReasonerUnavailable(RsmeError):
+    """The reasoner cannot run here, e.g. no Java runtime (exit 2)."""
+
+
+class StoreError(RsmeError):
+    """The store is missing, unreadable or unavailable (exit 2)."""
+
+
+class QueryError(RsmeError):
+    """A SPARQL query is malformed or fails (exit 2); carries the parser's message."""

@@ -1,0 +1,197 @@
+"""The build pipeline: ingest -> build -> reason -> validate -> store, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+
+from kg import __version__, paths, reason
+from kg.build import BuildResult, build_dataset, parse_turtle, vocabulary_of
+from kg.errors import NonConformingError, ReasonerError
+from kg.ingest.corpus import check_vocabulary, read_corpus
+from kg.namespaces import CORPUS_GRAPH, NAMED_GRAPHS, ONTOLOGY_GRAPH, TAXONOMY_GRAPH
+from kg.qc import QcFailure, run_qc
+from kg.store.embedded import EmbeddedStore
+from kg.validate import ValidationReport, load_shapes, validate
+
+Step = Callable[[str], AbstractContextManager[object]]
+
+TRIG_NAME = "rsme-kg.trig"
+REPORT_NAME = "validation-report.ttl"
+MANIFEST_NAME = "build.json"
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The hand-edited sources a build reads besides the data folder."""
+
+    ontology: Path = paths.ONTOLOGY_FILE
+    taxonomy: Path = paths.TAXONOMY_FILE
+    shapes: Path = paths.SHAPES_DIR
+    qc: Path = paths.QC_DIR
+
+
+@dataclass
+class Outcome:
+    """What a check run found (without writing anything)."""
+
+    result: BuildResult
+    validation: ValidationReport
+    reasoner: reason.ReasonerReport | None
+    qc: list[QcFailure]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        """True when reasoning, QC and SHACL all pass."""
+        reasoner_ok = self.reasoner is None or self.reasoner.ok
+        return reasoner_ok and not self.qc and self.validation.conforms
+
+
+def _no_step(_: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str, step: Step) -> Iterator[None]:
+    started = time.perf_counter()
+    with step(name):
+        yield
+    timings[name] = round(time.perf_counter() - started, 3)
+
+
+def check(
+    data_dir: Path,
+    sources: Sources = Sources(),
+    *,
+    run_reasoner: bool = True,
+    step: Step = _no_step,
+) -> Outcome:
+    """Read, build, reason, run QC and validate; raise on bad input; return the findings."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "read sources", step):
+        ontology = parse_turtle(sources.ontology)
+        taxonomy = parse_turtle(sources.taxonomy)
+        shapes = load_shapes(sources.shapes)
+        corpus = read_corpus(data_dir)
+        check_vocabulary(corpus, vocabulary_of(taxonomy))
+    with _timed(timings, "build graph", step):
+        inputs = [sources.ontology, sources.taxonomy, *corpus.files]
+        result = build_dataset(corpus, ontology, taxonomy, inputs)
+    model = ontology + taxonomy
+    with _timed(timings, "quality checks", step):
+        qc = run_qc(model, sources.qc)
+    reasoner_report = None
+    if run_reasoner:
+        with _timed(timings, "reason (HermiT)", step):
+            reasoner_report = reason.check(ontology, taxonomy, result.graph(CORPUS_GRAPH))
+    with _timed(timings, "validate (SHACL)", step):
+        data = Graph()
+        for name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH):
+            data += result.graph(name)
+        report = validate(data, shapes, result.origins)
+    return Outcome(result, report, reasoner_report, qc, timings)
+
+
+def raise_for(outcome: Outcome) -> None:
+    """Raise the error that fits the first failed gate (reasoner, QC, SHACL)."""
+    if outcome.reasoner is not None:
+        reason.require_ok(outcome.reasoner)
+    if outcome.qc:
+        raise ReasonerError("ontology quality checks failed:\n" + "\n".join(map(str, outcome.qc)))
+    if not outcome.validation.conforms:
+        raise NonConformingError(outcome.validation.text(), outcome.validation)
+
+
+def failed_report_path(out_dir: Path) -> Path:
+    """Where a failed build writes its validation report: beside, not inside, the output."""
+    return out_dir.parent / f"{out_dir.name}-{REPORT_NAME}"
+
+
+def build(
+    data_dir: Path,
+    out_dir: Path,
+    sources: Sources = Sources(),
+    *,
+    run_reasoner: bool = True,
+    step: Step = _no_step,
+) -> tuple[Outcome, dict[str, object]]:
+    """Check, then write store + TriG + report + manifest to `out_dir` atomically."""
+    outcome = check(data_dir, sources, run_reasoner=run_reasoner, step=step)
+    if not outcome.validation.conforms:
+        _write_atomic_file(
+            failed_report_path(out_dir),
+            outcome.validation.graph.serialize(format="turtle").encode(),
+        )
+    raise_for(outcome)
+    with _timed(outcome.timings, "write store", step):
+        manifest = _write(outcome, out_dir)
+    failed_report_path(out_dir).unlink(missing_ok=True)  # a stale failure report would mislead
+    return outcome, manifest
+
+
+def _write_atomic_file(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _manifest(outcome: Outcome, store: EmbeddedStore) -> dict[str, object]:
+    result = outcome.result
+    sizes = store.graph_sizes()
+    return {
+        "build_id": result.build_id,
+        "built_at": result.started.isoformat(),
+        "rsme_kg_version": __version__,
+        "reasoner": None
+        if outcome.reasoner is None
+        else {
+            "engine": "HermiT (owlready2)",
+            "consistent": outcome.reasoner.consistent,
+            "unsatisfiable_classes": outcome.reasoner.unsatisfiable,
+            "seconds": round(outcome.reasoner.seconds, 3),
+        },
+        "conforms": outcome.validation.conforms,
+        "warnings": len(outcome.validation.violations),
+        "triples": len(store),
+        "graphs": {g: sizes.get(str(g), 0) for g in map(str, NAMED_GRAPHS)},
+        "sources": [str(p) for p in result.sources],
+        "timings_seconds": outcome.timings,
+    }
+
+
+def _write(outcome: Outcome, out_dir: Path) -> dict[str, object]:
+    """Write everything into a temporary sibling folder, then swap it in."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        store = EmbeddedStore.create(tmp / paths.STORE_SUBDIR, outcome.result.dataset)
+        (tmp / TRIG_NAME).write_bytes(store.dump("trig"))
+        outcome.validation.graph.serialize(tmp / REPORT_NAME, format="turtle")
+        manifest = _manifest(outcome, store)
+        del store  # close RocksDB before the folder moves
+        (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _swap(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Replace `target` by `new`: the old folder is moved aside first and removed last."""
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

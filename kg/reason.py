@@ -1,0 +1,95 @@
+"""Check the ontology, taxonomy and corpus with HermiT (owlready2): consistency, satisfiability."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, Node, URIRef
+from rdflib.namespace import RDF
+
+from kg.errors import ReasonerError, ReasonerUnavailable
+
+JAVA_HINT = (
+    "HermiT needs a Java runtime and none was found on PATH. Install one "
+    "(Debian/Ubuntu: apt-get install default-jre-headless; macOS: brew install openjdk) "
+    "or skip the reasoner with --no-reason."
+)
+
+# OWL 2 DL forbids RDF lists as data values; the corpus uses one for the author order
+# (bibo:authorList), which HermiT need not see. Lists inside OWL axioms must stay.
+_AUTHOR_LIST = URIRef("http://purl.org/ontology/bibo/authorList")
+
+
+@dataclass(frozen=True)
+class ReasonerReport:
+    """What HermiT found: consistency, unsatisfiable classes, and how long it took."""
+
+    consistent: bool
+    unsatisfiable: list[str] = field(default_factory=list)
+    axioms: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the ontology is consistent and every class is satisfiable."""
+        return self.consistent and not self.unsatisfiable
+
+
+def java_available() -> bool:
+    """Whether a `java` executable is on PATH."""
+    return shutil.which("java") is not None
+
+
+def reasoner_input(*graphs: Graph) -> Graph:
+    """The union of the graphs without the author lists, which OWL 2 DL does not allow."""
+    merged = Graph()
+    for graph in graphs:
+        merged += graph
+    cells: set[Node] = set()
+    for head in list(merged.objects(None, _AUTHOR_LIST)):
+        cell: Node | None = head
+        while cell is not None and cell != RDF.nil and cell not in cells:
+            cells.add(cell)
+            cell = merged.value(cell, RDF.rest)
+    merged.remove((None, _AUTHOR_LIST, None))
+    for cell in cells:
+        merged.remove((cell, None, None))
+    return merged
+
+
+def check(*graphs: Graph) -> ReasonerReport:
+    """Run HermiT over the union of the graphs; raise ReasonerUnavailable without Java."""
+    if not java_available():
+        raise ReasonerUnavailable(JAVA_HINT)
+    import owlready2  # imported late: loading it is slow and only the reasoner needs it
+
+    merged = reasoner_input(*graphs)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="rsme-kg-reason-") as tmp:
+        path = Path(tmp) / "input.nt"
+        merged.serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        onto = world.get_ontology(path.as_uri()).load()
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError:
+            return ReasonerReport(False, [], len(merged), time.perf_counter() - started)
+        except owlready2.OwlReadyJavaError as exc:
+            raise ReasonerUnavailable(f"HermiT failed to run: {exc}") from exc
+        unsatisfiable = sorted(
+            c.iri for c in world.inconsistent_classes() if c is not owlready2.Nothing
+        )
+    return ReasonerReport(True, unsatisfiable, len(merged), time.perf_counter() - started)
+
+
+def require_ok(report: ReasonerReport) -> None:
+    """Raise ReasonerError unless the report is consistent with no unsatisfiable class."""
+    if not report.consistent:
+        raise ReasonerError("HermiT: the ontology and data are inconsistent")
+    if report.unsatisfiable:
+        raise ReasonerError("HermiT: unsatisfiable classes: " + ", ".join(report.unsatisfiable))

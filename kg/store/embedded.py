@@ -1,0 +1,216 @@
+"""The embedded backend: a pyoxigraph (RocksDB) store on disk, queried in-process."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Dataset, Node, URIRef
+from rdflib import Literal as RdfLiteral
+
+from kg.errors import InputError, Location, QueryError, StoreError
+from kg.namespaces import PREFIXES
+from kg.store.base import Bindings, QueryResult
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, RdfLiteral):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def to_rdflib(term: object) -> Node:
+    """A pyoxigraph term as an rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return RdfLiteral(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == "http://www.w3.org/2001/XMLSchema#string":
+            return RdfLiteral(term.value)
+        return RdfLiteral(term.value, datatype=URIRef(datatype))
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def guess_format(path: Path) -> ox.RdfFormat:
+    """The RDF format of a file from its extension, or an InputError listing the known ones."""
+    ext = path.suffix.lstrip(".").lower()
+    aliases = {
+        "ttl": "ttl",
+        "nt": "nt",
+        "nq": "nq",
+        "trig": "trig",
+        "rdf": "rdf",
+        "owl": "rdf",
+        "xml": "rdf",
+        "jsonld": "jsonld",
+        "n3": "n3",
+    }
+    fmt = ox.RdfFormat.from_extension(aliases.get(ext, ext))
+    if fmt is None:
+        raise InputError(
+            Location(path),
+            f"unknown RDF file extension '.{ext}'",
+            ".ttl, .nt, .nq, .trig, .rdf/.owl or .jsonld",
+        )
+    return fmt
+
+
+class EmbeddedStore:
+    """A pyoxigraph store. Queries see the union of the named graphs as the default graph."""
+
+    def __init__(self, store: ox.Store, path: Path | None = None) -> None:
+        self._store = store
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, read_only: bool = True) -> EmbeddedStore:
+        """Open a store written by `build`; StoreError if there is none."""
+        if not path.is_dir() or not any(path.iterdir()):
+            raise StoreError(f"no store at {path}: run `rsme-kg build` first (or pass --store)")
+        try:
+            store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        return cls(store, path)
+
+    @classmethod
+    def in_memory(cls) -> EmbeddedStore:
+        """An empty store in memory."""
+        return cls(ox.Store())
+
+    @classmethod
+    def create(cls, path: Path, dataset: Dataset) -> EmbeddedStore:
+        """Write a new on-disk store at `path` holding the quads of an rdflib Dataset."""
+        store = ox.Store(str(path))
+        data = dataset.serialize(format="nquads", encoding="utf-8")
+        store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        store.optimize()
+        store.flush()
+        return cls(store, path)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the store's named graphs, sorted."""
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def _run(self, sparql: str, bindings: Bindings | None) -> object:
+        substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        try:
+            return self._store.query(
+                sparql,
+                use_default_graph_as_union=True,
+                substitutions=substitutions or None,
+                # default prefixes without pasting text: parser positions stay exact
+                prefixes=PREFIXES,
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL query: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"the store failed while answering: {exc}") from exc
+
+    def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
+        """Run a SPARQL query and materialise its answer as rdflib terms."""
+        answer = self._run(sparql, bindings)
+        if isinstance(answer, ox.QueryBoolean):
+            return QueryResult("ask", [], [], boolean=bool(answer))
+        if isinstance(answer, ox.QueryTriples):
+            triples = [
+                (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in answer
+            ]
+            return QueryResult("graph", [], [], triples=triples)
+        assert isinstance(answer, ox.QuerySolutions)
+        variables = [v.value for v in answer.variables]
+        rows = []
+        for solution in answer:
+            row = {}
+            for name in variables:
+                value = solution[name]
+                if value is not None:
+                    row[name] = to_rdflib(value)
+            rows.append(row)
+        return QueryResult("select", variables, rows)
+
+    def serialize(self, sparql: str, fmt: str, bindings: Bindings | None = None) -> bytes:
+        """Run a query and serialize the answer with pyoxigraph's own writers."""
+        answer = self._run(sparql, bindings)
+        out = io.BytesIO()
+        if isinstance(answer, ox.QueryTriples):
+            if fmt not in RDF_FORMATS:
+                raise QueryError(
+                    f"a CONSTRUCT/DESCRIBE answer cannot be written as {fmt}; "
+                    f"use one of {', '.join(RDF_FORMATS)}"
+                )
+            answer.serialize(out, RDF_FORMATS[fmt])
+        else:
+            if fmt not in RESULT_FORMATS:
+                raise QueryError(
+                    f"a SELECT/ASK answer cannot be written as {fmt}; "
+                    f"use one of {', '.join(RESULT_FORMATS)}"
+                )
+            answer.serialize(out, RESULT_FORMATS[fmt])  # type: ignore[union-attr]
+        return out.getvalue()
+
+    def load(self, path: Path, graph: str | None = None) -> int:
+        """Load an RDF file into `graph` (replacing it), atomically; the number of quads added."""
+        fmt = guess_format(path)
+        target = ox.NamedNode(graph) if graph else None
+        try:
+            quads = list(ox.parse(path=str(path), format=fmt, to_graph=target))
+        except SyntaxError as exc:
+            raise InputError(Location(path), f"not valid RDF: {exc}") from exc
+        except OSError as exc:
+            raise InputError(Location(path), f"cannot read the file: {exc}") from exc
+        if target is None and not fmt.supports_datasets:
+            raise InputError(Location(path), "a triples file needs a target graph", "--graph IRI")
+        graphs = {q.graph_name for q in quads}
+        for g in graphs:
+            if isinstance(g, ox.NamedNode):
+                self._store.clear_graph(g)
+        self._store.extend(quads)
+        self._store.flush()
+        return len(quads)
+
+    def dump(self, fmt: str = "trig") -> bytes:
+        """The whole store serialized (TriG or N-Quads)."""
+        out = io.BytesIO()
+        self._store.dump(out, RDF_FORMATS[fmt])
+        return out.getvalue()
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Number of triples in each named graph."""
+        answer = self._store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        assert isinstance(answer, ox.QuerySolutions)
+        return {s["g"].value: int(s["n"].value) for s in answer}  # type: ignore[union-attr]
