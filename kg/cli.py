@@ -32,8 +32,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: error lines stay whole (no inserted line breaks) so they can be grepped and parsed
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Folder of the corpus CSV files.")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder of the build.")]

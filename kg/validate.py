@@ -80,7 +80,9 @@ def _short(graph: Graph, node: Node | None) -> str | None:
         except Exception:  # an IRI with no bound prefix: print it whole
             return f"<{node}>"
     if isinstance(node, Literal):
-        return repr(str(node)) if node.datatype in (None, XSD.string) else node.n3()
+        if node.datatype in (None, XSD.string) and not node.language:
+            return repr(str(node))
+        return node.n3(graph.namespace_manager)
     return str(node)
 
 
@@ -119,9 +121,9 @@ def validate(
         violations.append(
             Violation(
                 severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-                focus=_short(data, focus) or "?",
+                focus=_short(report, focus) or "?",
                 path=_path_text(report, report.value(result, SH.resultPath)),
-                value=None if value is None or isinstance(value, BNode) else _short(data, value),
+                value=None if value is None or isinstance(value, BNode) else _short(report, value),
                 message=str(message) if message else "constraint not met",
                 shape=_short(report, shape) or "?",
                 origin=origin,

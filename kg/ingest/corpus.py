@@ -318,7 +318,8 @@ def read_corpus(data_dir: Path) -> Corpus:
     corpus.screenings = [_screening(r) for r in table(SCREENING, SCREENING_COLUMNS)]
     corpus.agents = [_agent(r) for r in table(CODERS, AGENT_COLUMNS)]
     corpus.appraisals = [_appraisal(r) for r in table(APPRAISALS, APPRAISAL_COLUMNS)]
-    errors.extend(check_references(corpus))
+    if not errors:  # references between rows are checked once every row has parsed,
+        errors.extend(check_references(corpus))  # so one bad row does not cascade
     if errors:
         raise InputErrors(errors)
     return corpus

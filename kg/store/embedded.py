@@ -111,8 +111,13 @@ class EmbeddedStore:
     def create(cls, path: Path, dataset: Dataset) -> EmbeddedStore:
         """Write a new on-disk store at `path` holding the quads of an rdflib Dataset."""
         store = ox.Store(str(path))
-        data = dataset.serialize(format="nquads", encoding="utf-8")
-        store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        for graph in dataset.graphs():
+            if not len(graph):
+                continue
+            name = graph.identifier
+            target = ox.NamedNode(str(name)) if isinstance(name, URIRef) else ox.DefaultGraph()
+            data = graph.serialize(format="nt", encoding="utf-8")
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
         store.optimize()
         store.flush()
         return cls(store, path)
