@@ -20,9 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from kg import __version__, paths, pipeline
-from kg.errors import InputErrors, NonConformingError, QueryError, RsmeError, UsageError
+from kg.errors import InputErrors, NonConformingError, RsmeError, UsageError
 from kg.namespaces import PREFIXES
-from kg.store.base import GRAPH_FORMATS
 from kg.store.embedded import EmbeddedStore
 
 app = typer.Typer(
@@ -197,12 +196,7 @@ def query(
             _print_table(db.query(sparql, bindings))
             return
         name = "turtle" if fmt is OutputFormat.turtle else fmt.value
-        try:
-            data = db.serialize(sparql, name, bindings)
-        except QueryError as exc:
-            if name in GRAPH_FORMATS or "cannot be written" not in str(exc):
-                raise
-            raise UsageError(f"{exc} (--format turtle is for CONSTRUCT/DESCRIBE)") from exc
+        data = db.serialize(sparql, name, bindings)
         sys.stdout.buffer.write(data)
         if not data.endswith(b"\n"):
             sys.stdout.buffer.write(b"\n")
@@ -229,7 +223,9 @@ def _print_table(result: object) -> None:
     table = Table(*result.variables, show_lines=False)
     for row in result.solutions:
         table.add_row(*(_short(row.get(v)) for v in result.variables))
-    console.print(table)
+    # On a terminal the table fits the window; in a pipe nothing is cut off.
+    out = console if console.is_terminal else Console(file=sys.stdout, width=100_000)
+    out.print(table)
     console.print(f"{len(result.solutions)} row(s)")
 
 

@@ -16,8 +16,9 @@ from tests.conftest import tree_digest
 runner = CliRunner()
 
 
-def rewrite(path: Path, change: Callable[[list[dict[str, str]]], None],
-            fields: list[str] | None = None) -> None:
+def rewrite(
+    path: Path, change: Callable[[list[dict[str, str]]], None], fields: list[str] | None = None
+) -> None:
     """Apply `change` to the rows of a CSV file and write it back."""
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
@@ -38,6 +39,7 @@ def row(rows: list[dict[str, str]], **match: str) -> dict[str, str]:
 def set_field(file: str, field: str, value: str, **match: str) -> Callable[[Path], None]:
     def mutate(data: Path) -> None:
         rewrite(data / file, lambda rows: row(rows, **match).__setitem__(field, value))
+
     return mutate
 
 
@@ -45,6 +47,7 @@ def duplicate_study(data: Path) -> None:
     def change(rows: list[dict[str, str]]) -> None:
         copy = dict(row(rows, id="li-2018"))
         rows.append(copy)
+
     rewrite(data / "studies.csv", change)
 
 
@@ -72,44 +75,66 @@ CODE_LINE = 11  # assadinia-2019-3 (psychic distance) in codes.csv
 CASES: dict[str, tuple[Callable[[Path], None], int, list[str]]] = {
     "unknown factor id": (
         set_field("codes.csv", "factor", "psychic-distanse", id="assadinia-2019-3"),
-        2, [f"codes.csv, line {CODE_LINE}, column 3, field 'factor'", "unknown factor",
-            "Did you mean psychic-distance"],
+        2,
+        [
+            f"codes.csv, line {CODE_LINE}, column 3, field 'factor'",
+            "unknown factor",
+            "Did you mean psychic-distance",
+        ],
     ),
     "duplicate study id": (
-        duplicate_study, 2, ["studies.csv, line 50, column 1, field 'id'",
-                             "duplicate study id 'li-2018'", f"line {LI_LINE}"],
+        duplicate_study,
+        2,
+        [
+            "studies.csv, line 50, column 1, field 'id'",
+            "duplicate study id 'li-2018'",
+            f"line {LI_LINE}",
+        ],
     ),
     "code points to a missing study": (
         set_field("codes.csv", "study", "nobody-2020", id="assadinia-2019-3"),
-        2, [f"codes.csv, line {CODE_LINE}, column 2, field 'study'", "unknown study 'nobody-2020'"],
+        2,
+        [f"codes.csv, line {CODE_LINE}, column 2, field 'study'", "unknown study 'nobody-2020'"],
     ),
     "year not a number": (
         set_field("studies.csv", "year", "20l8", id="li-2018"),
-        2, [f"studies.csv, line {LI_LINE}, column 4, field 'year'", "'20l8' is not valid",
-            "four-digit year"],
+        2,
+        [
+            f"studies.csv, line {LI_LINE}, column 4, field 'year'",
+            "'20l8' is not valid",
+            "four-digit year",
+        ],
     ),
     "year out of range": (
         set_field("studies.csv", "year", "1850", id="li-2018"),
-        1, [f"studies.csv:{LI_LINE}", "study:li-2018", "1900"],
+        1,
+        [f"studies.csv:{LI_LINE}", "study:li-2018", "1900"],
     ),
     "malformed DOI": (
         set_field("studies.csv", "doi", "10.1016/", id="li-2018"),
-        2, [f"studies.csv, line {LI_LINE}, column 10, field 'doi'", "DOI"],
+        2,
+        [f"studies.csv, line {LI_LINE}, column 10, field 'doi'", "DOI"],
     ),
     "missing required column": (
-        drop_column, 2, ["studies.csv, line 1, field 'title'", "missing required column: title"],
+        drop_column,
+        2,
+        ["studies.csv, line 1, field 'title'", "missing required column: title"],
     ),
     "file not UTF-8": (
-        not_utf8, 2, ["studies.csv, line 22", "not UTF-8", "0xE8", "CSV UTF-8"],
+        not_utf8,
+        2,
+        ["studies.csv, line 22", "not UTF-8", "0xE8", "CSV UTF-8"],
     ),
     "empty file": (empty_codes, 2, ["codes.csv, line 1", "the file is empty"]),
     "quote not in its title": (
         set_field("codes.csv", "quote", "psychological distance", id="assadinia-2019-3"),
-        1, [f"codes.csv:{CODE_LINE}", "code:assadinia-2019-3", "psychological distance"],
+        1,
+        [f"codes.csv:{CODE_LINE}", "code:assadinia-2019-3", "psychological distance"],
     ),
     "study with no authors": (
         set_field("studies.csv", "authors", "", id="li-2018"),
-        1, [f"studies.csv:{LI_LINE}", "study:li-2018", "dcterms:creator"],
+        1,
+        [f"studies.csv:{LI_LINE}", "study:li-2018", "dcterms:creator"],
     ),
 }
 
@@ -126,8 +151,9 @@ def test_line_numbers_of_the_cases_are_right() -> None:
 
 
 @pytest.fixture(scope="module")
-def previous_dist(built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
-                  ) -> Path:
+def previous_dist(
+    built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A copy of a good build, the 'previous dist/' every failed build must leave alone."""
     target = tmp_path_factory.mktemp("previous") / "dist"
     shutil.copytree(built[0], target)
@@ -139,8 +165,9 @@ def test_bad_input(case: str, data_copy: Path, previous_dist: Path) -> None:
     mutate, exit_code, expected = CASES[case]
     mutate(data_copy)
     before = tree_digest(previous_dist)
-    result = runner.invoke(app, ["build", "--data", str(data_copy), "--out", str(previous_dist),
-                                 "--no-reason"])
+    result = runner.invoke(
+        app, ["build", "--data", str(data_copy), "--out", str(previous_dist), "--no-reason"]
+    )
     output = result.output
     assert result.exit_code == exit_code, output
     for text in expected:

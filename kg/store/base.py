@@ -50,6 +50,25 @@ class QueryResult:
 
 Bindings = Mapping[str, URIRef | RdfLiteral]
 
+_IRI_FORBIDDEN = set('<>"{}|^`\\ \n\t')
+
+
+def values_clause(bindings: Bindings) -> str:
+    """A SPARQL VALUES block binding each variable to one safely escaped term.
+
+    >>> print(values_clause({"f": URIRef("https://w3id.org/rsme-kg/id/factor/x"), "q": RdfLiteral('a "b"')}))
+    VALUES (?f ?q) { (<https://w3id.org/rsme-kg/id/factor/x> "a \\"b\\"") }
+    """
+    names, terms = [], []
+    for name, term in bindings.items():
+        if not name.isidentifier():
+            raise ValueError(f"not a variable name: {name!r}")
+        if isinstance(term, URIRef) and _IRI_FORBIDDEN & set(str(term)):
+            raise ValueError(f"not a valid IRI: {str(term)!r}")
+        names.append(f"?{name}")
+        terms.append(term.n3())
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+
 
 class Store(Protocol):
     """What every backend offers: SPARQL queries over the union of the build's graphs."""

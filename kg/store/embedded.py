@@ -11,7 +11,7 @@ from rdflib import Literal as RdfLiteral
 
 from kg.errors import InputError, Location, QueryError, StoreError
 from kg.namespaces import PREFIXES
-from kg.store.base import Bindings, QueryResult
+from kg.store.base import Bindings, QueryResult, values_clause
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -132,10 +132,20 @@ class EmbeddedStore:
     def _run(self, sparql: str, bindings: Bindings | None) -> object:
         substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
         try:
+            return self._query(sparql, substitutions)
+        except RuntimeError as exc:
+            # SEP-0007 substitution needs the variable in the projection; otherwise bind it
+            # with a trailing VALUES block of escaped terms (evaluated before projection).
+            if "does not contain" not in str(exc) or not bindings:
+                raise QueryError(str(exc)) from exc
+            return self._query(sparql + "\n" + values_clause(bindings), {})
+
+    def _query(self, sparql: str, substitutions: dict[ox.Variable, object]) -> object:
+        try:
             return self._store.query(
                 sparql,
                 use_default_graph_as_union=True,
-                substitutions=substitutions or None,
+                substitutions=substitutions or None,  # type: ignore[arg-type]
                 # default prefixes without pasting text: parser positions stay exact
                 prefixes=PREFIXES,
             )
@@ -181,7 +191,7 @@ class EmbeddedStore:
             if fmt not in RESULT_FORMATS:
                 raise QueryError(
                     f"a SELECT/ASK answer cannot be written as {fmt}; "
-                    f"use one of {', '.join(RESULT_FORMATS)}"
+                    f"use one of {', '.join(RESULT_FORMATS)} (RDF formats are for CONSTRUCT/DESCRIBE)"
                 )
             answer.serialize(out, RESULT_FORMATS[fmt])  # type: ignore[union-attr]
         return out.getvalue()
@@ -191,7 +201,10 @@ class EmbeddedStore:
         fmt = guess_format(path)
         target = ox.NamedNode(graph) if graph else None
         try:
-            quads = list(ox.parse(path=str(path), format=fmt, to_graph=target))
+            parsed = ox.parse(path=str(path), format=fmt)
+            quads = [
+                ox.Quad(q.subject, q.predicate, q.object, target) if target else q for q in parsed
+            ]
         except SyntaxError as exc:
             raise InputError(Location(path), f"not valid RDF: {exc}") from exc
         except OSError as exc:

@@ -1,0 +1,166 @@
+"""The built graph of the real corpus: known facts from the seed, stable IRIs, atomic output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
+
+from kg import iris, paths, pipeline
+from kg.errors import NonConformingError
+from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS, RSME
+from kg.store.embedded import EmbeddedStore
+from tests.conftest import DATA, tree_digest
+
+Built = tuple[Path, dict[str, object]]
+
+
+def count(store: EmbeddedStore, body: str) -> int:
+    value = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {body} }}").scalar()
+    return int(value)  # type: ignore[arg-type]
+
+
+def test_seed_counts(store: EmbeddedStore) -> None:
+    """48 references, 13 DOIs and 20 Persian ones, as the seed gives them."""
+    assert count(store, "?s a rsme:Study") == 48
+    assert count(store, "?s a rsme:Study ; bibo:doi ?d") == 13
+    assert count(store, '?s a rsme:Study ; dcterms:language "fa"^^xsd:language') == 20
+    assert count(store, "?s rsme:screeningDecision/rsme:decision rsme:included") == 42
+    assert count(store, "?s rsme:screeningDecision/rsme:decision rsme:excluded") == 6
+
+
+def test_every_included_study_has_a_code_and_no_excluded_one_does(store: EmbeddedStore) -> None:
+    assert (
+        count(
+            store,
+            """?s rsme:screeningDecision/rsme:decision rsme:included
+                           FILTER NOT EXISTS { ?s rsme:hasCode ?c }""",
+        )
+        == 0
+    )
+    assert (
+        count(store, "?s rsme:screeningDecision/rsme:decision rsme:excluded ; rsme:hasCode ?c") == 0
+    )
+
+
+def test_stable_iris_and_doi(store: EmbeddedStore) -> None:
+    ruzzier = iris.study("ruzzier-2007")
+    assert str(ruzzier) == "https://w3id.org/rsme-kg/id/study/ruzzier-2007"
+    result = store.query(
+        "SELECT ?doi ?same ?year WHERE { ?s bibo:doi ?doi ; owl:sameAs ?same ; "
+        "dcterms:issued ?year }",
+        {"s": ruzzier},
+    )
+    (row,) = result.solutions
+    assert row["doi"] == Literal("10.1002/cjas.3")
+    assert row["same"] == URIRef("https://doi.org/10.1002/cjas.3")
+    assert row["year"] == Literal("2007", datatype=XSD.gYear)
+
+
+def test_author_order_is_kept_and_repeats_dropped(built: Built) -> None:
+    dataset = Dataset()
+    dataset.parse(built[0] / pipeline.TRIG_NAME, format="trig")
+    corpus = dataset.graph(CORPUS_GRAPH)
+    names = {
+        "ruzzier-2007": ["Ruzzier, M.", "Hisrich, R. D.", "Konecnik, M."],
+        # the seed lists Eschker, Gold and Lane twice
+        "eschker-2017": ["Eschker, E.", "Gold, G.", "Lane, M. D."],
+        "crowley-2018": ["Crowley, C.", "McAdam, M.", "Cunningham, J. A.", "Hilliard, R."],
+    }
+    for study_id, expected in names.items():
+        head = corpus.value(iris.study(study_id), BIBO.authorList)
+        people = list(Collection(corpus, head))
+        assert [
+            str(corpus.value(p, URIRef("http://xmlns.com/foaf/0.1/name"))) for p in people
+        ] == expected
+        assert set(corpus.objects(iris.study(study_id), DCTERMS.creator)) == set(people)
+
+
+def test_shared_author_is_one_person(store: EmbeddedStore) -> None:
+    """Akbari, M. co-authored three references; the graph has one person for them."""
+    assert count(store, "?s dcterms:creator person:akbari-m") == 3
+
+
+def test_each_quote_occurs_verbatim_in_its_title(store: EmbeddedStore) -> None:
+    rows = store.query("""SELECT ?quote ?title ?start ?end WHERE {
+        ?c rsme:quote ?quote ; rsme:basis rsme:title ; prov:wasDerivedFrom/dcterms:title ?title ;
+           rsme:selectionStart ?start ; rsme:selectionEnd ?end }""").solutions
+    assert len(rows) == 77
+    for r in rows:
+        title, quote = str(r["title"]), str(r["quote"])
+        assert title[int(r["start"]) : int(r["end"])] == quote  # type: ignore[call-overload]
+
+
+def test_editorial_note_keeps_the_seed_original(store: EmbeddedStore) -> None:
+    result = store.query(
+        "SELECT ?title ?note ?citation WHERE { ?s dcterms:title ?title ; "
+        "skos:editorialNote ?note ; dcterms:bibliographicCitation ?citation }",
+        {"s": iris.study("korsgaard-2015")},
+    )
+    (row,) = result.solutions
+    assert "entrepreneurship in the rural – between place and space" in str(row["title"])
+    assert "entreneurship" in str(row["note"]) and "betwwn" in str(row["note"])
+    assert str(row["citation"]).startswith("Korsgard, S., Muller, S., & Tenvig, H. (2015).")
+
+
+def test_build_writes_store_trig_report_and_manifest(built: Built, store: EmbeddedStore) -> None:
+    out, manifest = built
+    assert (out / pipeline.TRIG_NAME).is_file() and (out / pipeline.REPORT_NAME).is_file()
+    on_disk = json.loads((out / pipeline.MANIFEST_NAME).read_text())
+    assert on_disk["build_id"] == manifest["build_id"]
+    assert on_disk["conforms"] is True
+    assert (
+        on_disk["reasoner"]["consistent"] is True
+        and on_disk["reasoner"]["unsatisfiable_classes"] == []
+    )
+    assert sorted(on_disk["graphs"]) == sorted(map(str, NAMED_GRAPHS))
+    assert all(n > 0 for n in on_disk["graphs"].values())
+    assert on_disk["triples"] == len(store) == sum(on_disk["graphs"].values())
+    dataset = Dataset()
+    dataset.parse(out / pipeline.TRIG_NAME, format="trig")
+    assert {str(g.identifier) for g in dataset.graphs() if len(g)} == set(map(str, NAMED_GRAPHS))
+
+
+def test_build_id_depends_on_the_inputs(data_copy: Path) -> None:
+    """Same inputs, same id; a changed input, a new id."""
+    sources = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, *sorted(DATA.glob("*.csv"))]
+    copied = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, *sorted(data_copy.glob("*.csv"))]
+    from kg.build import digest
+
+    assert digest(sources) == digest(copied)
+    (data_copy / "coders.csv").write_text((data_copy / "coders.csv").read_text() + "x,X,person,\n")
+    assert digest(sources) != digest(copied)
+
+
+def test_a_failed_build_leaves_the_previous_output_as_it_was(
+    built: Built, data_copy: Path, tmp_path: Path
+) -> None:
+    previous = tmp_path / "dist"
+    shutil.copytree(built[0], previous)
+    before = tree_digest(previous)
+    codes = data_copy / "codes.csv"
+    codes.write_text(codes.read_text().replace(",psychic distance,", ",psychic distances,"))
+    with pytest.raises(NonConformingError):
+        pipeline.build(data_copy, previous, run_reasoner=False)
+    assert tree_digest(previous) == before
+    assert not list(tmp_path.glob(".dist.*")), "temporary folders were left behind"
+
+
+def test_a_good_build_replaces_the_output_whole(built: Built, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an older build")
+    _, manifest = pipeline.build(DATA, out, run_reasoner=False)
+    assert not (out / "stale.txt").exists()
+    assert manifest["reasoner"] is None
+    assert EmbeddedStore.open(out / paths.STORE_SUBDIR).graph_sizes()[str(CORPUS_GRAPH)] > 3000
+
+
+def test_typed_as_bibo_and_fabio(store: EmbeddedStore) -> None:
+    assert count(store, "?s a rsme:Study, bibo:AcademicArticle, fabio:JournalArticle") == 47
+    assert count(store, "study:sandelowski-2007 a bibo:Book, fabio:Book") == 1
