@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, Node, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
@@ -171,7 +171,7 @@ class _CorpusWriter:
         self.context(node, study)
 
     def authors(self, node: URIRef, study: Study) -> None:
-        people = []
+        people: list[Node] = []
         for name in dict.fromkeys(study.authors):  # each author once, order kept
             person = iris.person(name)
             people.append(person)
@@ -335,7 +335,7 @@ def build_dataset(
     build_id = digest(sources)
     corpus_g, origins = corpus_graph(corpus)
     dataset = Dataset()
-    bind_prefixes(dataset)  # type: ignore[arg-type]
+    bind_prefixes(dataset)
     for name, graph in (
         (ONTOLOGY_GRAPH, ontology),
         (TAXONOMY_GRAPH, taxonomy),

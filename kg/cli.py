@@ -140,7 +140,7 @@ def validate(data: DataOpt = paths.DATA_DIR, no_reason: NoReasonOpt = False) -> 
         console.print("[bold green]valid[/]")
 
 
-def _parse_binding(text: str) -> tuple[str, Node]:
+def _parse_binding(text: str) -> tuple[str, URIRef | Literal]:
     if "=" not in text:
         raise UsageError(f"--bind {text!r}: expected NAME=VALUE, e.g. factor=factor:rural-location")
     name, value = (part.strip() for part in text.split("=", 1))
@@ -241,8 +241,9 @@ def stats(store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR) -> None:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             console.print(f"build {manifest['build_id']} of {manifest['built_at']}")
         studies = {
-            str(r["decision"]): int(r["studies"]) for r in db.query(queries.load("stats-studies"))
-        }  # type: ignore[call-overload]
+            str(r["decision"]): int(str(r["studies"]))
+            for r in db.query(queries.load("stats-studies"))
+        }
         console.print(
             f"studies: {sum(studies.values())} ("
             + ", ".join(f"{n} {d}" for d, n in sorted(studies.items()))

@@ -94,7 +94,7 @@ def _path_text(report: Graph, path: Node | None) -> str | None:
 
 
 def validate(
-    data: Graph, shapes: Graph, origins: Mapping[Node, Origin] | None = None
+    data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin] | None = None
 ) -> ValidationReport:
     """Validate `data` against `shapes`; warnings don't fail, violations do."""
     origins = origins or {}
@@ -110,7 +110,7 @@ def validate(
     violations: list[Violation] = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)
-        origin = origins.get(focus) if focus is not None else None
+        origin = origins.get(focus) if isinstance(focus, URIRef) else None
         if origin is not None:
             report.add((result, RSME.sourceFile, Literal(str(origin.file))))
             report.add((result, RSME.sourceLine, Literal(origin.line, datatype=XSD.integer)))

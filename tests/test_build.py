@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, XSD
+from rdflib.namespace import DCTERMS, XSD
 
 from kg import iris, paths, pipeline
 from kg.errors import NonConformingError
-from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS, RSME
+from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS
 from kg.store.embedded import EmbeddedStore
 from tests.conftest import DATA, tree_digest
 

@@ -143,7 +143,8 @@ def test_load_outside_rdf_then_query_it(built: Built, tmp_path: Path) -> None:
     shutil.copytree(built[0] / paths.STORE_SUBDIR, store)
     extra = tmp_path / "stw-extract.ttl"
     extra.write_text(
-        '<http://zbw.eu/stw/descriptor/11224-2> <http://www.w3.org/2004/02/skos/core#prefLabel> "Human capital"@en .\n'
+        "<http://zbw.eu/stw/descriptor/11224-2> "
+        '<http://www.w3.org/2004/02/skos/core#prefLabel> "Human capital"@en .\n'
     )
     code, out = run("load", str(extra), "--store", str(store), "--graph", "https://example.org/stw")
     assert code == 0, out

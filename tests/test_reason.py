@@ -58,7 +58,9 @@ def test_an_unsatisfiable_class_is_named(model: tuple[Graph, Graph]) -> None:
     report = reason.check(*model, broken)
     assert report.consistent
     assert report.unsatisfiable == [str(EX.Chimera)]
-    with pytest.raises(Exception, match="unsatisfiable classes: https://example.org/test#Chimera"):
+    with pytest.raises(
+        Exception, match=r"unsatisfiable classes: https://example\.org/test#Chimera"
+    ):
         reason.require_ok(report)
 
 

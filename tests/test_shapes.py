@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -47,12 +47,12 @@ TARGET_PREDICATES = (
 # ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def shape_file_graph(path: Path) -> Graph:
     return Graph().parse(path, format="turtle")
 
 
-@lru_cache(maxsize=None)
+@cache
 def shapes_graph() -> Graph:
     g = Graph()
     for path in SHAPE_FILES:
@@ -67,7 +67,7 @@ def local_name(node) -> str:
 def shape_nodes(g: Graph) -> set:
     """Every node that is (or is used as) a shape in g."""
     nodes = set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(RDF.type, SH.PropertyShape))
-    for p in TARGET_PREDICATES + (SH.property, SH.path, SH.sparql):
+    for p in (*TARGET_PREDICATES, SH.property, SH.path, SH.sparql):
         nodes |= set(g.subjects(p, None))
     nodes |= set(g.objects(None, SH.property))
     for p in SHAPE_REFERENCES:

@@ -10,7 +10,7 @@ QUERY_DIR = Path(__file__).resolve().parent
 
 @cache
 def load(name: str) -> str:
-    """The text of a named query, e.g. load('stats-studies') or load('examples/factors-by-studies')."""
+    """The text of a named query, e.g. load('stats-studies') or load('examples/...')."""
     path = QUERY_DIR / f"{name}.rq"
     if not path.is_file():
         known = ", ".join(available())

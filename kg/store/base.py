@@ -56,7 +56,8 @@ _IRI_FORBIDDEN = set('<>"{}|^`\\ \n\t')
 def values_clause(bindings: Bindings) -> str:
     """A SPARQL VALUES block binding each variable to one safely escaped term.
 
-    >>> print(values_clause({"f": URIRef("https://w3id.org/rsme-kg/id/factor/x"), "q": RdfLiteral('a "b"')}))
+    >>> f = URIRef("https://w3id.org/rsme-kg/id/factor/x")
+    >>> print(values_clause({"f": f, "q": RdfLiteral('a "b"')}))
     VALUES (?f ?q) { (<https://w3id.org/rsme-kg/id/factor/x> "a \\"b\\"") }
     """
     names, terms = [], []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,7 +30,10 @@ RDF_FORMATS = {
 }
 
 
-def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def to_ox(term: Node) -> OxTerm:
     """An rdflib term as a pyoxigraph term."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
@@ -140,12 +144,12 @@ class EmbeddedStore:
                 raise QueryError(str(exc)) from exc
             return self._query(sparql + "\n" + values_clause(bindings), {})
 
-    def _query(self, sparql: str, substitutions: dict[ox.Variable, object]) -> object:
+    def _query(self, sparql: str, substitutions: Mapping[ox.Variable, OxTerm]) -> object:
         try:
             return self._store.query(
                 sparql,
                 use_default_graph_as_union=True,
-                substitutions=substitutions or None,  # type: ignore[arg-type]
+                substitutions=dict(substitutions) or None,
                 # default prefixes without pasting text: parser positions stay exact
                 prefixes=PREFIXES,
             )
@@ -191,9 +195,11 @@ class EmbeddedStore:
             if fmt not in RESULT_FORMATS:
                 raise QueryError(
                     f"a SELECT/ASK answer cannot be written as {fmt}; "
-                    f"use one of {', '.join(RESULT_FORMATS)} (RDF formats are for CONSTRUCT/DESCRIBE)"
+                    f"use one of {', '.join(RESULT_FORMATS)} "
+                    "(RDF formats are for CONSTRUCT/DESCRIBE)"
                 )
-            answer.serialize(out, RESULT_FORMATS[fmt])  # type: ignore[union-attr]
+            assert isinstance(answer, ox.QuerySolutions | ox.QueryBoolean)
+            answer.serialize(out, RESULT_FORMATS[fmt])
         return out.getvalue()
 
     def load(self, path: Path, graph: str | None = None) -> int:
@@ -231,4 +237,4 @@ class EmbeddedStore:
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
         )
         assert isinstance(answer, ox.QuerySolutions)
-        return {s["g"].value: int(s["n"].value) for s in answer}  # type: ignore[union-attr]
+        return {s["g"].value: int(s["n"].value) for s in answer}  # type: ignore[union-attr,unused-ignore]

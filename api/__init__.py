@@ -1,0 +1,1 @@
+"""The FastAPI facade of rsme-kg (SPARQL endpoint, REST lookups, linked data)."""
