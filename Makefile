@@ -23,8 +23,9 @@ install: $(STAMP) ## Create .venv and install the project with test extras
 build: $(STAMP) ## Build the graph from data/ into dist/ (reasoner + SHACL gated)
 	$(BIN)/rsme-kg build
 
-run: build ## Set up, build the graph and show its summary
+run: build ## Set up, build the graph and serve it on http://127.0.0.1:8000
 	$(BIN)/rsme-kg stats
+	$(BIN)/rsme-kg serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP) ## Set up and run the whole test suite
 	$(BIN)/pytest

@@ -292,6 +292,69 @@ def load(
 
 
 @app.command()
+def serve(
+    store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Serve a remote SPARQL endpoint instead.")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Web server processes.")] = 1,
+) -> None:
+    """Serve the graph: SPARQL 1.1 endpoint at /sparql (embedded store or --endpoint URL)."""
+    import logging
+    import os
+
+    import uvicorn
+
+    with _errors():
+        if endpoint is None:
+            EmbeddedStore.open(store)  # fail early and clearly when there is no build
+            os.environ["RSME_KG_STORE"] = str(store.resolve())
+            os.environ.pop("RSME_KG_ENDPOINT", None)
+        else:
+            if not endpoint.startswith(("http://", "https://")):
+                raise UsageError(f"--endpoint {endpoint!r}: expected an http(s) URL")
+            os.environ["RSME_KG_ENDPOINT"] = endpoint
+        os.environ.setdefault("RSME_KG_PUBLIC_BASE", f"http://{host}:{port}")
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        err.print(f"serving on http://{host}:{port}/sparql ({endpoint or store})")
+        uvicorn.run(
+            "api.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level="warning",
+        )
+
+
+@app.command()
+def publish(
+    to: Annotated[str, typer.Option("--to", help="SPARQL query endpoint of the remote store.")],
+    graph_store: Annotated[
+        str | None,
+        typer.Option("--graph-store", help="Graph Store Protocol URL (if not derivable)."),
+    ] = None,
+    out: OutOpt = paths.DIST_DIR,
+) -> None:
+    """Push every named graph of the build to a remote store (SPARQL 1.1 Graph Store Protocol)."""
+    from kg.publish import graph_store_url
+    from kg.publish import publish as push
+
+    with _errors():
+        trig = out / pipeline.TRIG_NAME
+        if not trig.is_file():
+            raise UsageError(f"no build at {out}: run `rsme-kg build` first (or pass --out)")
+        target = graph_store or graph_store_url(to)
+        sizes = push(trig, target)
+        for name, size in sizes.items():
+            console.print(f"  <{name}>: {size} triples")
+        console.print(f"[bold green]published[/] {sum(sizes.values())} triples to {target}")
+
+
+@app.command()
 def version() -> None:
     """Print the version of rsme-kg."""
     console.print(__version__)

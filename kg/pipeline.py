@@ -15,6 +15,7 @@ from rdflib import Graph
 
 from kg import __version__, paths, reason
 from kg.build import BuildResult, build_dataset, parse_turtle, vocabulary_of
+from kg.describe import void_description
 from kg.errors import NonConformingError, ReasonerError
 from kg.ingest.corpus import check_vocabulary, read_corpus
 from kg.namespaces import CORPUS_GRAPH, NAMED_GRAPHS, ONTOLOGY_GRAPH, TAXONOMY_GRAPH
@@ -27,6 +28,9 @@ Step = Callable[[str], AbstractContextManager[object]]
 TRIG_NAME = "rsme-kg.trig"
 REPORT_NAME = "validation-report.ttl"
 MANIFEST_NAME = "build.json"
+# The canonical base of the service: the w3id IRIs resolve to wherever it is deployed.
+PUBLIC_BASE = "https://w3id.org/rsme-kg"
+VOID_NAME = "void.ttl"
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,13 @@ def _write(outcome: Outcome, out_dir: Path) -> dict[str, object]:
         store = EmbeddedStore.create(tmp / paths.STORE_SUBDIR, outcome.result.dataset)
         (tmp / TRIG_NAME).write_bytes(store.dump("trig"))
         outcome.validation.graph.serialize(tmp / REPORT_NAME, format="turtle")
+        void = void_description(
+            store,
+            base_url=PUBLIC_BASE,
+            build_id=outcome.result.build_id,
+            dump_url=f"{PUBLIC_BASE}/dump/{TRIG_NAME}",
+        )
+        void.serialize(tmp / VOID_NAME, format="turtle")
         manifest = _manifest(outcome, store)
         del store  # close RocksDB before the folder moves
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

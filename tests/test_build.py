@@ -52,7 +52,7 @@ def test_stable_iris_and_doi(store: EmbeddedStore) -> None:
     ruzzier = iris.study("ruzzier-2007")
     assert str(ruzzier) == "https://w3id.org/rsme-kg/id/study/ruzzier-2007"
     result = store.query(
-        "SELECT ?doi ?same ?year WHERE { ?s bibo:doi ?doi ; owl:sameAs ?same ; "
+        "SELECT ?s ?doi ?same ?year WHERE { ?s bibo:doi ?doi ; owl:sameAs ?same ; "
         "dcterms:issued ?year }",
         {"s": ruzzier},
     )
@@ -98,7 +98,7 @@ def test_each_quote_occurs_verbatim_in_its_title(store: EmbeddedStore) -> None:
 
 def test_editorial_note_keeps_the_seed_original(store: EmbeddedStore) -> None:
     result = store.query(
-        "SELECT ?title ?note ?citation WHERE { ?s dcterms:title ?title ; "
+        "SELECT ?s ?title ?note ?citation WHERE { ?s dcterms:title ?title ; "
         "skos:editorialNote ?note ; dcterms:bibliographicCitation ?citation }",
         {"s": iris.study("korsgaard-2015")},
     )
@@ -164,3 +164,17 @@ def test_a_good_build_replaces_the_output_whole(built: Built, tmp_path: Path) ->
 def test_typed_as_bibo_and_fabio(store: EmbeddedStore) -> None:
     assert count(store, "?s a rsme:Study, bibo:AcademicArticle, fabio:JournalArticle") == 47
     assert count(store, "study:sandelowski-2007 a bibo:Book, fabio:Book") == 1
+
+
+def test_binding_an_unreturned_variable_is_refused(store: EmbeddedStore) -> None:
+    """Regression: a trailing VALUES fallback gave silently wrong counts under aggregation."""
+    from kg.errors import QueryError
+
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?code rsme:codesFactor ?factor }"
+    with pytest.raises(QueryError, match="bind only variables the query returns"):
+        store.query(query, {"factor": iris.factor("rural-location")})
+    grouped = (
+        "SELECT ?factor (COUNT(*) AS ?n) WHERE { ?code rsme:codesFactor ?factor } GROUP BY ?factor"
+    )
+    (row,) = store.query(grouped, {"factor": iris.factor("rural-location")}).solutions
+    assert int(row["n"]) == 11  # type: ignore[call-overload]

@@ -12,7 +12,7 @@ from rdflib import Literal as RdfLiteral
 
 from kg.errors import InputError, Location, QueryError, StoreError
 from kg.namespaces import PREFIXES
-from kg.store.base import Bindings, QueryResult, values_clause
+from kg.store.base import Bindings, QueryResult
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -138,11 +138,10 @@ class EmbeddedStore:
         try:
             return self._query(sparql, substitutions)
         except RuntimeError as exc:
-            # SEP-0007 substitution needs the variable in the projection; otherwise bind it
-            # with a trailing VALUES block of escaped terms (evaluated before projection).
-            if "does not contain" not in str(exc) or not bindings:
-                raise QueryError(str(exc)) from exc
-            return self._query(sparql + "\n" + values_clause(bindings), {})
+            # SEP-0007 substitution binds a variable before evaluation, and only variables of
+            # the projection; a trailing VALUES block would be joined after aggregation and
+            # give silently wrong counts, so an unprojected binding is refused instead.
+            raise QueryError(f"{exc}: bind only variables the query returns") from exc
 
     def _query(self, sparql: str, substitutions: Mapping[ox.Variable, OxTerm]) -> object:
         try:

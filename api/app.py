@@ -1,0 +1,126 @@
+"""Assemble the web facade: create_app(settings) wires routers, errors, middleware, backend."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from rdflib import Graph
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api import formats, problems
+from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
+from api.middleware import AccessLogMiddleware
+from api.routes import dataset, health
+from api.settings import Settings
+from api.sparql import router as sparql_router
+from api.worker import WorkerPool
+from kg import __version__, pipeline
+
+log = logging.getLogger("rsme_kg.api")
+
+_RDFLIB_FORMATS = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+
+
+def serializations(graph: Graph) -> dict[str, bytes]:
+    """A small graph in every RDF format the service offers for documents (computed once)."""
+    return {
+        media: graph.serialize(format=name, encoding="utf-8")
+        for media, name in _RDFLIB_FORMATS.items()
+    }
+
+
+def _backend(settings: Settings) -> Backend:
+    if settings.endpoint:
+        return RemoteBackend(settings.endpoint)
+    return EmbeddedBackend(WorkerPool(settings.store, settings.query_workers))
+
+
+def _manifest(settings: Settings) -> dict[str, Any]:
+    if settings.endpoint:
+        return {}
+    path = Path(settings.store).parent / pipeline.MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _void(settings: Settings) -> dict[str, bytes] | None:
+    if settings.endpoint:
+        return None
+    path = Path(settings.store).parent / pipeline.VOID_NAME
+    if not path.is_file():
+        return None
+    return serializations(Graph().parse(path, format="turtle"))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application over the store or endpoint named by the settings."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from kg.describe import service_description
+
+        backend = _backend(settings)
+        await backend.start()
+        manifest = _manifest(settings)
+        app.state.backend = backend
+        app.state.manifest = manifest
+        app.state.void = _void(settings)
+        app.state.service_description = serializations(
+            service_description(
+                endpoint_url=settings.public_base.rstrip("/") + "/sparql",
+                result_formats=list(formats.all_media_types()),
+                build_id=str(manifest.get("build_id", "remote")),
+            )
+        )
+        log.info("serving %s backend", backend.name)
+        try:
+            yield
+        finally:
+            await backend.close()
+
+    app = FastAPI(
+        title="rsme-kg",
+        version=__version__,
+        description="Knowledge graph of the factors behind the internationalization of rural "
+        "SMEs: a read-only SPARQL 1.1 endpoint and lookups.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.cache = AnswerCache(settings.cache_bytes)
+    app.include_router(sparql_router)
+    app.include_router(dataset.router)
+    app.include_router(health.router)
+    app.add_exception_handler(problems.Problem, problems.problem_handler)
+    app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)
+    app.add_exception_handler(RequestValidationError, problems.validation_handler)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["X-Result-Rows", "X-Result-Truncated", "X-Result-Limit", "Server-Timing"],
+        max_age=600,
+    )
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (several workers): settings from RSME_KG_* variables."""
+    return create_app(Settings())

@@ -1,0 +1,104 @@
+"""Errors as application/problem+json (RFC 9457), mapped once, at the edge."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_TYPE = "application/problem+json"
+TYPE_BASE = "https://w3id.org/rsme-kg/problems/"
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+class Problem(Exception):
+    """An error answered as problem+json; raise it anywhere below a route."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.kind = kind or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        self.headers = headers or {}
+        self.extra = extra
+        super().__init__(detail)
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem document."""
+        doc: dict[str, Any] = {
+            "type": TYPE_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            doc["instance"] = instance
+        doc.update(self.extra)
+        return doc
+
+
+def syntax_problem(message: str) -> Problem:
+    """A 400 for a malformed query, with the parser's line and column when it gives them."""
+    extra: dict[str, Any] = {}
+    match = _POSITION.search(message)
+    if match:
+        extra = {"line": int(match.group(1)), "column": int(match.group(2))}
+    return Problem(
+        400,
+        "Malformed query",
+        f"the query does not parse: {message}",
+        kind="malformed-query",
+        **extra,
+    )
+
+
+def response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    """The HTTP response of a problem."""
+    headers = {"Vary": "Accept", **problem.headers}
+    instance = request.url.path if request is not None else None
+    return JSONResponse(
+        problem.body(instance), status_code=problem.status, headers=headers, media_type=PROBLEM_TYPE
+    )
+
+
+async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler for Problem."""
+    assert isinstance(exc, Problem)
+    return response(exc, request)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's HTTP errors (404, 405 ...) as problem+json too."""
+    assert isinstance(exc, StarletteHTTPException)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    headers = dict(exc.headers or {})
+    return response(Problem(exc.status_code, title, str(exc.detail), headers=headers), request)
+
+
+async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Bad parameters: 422 with the list of what is wrong where."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"location": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()
+    ]
+    problem = Problem(
+        422,
+        "Invalid parameters",
+        "some parameters are not valid",
+        kind="invalid-parameters",
+        errors=errors,
+    )
+    return response(problem, request)

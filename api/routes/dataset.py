@@ -1,0 +1,59 @@
+"""The VoID description of the dataset, at /.well-known/void (RFC 5785, VoID §7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+
+from api import formats
+from api.conneg import choose, parse_accept
+from api.problems import Problem
+
+router = APIRouter(tags=["service"])
+
+RDF_OFFERS = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
+
+
+def negotiated(request: Request, documents: dict[str, bytes], what: str) -> Response:
+    """One of several serializations of a document, chosen by ?format= or Accept."""
+    wanted = request.query_params.get("format")
+    offers = list(documents)
+    media = (
+        formats.canonical(wanted)
+        if wanted
+        else choose(parse_accept(request.headers.get("accept")), offers)
+    )
+    if media not in documents:
+        raise Problem(
+            406,
+            "Not acceptable",
+            f"{what} is available as " + ", ".join(offers),
+            kind="not-acceptable",
+            acceptable=offers,
+        )
+    return Response(
+        documents[media], media_type=formats.content_type(media), headers={"Vary": "Accept"}
+    )
+
+
+@router.get("/.well-known/void", summary="VoID description of the dataset")
+async def void(request: Request) -> Response:
+    """Triples, subjects, class and property partitions, named graphs, linksets, endpoint, dump."""
+    documents: dict[str, bytes] | None = request.app.state.void
+    if not documents:
+        raise Problem(404, "Not found", "this store has no VoID description (rebuild it)")
+    return negotiated(request, documents, "the VoID description")
+
+
+@router.get("/dump/rsme-kg.trig", summary="The whole dataset as TriG (one named graph each)")
+async def dump(request: Request) -> FileResponse:
+    """The TriG dump written by the build (embedded backend only)."""
+    from kg import pipeline
+
+    settings = request.app.state.settings
+    path = Path(settings.store).parent / pipeline.TRIG_NAME
+    if settings.endpoint or not path.is_file():
+        raise Problem(404, "Not found", "no dump is available for this store")
+    return FileResponse(path, media_type="application/trig", filename=pipeline.TRIG_NAME)

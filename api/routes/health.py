@@ -1,0 +1,48 @@
+"""Liveness and version of the service."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.backends import Backend, BackendUnavailable
+from api.problems import Problem
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/healthz", summary="Is the service able to answer queries?")
+async def healthz(request: Request) -> JSONResponse:
+    """200 with a summary when the store answers; 503 problem+json when it cannot."""
+    backend: Backend = request.app.state.backend
+    try:
+        summary = await backend.health()
+    except BackendUnavailable as exc:
+        raise Problem(503, "Store unavailable", str(exc), kind="store-unavailable") from exc
+    return JSONResponse({"status": "ok", **summary})
+
+
+@router.get("/version", summary="Build and software versions")
+async def version(request: Request) -> dict[str, Any]:
+    """The build id (a hash of the inputs), build time, counts, and engine/app versions."""
+    import fastapi
+    import pyoxigraph
+
+    from kg import __version__
+
+    manifest: dict[str, Any] = request.app.state.manifest
+    return {
+        "rsme_kg": __version__,
+        "build_id": manifest.get("build_id"),
+        "data_hash": manifest.get("build_id"),
+        "built_at": manifest.get("built_at"),
+        "triples": manifest.get("triples"),
+        "graphs": manifest.get("graphs"),
+        "backend": request.app.state.backend.name,
+        "engine": {"pyoxigraph": pyoxigraph.__version__},
+        "python": platform.python_version(),
+        "fastapi": fastapi.__version__,
+    }

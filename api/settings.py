@@ -1,0 +1,43 @@
+"""Settings of the web facade, read from the environment (prefix RSME_KG_) by the faces only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.worker import default_workers
+from kg import paths
+
+
+class Settings(BaseSettings):
+    """Every limit is a setting with a sane default."""
+
+    model_config = SettingsConfigDict(env_prefix="RSME_KG_", env_nested_delimiter="__")
+
+    store: Path = Field(
+        paths.DIST_DIR / paths.STORE_SUBDIR,
+        description="Store folder written by `rsme-kg build` (embedded backend).",
+    )
+    endpoint: str | None = Field(None, description="A remote SPARQL 1.1 endpoint to serve instead.")
+    query_workers: int = Field(
+        default_factory=default_workers,
+        ge=1,
+        le=64,
+        description="Query worker processes (embedded backend).",
+    )
+    query_timeout: float = Field(30.0, gt=0, description="Seconds a query may run.")
+    max_rows: int = Field(10_000, ge=1, description="Rows (or triples) per answer; more are cut.")
+    max_query_length: int = Field(100_000, ge=100, description="Characters in a query.")
+    max_body_bytes: int = Field(1_000_000, ge=1_000, description="Bytes in a request body.")
+    service_allowlist: list[str] = Field(
+        default_factory=list, description="SERVICE endpoints a query may call (none by default)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"], description="Origins allowed to call the API from a browser."
+    )
+    cache_bytes: int = Field(
+        64_000_000, ge=0, description="Answers cached in memory (the graph is read-only)."
+    )
+    public_base: str = Field("http://127.0.0.1:8000", description="Public base URL of the server.")

@@ -1,0 +1,276 @@
+"""The SPARQL 1.1 Protocol endpoint (queries only): /sparql.
+
+Parsing is done by hand rather than through FastAPI parameters because the protocol is
+strict about what makes a bad request: repeated `query`, wrong content types, bodies that
+are not UTF-8, and the dataset parameters that may repeat.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+
+from api import formats, policy
+from api.backends import AnswerCache, Backend, BackendUnavailable
+from api.conneg import choose, parse_accept
+from api.problems import Problem, syntax_problem
+from api.settings import Settings
+from api.worker import Answer, Job, QueryTimeout
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """The parameters of one SPARQL Protocol request."""
+
+    query: str | None
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    format: str | None
+
+
+def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(
+            raw.decode("ascii", "strict"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError as exc:
+        raise Problem(
+            400,
+            "Bad encoding",
+            f"the {where} is not valid UTF-8: {exc.reason}",
+            kind="bad-encoding",
+        ) from exc
+
+
+async def _body(request: Request, settings: Settings) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        raise _too_large(int(declared), settings.max_body_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > settings.max_body_bytes:
+            raise _too_large(size, settings.max_body_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> Problem:
+    return Problem(
+        413,
+        "Request body too large",
+        f"the body has at least {size} bytes; the limit is {limit}",
+        kind="too-large",
+    )
+
+
+def _one(pairs: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in pairs if k == name]
+    if len(values) > 1:
+        raise Problem(
+            400,
+            "Repeated parameter",
+            f"the parameter '{name}' is given {len(values)} times; give it once",
+            kind="repeated-parameter",
+        )
+    return values[0] if values else None
+
+
+async def parse_request(request: Request, settings: Settings) -> ProtocolRequest:
+    """Read a protocol request; raise a Problem for anything the protocol does not allow."""
+    url_pairs = _decode_pairs(request.scope.get("query_string", b""), "query string")
+    pairs = list(url_pairs)
+    if request.method == "POST":
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await _body(request, settings)
+        if media == FORM:
+            pairs += _decode_pairs(body, "request body")
+        elif media == QUERY:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise Problem(
+                    400, "Bad encoding", "the query body is not valid UTF-8", kind="bad-encoding"
+                ) from exc
+            if any(k == "query" for k, _ in url_pairs):
+                raise Problem(
+                    400,
+                    "Repeated parameter",
+                    "a query in the body and in the URL; give it once",
+                    kind="repeated-parameter",
+                )
+            pairs.append(("query", text))
+        elif media == UPDATE:
+            raise _read_only()
+        else:
+            shown = media or "none"
+            raise Problem(
+                400,
+                "Unsupported content type",
+                f"content type {shown}: POST a query as {FORM} or {QUERY}",
+                kind="unsupported-content-type",
+            )
+    if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in pairs):
+        raise _read_only()
+    query = _one(pairs, "query")
+    return ProtocolRequest(
+        query=query,
+        default_graphs=tuple(v for k, v in pairs if k == "default-graph-uri"),
+        named_graphs=tuple(v for k, v in pairs if k == "named-graph-uri"),
+        format=_format(pairs),
+    )
+
+
+def _format(pairs: list[tuple[str, str]]) -> str | None:
+    """The `format` override; clients such as SPARQLWrapper repeat it in several spellings."""
+    values = {formats.canonical(v) for k, v in pairs if k == "format" and v}
+    if len(values) > 1:
+        raise Problem(
+            400,
+            "Repeated parameter",
+            f"the parameter 'format' asks for {len(values)} different formats",
+            kind="repeated-parameter",
+        )
+    return values.pop() if values else None
+
+
+def _read_only() -> Problem:
+    return Problem(
+        403,
+        "Read-only endpoint",
+        "this endpoint answers queries only; SPARQL Update is refused",
+        kind="read-only",
+    )
+
+
+def _answer_response(answer: Answer, cached: bool, seconds: float, settings: Settings) -> Response:
+    if answer.status == 200:
+        headers = {
+            "Vary": "Accept",
+            "X-Result-Rows": str(answer.rows),
+            "Server-Timing": f"query;dur={answer.seconds * 1000:.1f}, "
+            f"cache;desc={'hit' if cached else 'miss'}",
+        }
+        if answer.truncated:
+            headers["X-Result-Truncated"] = "true"
+            headers["X-Result-Limit"] = str(settings.max_rows)
+        return Response(
+            answer.body, media_type=formats.content_type(answer.media_type), headers=headers
+        )
+    if answer.error == "syntax":
+        raise syntax_problem(answer.detail)
+    if answer.error == "not-acceptable":
+        raise Problem(
+            406,
+            "Not acceptable",
+            answer.detail,
+            kind="not-acceptable",
+            acceptable=list(answer.offers),
+        )
+    raise Problem(400, "Query failed", answer.detail, kind="query-failed")
+
+
+def service_description_response(request: Request) -> Response:
+    """GET /sparql without a query: the SPARQL service description, negotiated."""
+    description = request.app.state.service_description
+    offers = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
+    wanted = request.query_params.get("format")
+    media = (
+        formats.canonical(wanted)
+        if wanted
+        else choose(parse_accept(request.headers.get("accept")), offers)
+    )
+    if media not in offers:
+        raise Problem(
+            406,
+            "Not acceptable",
+            "the service description is available as " + ", ".join(offers),
+            kind="not-acceptable",
+            acceptable=offers,
+        )
+    body = description[media]
+    return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
+
+
+@router.api_route(
+    "/sparql",
+    methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+    summary="SPARQL 1.1 Protocol query endpoint (read-only)",
+)
+async def sparql(request: Request) -> Response:
+    """Answer a SPARQL query (GET with `query`, or POST form / application/sparql-query)."""
+    settings: Settings = request.app.state.settings
+    if request.method not in ("GET", "POST"):
+        raise Problem(
+            400,
+            "Method not allowed",
+            f"{request.method} is not part of the SPARQL query protocol; use GET or POST",
+            kind="method-not-allowed",
+            headers={"Allow": ALLOWED_METHODS},
+        )
+    protocol = await parse_request(request, settings)
+    if protocol.query is None:
+        if request.method == "GET":
+            return service_description_response(request)
+        raise Problem(
+            400, "Missing query", "POST a 'query' parameter or body", kind="missing-query"
+        )
+    refusal = policy.check(
+        protocol.query,
+        max_length=settings.max_query_length,
+        service_allowlist=settings.service_allowlist,
+    )
+    if refusal is not None:
+        raise Problem(refusal.status, refusal.title, refusal.detail)
+    job = Job(
+        protocol.query,
+        request.headers.get("accept"),
+        protocol.format,
+        protocol.default_graphs,
+        protocol.named_graphs,
+        settings.max_rows,
+    )
+    return await run_job(request, job)
+
+
+async def run_job(request: Request, job: Job) -> Response:
+    """Answer a job from the cache or the backend, with the timeout of the settings."""
+    settings: Settings = request.app.state.settings
+    cache: AnswerCache = request.app.state.cache
+    backend: Backend = request.app.state.backend
+    started = time.perf_counter()
+    answer = cache.get(job)
+    if answer is not None:
+        return _answer_response(answer, True, time.perf_counter() - started, settings)
+    try:
+        answer = await backend.execute(job, settings.query_timeout)
+    except QueryTimeout as exc:
+        raise Problem(
+            503,
+            "Query timeout",
+            str(exc),
+            kind="timeout",
+            headers={"Retry-After": "5"},
+            timeout_seconds=settings.query_timeout,
+        ) from exc
+    except BackendUnavailable as exc:
+        raise Problem(
+            503,
+            "Store unavailable",
+            str(exc),
+            kind="store-unavailable",
+            headers={"Retry-After": "5"},
+        ) from exc
+    cache.put(job, answer)
+    return _answer_response(answer, False, time.perf_counter() - started, settings)

@@ -1,0 +1,442 @@
+"""The remote backend: any SPARQL 1.1 endpoint over HTTP (Fuseki, GraphDB, Oxigraph server, ...)."""
+
+from __future__ import annotations
+
+import ast
+import http.client
+import json
+import re
+import threading
+import urllib.error
+import urllib.parse
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+import httpx
+import pyoxigraph as ox
+from rdflib import BNode, Node, URIRef
+from rdflib import Literal as RdfLiteral
+from SPARQLWrapper import POST, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import (
+    EndPointInternalError,
+    EndPointNotFound,
+    QueryBadFormed,
+    SPARQLWrapperException,
+    Unauthorized,
+    URITooLong,
+)
+
+from kg.errors import QueryError, RsmeError, StoreError
+from kg.namespaces import sparql_prologue
+from kg.store.base import GRAPH_FORMATS, TABULAR_FORMATS, Bindings, QueryResult, values_clause
+from kg.store.embedded import to_rdflib
+
+# Media types asked for by short format name, and the ones accepted back for each.
+MEDIA_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
+    "trig": "application/trig",
+    "nquads": "application/n-quads",
+}
+_ALIASES = {
+    "json": {"application/json"},
+    "xml": {"application/xml", "text/xml"},
+    "turtle": {"application/x-turtle"},
+    "ntriples": {"text/plain"},
+    "jsonld": {"application/json"},
+    "rdfxml": {"application/xml", "text/xml"},
+}
+# Graph answers may be written as datasets too, as the embedded store allows.
+_GRAPH_OUT = (*GRAPH_FORMATS, "trig", "nquads")
+
+_TABULAR_FORMS = {"SELECT", "ASK"}
+_GRAPH_FORMS = {"CONSTRUCT", "DESCRIBE"}
+_UPDATE_FORMS = {
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "CREATE",
+    "DROP",
+    "COPY",
+    "MOVE",
+    "ADD",
+    "WITH",
+}
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+# The prologue goes on the query's first line, so the endpoint's error positions keep their lines.
+_PROLOGUE = sparql_prologue().replace("\n", " ")
+_PROLOGUE_ITEM = re.compile(r"\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>", re.I)
+_KEYWORD = re.compile(r"[A-Za-z]+")
+_STRING = re.compile(
+    r'"""[\s\S]*?"""|' r"'''[\s\S]*?'''|" r'"(?:[^"\\\n]|\\.)*"|' r"'(?:[^'\\\n]|\\.)*'"
+)
+_PROJECTION_TOKEN = re.compile(
+    r"\bAS\s+[?$](\w+)|[?$](\w+)|#[^\n]*|<[^>]*>|[(){*]|[^\s(){*?$#<]+", re.I
+)
+# Error positions on line 1 as Oxigraph ("error at 1:42") and Jena ("line 1, column 42") write them.
+_LINE_ONE = re.compile(r"(\bat 1:|\bline 1, column )(\d+)")
+_EXCERPT = 1000
+_ACCESS_STATUSES = {401, 403, 404, 407}
+
+
+def _form_at(sparql: str) -> re.Match[str] | None:
+    pos = 0
+    while (item := _PROLOGUE_ITEM.match(sparql, pos)) and item.end() > pos:
+        pos = item.end()
+    return _KEYWORD.match(sparql, pos)
+
+
+def query_form(sparql: str) -> str | None:
+    """The keyword that starts a query after its prologue (SELECT, CONSTRUCT, INSERT, ...).
+
+    >>> query_form("# all\\nPREFIX ex: <http://x/#> select * { ?s ?p ?o }")
+    'SELECT'
+    >>> query_form("{ oops") is None
+    True
+    """
+    word = _form_at(sparql)
+    return word.group().upper() if word else None
+
+
+def projection(sparql: str) -> set[str] | None:
+    """The variables a SELECT query returns; None for SELECT *, other forms or unreadable text.
+
+    >>> sorted(projection("SELECT DISTINCT ?f (COUNT(?c) AS ?n) WHERE { ?c ?p ?f }") or [])
+    ['f', 'n']
+    >>> projection("SELECT * { ?s ?p ?o }") is None
+    True
+    """
+    word = _form_at(sparql)
+    if word is None or word.group().upper() != "SELECT":
+        return None
+    names: set[str] = set()
+    depth = 0
+    # strings in expressions may hold parentheses: blank them before counting
+    for token in _PROJECTION_TOKEN.finditer(_STRING.sub('""', sparql[word.end() :])):
+        text, alias, var = token.group(), token.group(1), token.group(2)
+        if alias:
+            names.add(alias)
+        elif var and depth == 0:
+            names.add(var)
+        elif text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+        elif depth == 0 and text == "*":
+            return None
+        elif depth == 0 and (text == "{" or text.upper() in ("WHERE", "FROM")):
+            return names
+    return None
+
+
+class _Wrapper(SPARQLWrapper):
+    """SPARQLWrapper told the query form by `query_form`.
+
+    Its own regex finds the first keyword anywhere (a SELECT with "insert" in a string may be
+    sent as an update) and warns on text it cannot classify; ours never sends an update.
+    """
+
+    def _parseQueryType(self, query: str) -> str | None:
+        form = query_form(query)
+        return form if form in _TABULAR_FORMS | _GRAPH_FORMS else None
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _excerpt(body: bytes | str) -> str:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text.strip()
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + " …"
+
+
+def _wrapper_body(exc: SPARQLWrapperException) -> str:
+    """The endpoint's answer, which SPARQLWrapper keeps only as a bytes repr in its message."""
+    _, found, tail = str(exc).partition("Response:\n")
+    if not found:
+        return ""
+    try:
+        body = ast.literal_eval(tail.strip())
+    except (ValueError, SyntaxError):
+        return _excerpt(tail)
+    return _excerpt(body) if isinstance(body, bytes | str) else _excerpt(tail)
+
+
+def _unshift(message: str) -> str:
+    """Undo the prologue's shift of columns on line 1 in well-known parser messages."""
+
+    def fix(match: re.Match[str]) -> str:
+        column = int(match.group(2)) - len(_PROLOGUE)
+        return f"{match.group(1)}{column}" if column > 0 else match.group(0)
+
+    return _LINE_ONE.sub(fix, message)
+
+
+def _term(value: dict[str, Any]) -> Node:
+    """A term of the SPARQL 1.1 JSON results format as an rdflib term (like the embedded one)."""
+    kind, text = value.get("type"), value.get("value")
+    if not isinstance(text, str):
+        raise StoreError(f"the SPARQL endpoint answered with a malformed term: {value!r}")
+    if kind == "uri":
+        return URIRef(text)
+    if kind == "bnode":
+        return BNode(text)
+    if kind in ("literal", "typed-literal"):
+        if value.get("xml:lang"):
+            return RdfLiteral(text, lang=value["xml:lang"])
+        datatype = value.get("datatype")
+        if datatype and datatype != _XSD_STRING:
+            return RdfLiteral(text, datatype=URIRef(datatype))
+        return RdfLiteral(text)
+    raise StoreError(f"the SPARQL endpoint answered with an unsupported term: {value!r}")
+
+
+def _parse_answer(content_type: str, body: bytes) -> QueryResult:
+    """A query answer (SPARQL JSON results or an RDF document) as rdflib terms."""
+    media = _media(content_type)
+    if media in ("application/sparql-results+json", "application/json"):
+        try:
+            doc = json.loads(body)
+            if "boolean" in doc:
+                return QueryResult("ask", [], [], boolean=bool(doc["boolean"]))
+            variables = list(doc["head"].get("vars", []))
+            rows = [
+                {name: _term(term) for name, term in binding.items()}
+                for binding in doc["results"]["bindings"]
+            ]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StoreError(f"the SPARQL endpoint's JSON answer is malformed: {exc}") from exc
+        return QueryResult("select", variables, rows)
+    fmt = ox.RdfFormat.from_media_type(media) if media else None
+    if fmt is None:
+        raise StoreError(f"the SPARQL endpoint answered with unexpected content type {media!r}")
+    try:
+        triples = [
+            (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+            for q in ox.parse(body, format=fmt)
+        ]
+    except (SyntaxError, TypeError) as exc:
+        raise StoreError(f"the SPARQL endpoint's {media} answer is malformed: {exc}") from exc
+    return QueryResult("graph", [], [], triples=triples)
+
+
+class RemoteStore:
+    """A SPARQL 1.1 endpoint behind the same interface as EmbeddedStore.
+
+    `timeout` bounds each network step (connecting, then each wait for data), in seconds.
+    `graph_store` is the server's Graph Store Protocol URL, for `publish`; queries never use it.
+    """
+
+    def __init__(
+        self, endpoint: str, *, timeout: float = 30.0, graph_store: str | None = None
+    ) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.graph_store = graph_store
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RemoteStore({self.endpoint!r})"
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections kept open by `raw`."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _unreachable(self, reason: object) -> StoreError:
+        return StoreError(f"the SPARQL endpoint at {self.endpoint} is unreachable: {reason}")
+
+    def _too_slow(self) -> StoreError:
+        return StoreError(
+            f"the SPARQL endpoint at {self.endpoint} did not answer within {self.timeout:g} s"
+        )
+
+    def _status_error(self, status: int, message: str) -> RsmeError:
+        if status == 400:
+            return QueryError(f"the SPARQL endpoint rejected the query: {_unshift(message)}")
+        if status == 404:
+            return StoreError(f"no SPARQL endpoint at {self.endpoint} (404 Not Found): {message}")
+        if status in _ACCESS_STATUSES:
+            return StoreError(f"the SPARQL endpoint at {self.endpoint} refused access ({status})")
+        if status >= 500:
+            return StoreError(
+                f"the SPARQL endpoint at {self.endpoint} failed ({status}): {message}"
+            )
+        return QueryError(f"the SPARQL endpoint refused the request ({status}): {message}")
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _exchange(self, sparql: str, accept: str) -> tuple[str, bytes]:
+        """POST a query with SPARQLWrapper; the answer's content type and body, or a kg error."""
+        wrapper = _Wrapper(self.endpoint)
+        wrapper.setMethod(POST)
+        # Content negotiation only: Fuseki lets format=/output= parameters override Accept.
+        wrapper.setOnlyConneg(True)
+        wrapper.setQuery(sparql)
+        wrapper.addCustomHttpHeader("Accept", accept)
+        # setTimeout() truncates to an int, and 0 would make the socket non-blocking.
+        wrapper.timeout = self.timeout  # type: ignore[assignment]
+        try:
+            response = wrapper.query().response
+            with response:
+                return response.headers.get("Content-Type", ""), response.read()
+        except QueryBadFormed as exc:
+            raise self._status_error(400, _wrapper_body(exc)) from None
+        except EndPointNotFound as exc:
+            raise self._status_error(404, _wrapper_body(exc)) from None
+        except Unauthorized as exc:
+            raise self._status_error(401, _wrapper_body(exc)) from None
+        except URITooLong as exc:
+            raise self._status_error(414, _wrapper_body(exc)) from None
+        except EndPointInternalError as exc:
+            raise self._status_error(500, _wrapper_body(exc)) from None
+        except urllib.error.HTTPError as exc:
+            raise self._status_error(exc.code, _excerpt(exc.read())) from None
+        except TimeoutError:
+            raise self._too_slow() from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise self._too_slow() from None
+            raise self._unreachable(exc.reason) from None
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # ValueError: urllib's answer to an endpoint URL it cannot use (no scheme, ...)
+            raise self._unreachable(exc) from None
+
+    def raw(
+        self,
+        query: str,
+        accept: str,
+        *,
+        default_graphs: Iterable[str] = (),
+        named_graphs: Iterable[str] = (),
+    ) -> tuple[int, str, bytes]:
+        """Pass a SPARQL Protocol query through unchanged: (status, content type, body).
+
+        A 400 raises QueryError, a 5xx or an access error (401, 403, 404) StoreError; other
+        answers (200, 406, 413, ...) are returned as they are, for the caller to forward.
+        """
+        form = [("query", query)]
+        form += [("default-graph-uri", g) for g in default_graphs]
+        form += [("named-graph-uri", g) for g in named_graphs]
+        try:
+            response = self._http().post(
+                self.endpoint,
+                content=urllib.parse.urlencode(form).encode("ascii"),
+                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+        except httpx.TimeoutException:
+            raise self._too_slow() from None
+        except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise self._unreachable(exc) from None
+        status = response.status_code
+        if status == 400 or status in _ACCESS_STATUSES or status >= 500:
+            raise self._status_error(status, _excerpt(response.content))
+        return status, response.headers.get("Content-Type", ""), response.content
+
+    def _http(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+            return self._client
+
+    # -- the Store interface ------------------------------------------------------------------
+
+    def _prepare(self, sparql: str, bindings: Bindings | None) -> tuple[str, str | None]:
+        """The text to send (project prefixes, bound values) and the query's form."""
+        form = query_form(sparql)
+        if form in _UPDATE_FORMS:
+            raise QueryError(f"{form} is an update: this store is queried read-only")
+        text = _PROLOGUE + sparql
+        returned = projection(sparql)
+        for name in bindings or {}:
+            # a trailing VALUES block joins after aggregation: binding a variable a SELECT does
+            # not return could leave counts unchanged, so refuse it as the embedded store does
+            if returned is not None and name not in returned:
+                raise QueryError(
+                    f"the query does not return ?{name}: bind only variables it returns"
+                )
+        if bindings:
+            # no substitution API in the protocol: a trailing VALUES block of escaped terms
+            text += "\n" + values_clause(bindings)
+        return text, form
+
+    def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
+        """Run a SPARQL query on the endpoint and materialise its answer as rdflib terms."""
+        text, form = self._prepare(sparql, bindings)
+        if form in _TABULAR_FORMS:
+            accept = MEDIA_TYPES["json"]
+        elif form in _GRAPH_FORMS:
+            accept = MEDIA_TYPES["ntriples"]
+        else:  # a form we cannot tell: let the endpoint choose (and most likely reject it)
+            accept = f"{MEDIA_TYPES['json']}, {MEDIA_TYPES['ntriples']};q=0.9, text/turtle;q=0.8"
+        return _parse_answer(*self._exchange(text, accept))
+
+    def serialize(self, sparql: str, fmt: str, bindings: Bindings | None = None) -> bytes:
+        """Run a query and return the endpoint's own serialization of the answer in `fmt`."""
+        text, form = self._prepare(sparql, bindings)
+        if form in _GRAPH_FORMS and fmt not in _GRAPH_OUT:
+            raise QueryError(
+                f"a CONSTRUCT/DESCRIBE answer cannot be written as {fmt}; "
+                f"use one of {', '.join(_GRAPH_OUT)}"
+            )
+        if form in _TABULAR_FORMS and fmt not in TABULAR_FORMATS:
+            raise QueryError(
+                f"a SELECT/ASK answer cannot be written as {fmt}; "
+                f"use one of {', '.join(TABULAR_FORMATS)} "
+                "(RDF formats are for CONSTRUCT/DESCRIBE)"
+            )
+        if fmt not in MEDIA_TYPES:
+            raise QueryError(f"unknown format {fmt}; use one of {', '.join(MEDIA_TYPES)}")
+        content_type, body = self._exchange(text, MEDIA_TYPES[fmt])
+        media = _media(content_type)
+        if media != MEDIA_TYPES[fmt] and media not in _ALIASES.get(fmt, set()):
+            raise StoreError(
+                f"the SPARQL endpoint at {self.endpoint} answered {media or 'no content type'} "
+                f"when asked for {MEDIA_TYPES[fmt]}"
+            )
+        return body
+
+    def _select(self, sparql: str) -> QueryResult:
+        return _parse_answer(*self._exchange(sparql, MEDIA_TYPES["json"]))
+
+    def __len__(self) -> int:
+        result = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(str(result.scalar() or 0))
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the endpoint's named graphs, sorted."""
+        result = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(str(g) for g in result.column("g") if isinstance(g, URIRef))
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Number of triples in each named graph."""
+        result = self._select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        return {str(row["g"]): int(str(row["n"])) for row in result}

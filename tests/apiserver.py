@@ -1,0 +1,87 @@
+"""Start the real rsme-kg server (uvicorn, in its own process) on a free port for tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ApiServer:
+    """`rsme-kg serve` as a subprocess; stderr (the access log) goes to a file."""
+
+    def __init__(
+        self,
+        *,
+        store: Path | None = None,
+        endpoint: str | None = None,
+        env: dict[str, str] | None = None,
+        log: Path,
+    ) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.sparql = f"{self.base}/sparql"
+        self.log = log
+        args = [str(Path(sys.executable).parent / "rsme-kg"), "serve", "--port", str(self.port)]
+        args += ["--endpoint", endpoint] if endpoint else ["--store", str(store)]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("RSME_KG_")}
+        environment.update(env or {})
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(
+            args, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment
+        )
+        self._wait()
+
+    def _wait(self, limit: float = 60.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.log.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not come up: {self.log.read_text(errors='replace')}")
+
+    def log_text(self) -> str:
+        """What the server wrote so far."""
+        self._log_file.flush()
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        """Stop the server and its query workers."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log_file.close()
+
+    def __enter__(self) -> ApiServer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,117 @@
+"""Real servers for tests: an `oxigraph serve` process on a free port of 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+STARTUP_SECONDS = 20.0
+ATTEMPTS = 3  # a free port may be taken by someone else between finding and binding it
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OxigraphServer:
+    """A running `oxigraph serve`; stop it with `stop()` or by leaving a `with` block."""
+
+    def __init__(self, location: Path | None, port: int) -> None:
+        self.location = location
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.query_url = f"{self.url}/query"
+        self.store_url = f"{self.url}/store"
+        # a file, not a pipe: a pipe nobody reads would block the server once it fills up;
+        # it lives as long as the server, so stop() closes it, not a with block
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
+        command = [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"]
+        if location is not None:
+            command += ["--location", str(location)]
+        # our stores show the union of the named graphs as the default graph; so must this one
+        command.append("--union-default-graph")
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+    def __enter__(self) -> OxigraphServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def output(self) -> str:
+        """What the server wrote to stdout and stderr so far ('' once stopped)."""
+        if self._log.closed:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def ready(self) -> bool:
+        """True once the server answers a query."""
+        try:
+            answer = httpx.get(self.query_url, params={"query": "ASK {}"}, timeout=1.0)
+        except httpx.TransportError:
+            return False
+        return answer.status_code == 200
+
+    def wait_until_ready(self, seconds: float = STARTUP_SECONDS) -> None:
+        """Block until the server answers; RuntimeError with its output if it exits or stalls."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"oxigraph serve exited with code {self.process.returncode}:\n{self.output()}"
+                )
+            if self.ready():
+                return
+            time.sleep(0.05)
+        message = f"oxigraph serve did not answer within {seconds:g} s:\n{self.output()}"
+        self.stop()
+        raise RuntimeError(message)
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it lingers) and release its log."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if not self._log.closed:
+            self._log.close()
+
+
+def start_oxigraph(location: Path | None = None) -> OxigraphServer:
+    """Start `oxigraph serve` on a free port (in memory when `location` is None), ready."""
+    if not OXIGRAPH.is_file():
+        raise RuntimeError(f"no oxigraph binary at {OXIGRAPH}: install the test extras")
+    for attempt in range(ATTEMPTS):
+        server = OxigraphServer(location, free_port())
+        try:
+            server.wait_until_ready()
+        except RuntimeError as exc:
+            server.stop()
+            if attempt == ATTEMPTS - 1 or "in use" not in str(exc):
+                raise
+            continue
+        return server
+    raise AssertionError("not reached: the loop returns or raises")

@@ -1,0 +1,475 @@
+"""The SPARQL 1.1 Protocol endpoint through a real server and real clients."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, POST, TSV, XML, SPARQLWrapper
+from SPARQLWrapper import GET as SW_GET
+
+from kg import paths
+from kg.namespaces import NAMED_GRAPHS, SD, TAXONOMY_GRAPH, VOID
+from tests.apiserver import ApiServer, free_port
+
+Built = tuple[Path, dict[str, object]]
+STUDIES = "PREFIX rsme: <https://w3id.org/rsme-kg/ontology#> SELECT ?s WHERE { ?s a rsme:Study }"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module")
+def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
+        yield running
+
+
+class Listener:
+    """A TCP listener that records whether anything connected (for SERVICE tests)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    running = Listener()
+    yield running
+    running.close()
+
+
+@pytest.fixture(scope="module")
+def strict(
+    built: Built, listener: Listener, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServer]:
+    """A server with small limits: 5 rows, 2 s, 1000 characters, 2000 bytes, one SERVICE."""
+    env = {
+        "RSME_KG_MAX_ROWS": "5",
+        "RSME_KG_QUERY_TIMEOUT": "2",
+        "RSME_KG_MAX_QUERY_LENGTH": "1000",
+        "RSME_KG_MAX_BODY_BYTES": "2000",
+        "RSME_KG_QUERY_WORKERS": "2",
+        "RSME_KG_SERVICE_ALLOWLIST": json.dumps([listener.url]),
+    }
+    log = tmp_path_factory.mktemp("strict") / "server.log"
+    with ApiServer(store=built[0] / paths.STORE_SUBDIR, env=env, log=log) as running:
+        yield running
+
+
+def wrapper(server: ApiServer, query: str, fmt: str, method: str) -> SPARQLWrapper:
+    client = SPARQLWrapper(server.sparql)
+    client.setQuery(query)
+    client.setReturnFormat(fmt)
+    client.setMethod(method)
+    return client
+
+
+# ------------------------------------------------------------------ real clients
+
+
+@pytest.mark.parametrize("method", [SW_GET, POST])
+def test_sparqlwrapper_json(server: ApiServer, method: str) -> None:
+    result = wrapper(server, STUDIES, JSON, method).queryAndConvert()
+    assert isinstance(result, dict)
+    assert len(result["results"]["bindings"]) == 48
+
+
+@pytest.mark.parametrize("method", [SW_GET, POST])
+def test_sparqlwrapper_xml(server: ApiServer, method: str) -> None:
+    document = wrapper(server, STUDIES, XML, method).queryAndConvert()
+    root = document.documentElement  # type: ignore[union-attr]
+    assert root.namespaceURI == "http://www.w3.org/2005/sparql-results#"
+    assert len(document.getElementsByTagName("result")) == 48  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("method", "fmt", "delimiter"),
+    [(SW_GET, CSV, ","), (POST, CSV, ","), (SW_GET, TSV, "\t"), (POST, TSV, "\t")],
+)
+def test_sparqlwrapper_csv_tsv(server: ApiServer, method: str, fmt: str, delimiter: str) -> None:
+    raw = wrapper(server, STUDIES, fmt, method).queryAndConvert()
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    assert len(rows) == 49  # header + 48
+
+
+@pytest.mark.parametrize("method", [SW_GET, POST])
+def test_sparqlwrapper_ask_and_construct(server: ApiServer, method: str) -> None:
+    ask = wrapper(
+        server, "ASK { <https://w3id.org/rsme-kg/id/study/ruzzier-2007> ?p ?o }", JSON, method
+    ).queryAndConvert()
+    assert ask["boolean"] is True  # type: ignore[index]
+    construct = wrapper(
+        server, "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c ; a rsme:Study }", "turtle", method
+    )
+    raw = construct.queryAndConvert()  # SPARQLWrapper hands Turtle back as bytes
+    assert isinstance(raw, bytes)
+    graph = Graph().parse(data=raw, format="turtle")
+    assert len(set(graph.subjects())) == 48
+
+
+@pytest.mark.parametrize(
+    "accept", ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
+)
+def test_construct_in_every_rdf_format(server: ApiServer, accept: str) -> None:
+    query = "CONSTRUCT { ?s <http://purl.org/dc/terms/title> ?t } WHERE { ?s a rsme:Study ; dcterms:title ?t }"
+    reply = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith(accept)
+    fmt = {
+        "text/turtle": "turtle",
+        "application/n-triples": "nt",
+        "application/ld+json": "json-ld",
+        "application/rdf+xml": "xml",
+    }[accept]
+    assert len(Graph().parse(data=reply.content, format=fmt)) == 48
+
+
+def test_rdflib_sparqlstore(server: ApiServer) -> None:
+    graph = Graph(store=SPARQLStore(server.sparql, returnFormat="json"))
+    rows = list(
+        graph.query(
+            "SELECT ?title WHERE { <https://w3id.org/rsme-kg/id/study/ruzzier-2007> "
+            "<http://purl.org/dc/terms/title> ?title }"
+        )
+    )
+    assert [str(r[0]) for r in rows] == [  # type: ignore[index]
+        "Human Capital and SME Internationalization: A Structural Equation Modeling Study"
+    ]
+
+
+# ------------------------------------------------------------------ protocol
+
+
+def test_post_sparql_query_body(server: ApiServer) -> None:
+    reply = httpx.post(
+        server.sparql,
+        content=STUDIES.encode(),
+        headers={
+            "Content-Type": "application/sparql-query",
+            "Accept": "application/sparql-results+json",
+        },
+    )
+    assert reply.status_code == 200
+    assert len(reply.json()["results"]["bindings"]) == 48
+
+
+def test_dataset_parameters(server: ApiServer) -> None:
+    count = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?type . VALUES ?type { rsme:Study rsme:Factor } }"
+    union = httpx.get(server.sparql, params={"query": count}).json()
+    assert union["results"]["bindings"][0]["n"]["value"] == str(48 + 50)
+    only_taxonomy = httpx.get(
+        server.sparql, params={"query": count, "default-graph-uri": str(TAXONOMY_GRAPH)}
+    ).json()
+    assert only_taxonomy["results"]["bindings"][0]["n"]["value"] == "50"
+    graphs = httpx.get(
+        server.sparql,
+        params=[
+            ("query", "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"),
+            *[("named-graph-uri", str(g)) for g in NAMED_GRAPHS[:2]],
+        ],
+    ).json()
+    assert {b["g"]["value"] for b in graphs["results"]["bindings"]} == {
+        str(g) for g in NAMED_GRAPHS[:2]
+    }
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/sparql-results+xml;q=0.5, text/csv;q=0.9", "text/csv"),
+        ("text/*", "text/csv"),
+        ("*/*", "application/sparql-results+json"),
+        ("text/html, application/xhtml+xml, */*;q=0.8", "application/sparql-results+json"),
+        ("text/tab-separated-values, */*;q=0.1", "text/tab-separated-values"),
+        ("application/sparql-results+json;q=0, */*;q=0.5", "application/sparql-results+xml"),
+    ],
+)
+def test_content_negotiation(server: ApiServer, accept: str, expected: str) -> None:
+    reply = httpx.get(server.sparql, params={"query": STUDIES}, headers={"Accept": accept})
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].split(";")[0] == expected
+    assert "Accept" in reply.headers["vary"].split(", ")
+
+
+def test_format_parameter_overrides_accept(server: ApiServer) -> None:
+    reply = httpx.get(
+        server.sparql,
+        params={"query": STUDIES, "format": "csv"},
+        headers={"Accept": "application/sparql-results+xml"},
+    )
+    assert reply.headers["content-type"].startswith("text/csv")
+
+
+def test_not_acceptable(server: ApiServer) -> None:
+    reply = httpx.get(server.sparql, params={"query": STUDIES}, headers={"Accept": "image/png"})
+    assert reply.status_code == 406
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert "text/csv" in reply.json()["acceptable"]
+    assert "Accept" in reply.headers["vary"].split(", ")
+
+
+def problem(reply: httpx.Response, status: int) -> dict[str, object]:
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = reply.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+def test_malformed_query_gives_position(server: ApiServer) -> None:
+    body = problem(httpx.get(server.sparql, params={"query": "SELECT ?s WHERE {\n ?s ?p }"}), 400)
+    assert body["line"] == 2 and isinstance(body["column"], int)
+    assert "does not parse" in str(body["detail"])
+
+
+def test_non_utf8_url_is_400(server: ApiServer) -> None:
+    """A percent-encoded Latin-1 byte in the query string (sent raw, as a client could)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%22caf%E9%22%20%7D")
+    reply = connection.getresponse()
+    assert reply.status == 400
+    assert reply.getheader("content-type") == "application/problem+json"
+    assert "not valid UTF-8" in json.loads(reply.read())["detail"]
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]},
+        {"method": "PUT", "params": {"query": "ASK {}"}},
+        {
+            "method": "POST",
+            "content": b"query=ASK%20%7B%7D",
+            "headers": {"Content-Type": "text/plain"},
+        },
+        {"method": "POST", "content": b"ASK {}", "headers": {}},
+        {
+            "method": "POST",
+            "content": "ASK { ?s ?p 'caf\u00e9' }".encode("latin-1"),
+            "headers": {"Content-Type": "application/sparql-query"},
+        },
+        {
+            "method": "POST",
+            "content": b"query=ASK%20%7B%7D&query=ASK%20%7B%7D",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        },
+    ],
+    ids=[
+        "two-query-params",
+        "wrong-method",
+        "wrong-content-type",
+        "missing-content-type",
+        "non-utf8-body",
+        "two-query-form-params",
+    ],
+)
+def test_bad_requests_are_400(server: ApiServer, request_kwargs: dict[str, object]) -> None:
+    kwargs = dict(request_kwargs)
+    method = str(kwargs.pop("method"))
+    problem(httpx.request(method, server.sparql, **kwargs), 400)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "params": {"update": "INSERT DATA { <a:b> <a:c> <a:d> }"}},
+        {
+            "method": "GET",
+            "params": {"query": "PREFIX e: <http://e/>\nINSERT DATA { e:a e:b e:c }"},
+        },
+        {"method": "GET", "params": {"query": "LOAD <http://127.0.0.1:1/evil.ttl>"}},
+        {
+            "method": "POST",
+            "content": b"DELETE WHERE { ?s ?p ?o }",
+            "headers": {"Content-Type": "application/sparql-update"},
+        },
+    ],
+    ids=["update-param", "update-text", "load", "update-content-type"],
+)
+def test_updates_are_refused(server: ApiServer, request_kwargs: dict[str, object]) -> None:
+    kwargs = dict(request_kwargs)
+    method = str(kwargs.pop("method"))
+    body = problem(httpx.request(method, server.sparql, **kwargs), 403)  # type: ignore[arg-type]
+    assert "read-only" in str(body["detail"]).lower() or "refused" in str(body["detail"])
+    still = httpx.get(
+        server.sparql, params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a rsme:Study }"}
+    )
+    assert still.json()["results"]["bindings"][0]["n"]["value"] == "48"
+
+
+# ------------------------------------------------------------------ descriptions and service
+
+
+def test_service_description(server: ApiServer) -> None:
+    reply = httpx.get(server.sparql, headers={"Accept": "text/turtle"})
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/turtle")
+    graph = Graph().parse(data=reply.text, format="turtle")
+    assert (None, SD.endpoint, None) in graph
+    assert (None, SD.feature, SD.UnionDefaultGraph) in graph
+
+
+def test_void(server: ApiServer, built: Built) -> None:
+    reply = httpx.get(f"{server.base}/.well-known/void", headers={"Accept": "text/turtle"})
+    assert reply.status_code == 200
+    graph = Graph().parse(data=reply.text, format="turtle")
+    dataset = URIRef("https://w3id.org/rsme-kg/id/dataset")
+    assert graph.value(dataset, VOID.triples) == Literal(built[1]["triples"])
+    assert set(graph.objects(dataset, VOID.subset)) >= set(NAMED_GRAPHS)
+
+
+def test_health_and_version(server: ApiServer, built: Built) -> None:
+    health = httpx.get(f"{server.base}/healthz").json()
+    assert health["status"] == "ok" and health["workers"] >= 2
+    version = httpx.get(f"{server.base}/version").json()
+    assert version["build_id"] == built[1]["build_id"]
+    assert version["triples"] == built[1]["triples"]
+    assert version["engine"]["pyoxigraph"]
+
+
+def test_server_timing_and_access_log(server: ApiServer) -> None:
+    reply = httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"})
+    timing = reply.headers["server-timing"]
+    assert "query;dur=" in timing and "total;dur=" in timing
+    time.sleep(0.2)
+    lines = [json.loads(line) for line in server.log_text().splitlines() if line.startswith("{")]
+    assert any(r["path"] == "/sparql" and r["status"] == 200 and r["ms"] >= 0 for r in lines)
+
+
+def test_cors(server: ApiServer) -> None:
+    origin = {"Origin": "https://yasgui.example"}
+    preflight = httpx.options(
+        server.sparql,
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://yasgui.example")
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    reply = httpx.get(server.sparql, params={"query": "ASK {}"}, headers=origin)
+    assert reply.headers["access-control-allow-origin"] in ("*", "https://yasgui.example")
+
+
+# ------------------------------------------------------------------ limits
+
+
+def test_row_limit_is_signalled(strict: ApiServer) -> None:
+    reply = httpx.get(
+        strict.sparql,
+        params={"query": STUDIES},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert reply.status_code == 200
+    assert len(reply.json()["results"]["bindings"]) == 5
+    assert reply.headers["x-result-truncated"] == "true"
+    assert reply.headers["x-result-limit"] == "5"
+    small = httpx.get(strict.sparql, params={"query": STUDIES + " LIMIT 3"})
+    assert "x-result-truncated" not in small.headers
+
+
+def test_query_and_body_size_limits(strict: ApiServer) -> None:
+    long_query = "ASK { ?s ?p ?o } #" + "x" * 1000
+    problem(httpx.get(strict.sparql, params={"query": long_query}), 413)
+    problem(
+        httpx.post(
+            strict.sparql,
+            content=b"ASK {} #" + b"y" * 3000,
+            headers={"Content-Type": "application/sparql-query"},
+        ),
+        413,
+    )
+
+
+def test_service_outside_allow_list_makes_no_connection(
+    strict: ApiServer, listener: Listener
+) -> None:
+    before = listener.connections
+    other = f"http://127.0.0.1:{listener.port}/other"
+    for target in (other, "?endpoint"):
+        clause = f"<{other}>" if target == other else target
+        query = f"SELECT * WHERE {{ SERVICE {clause} {{ ?s ?p ?o }} }}"
+        body = problem(httpx.get(strict.sparql, params={"query": query}), 403)
+        assert "allow-list" in str(body["detail"])
+    time.sleep(0.5)
+    assert listener.connections == before
+
+
+def test_service_in_allow_list_is_called(strict: ApiServer, listener: Listener) -> None:
+    """The allow-list really permits: the allowed endpoint is contacted (it answers nothing)."""
+    before = listener.connections
+    query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
+    reply = httpx.get(strict.sparql, params={"query": query}, timeout=10)
+    assert reply.status_code in (400, 503)  # the listener hangs up without an answer
+    time.sleep(0.3)
+    assert listener.connections > before
+
+
+def test_runaway_query_times_out_and_others_keep_going(strict: ApiServer) -> None:
+    """A cartesian product answers 503 within timeout + 2 s; meanwhile others are answered."""
+
+    def runaway() -> tuple[int, float, float]:
+        started = time.monotonic()
+        reply = httpx.get(strict.sparql, params={"query": RUNAWAY}, timeout=30)
+        return reply.status_code, time.monotonic() - started, time.monotonic()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(runaway)
+        time.sleep(0.3)
+        answered = 0
+        for i in range(10):  # distinct queries, so no answer comes from the cache
+            reply = httpx.get(strict.sparql, params={"query": f"ASK {{ ?s ?p {i} }}"}, timeout=10)
+            assert reply.status_code == 200
+            answered += 1
+        others_done = time.monotonic()
+        status, seconds, runaway_done = slow.result()
+    assert status == 503
+    assert seconds < 2 + 2  # the timeout setting plus the 2 s the issue allows
+    # every other query was answered while the runaway was still holding its worker
+    assert answered == 10 and others_done < runaway_done
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the killed worker is replaced
+        health = httpx.get(f"{strict.base}/healthz").json()
+        if health["workers"] == 2 and health["workers_replaced"] >= 1:
+            break
+        time.sleep(0.2)
+    assert health["workers"] == 2 and health["workers_replaced"] >= 1

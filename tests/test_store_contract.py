@@ -1,0 +1,383 @@
+"""One contract for every store backend: the embedded store and a real `oxigraph serve`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from kg import iris, pipeline, queries
+from kg.errors import QueryError, StoreError, UsageError
+from kg.namespaces import CORPUS_GRAPH, NAMED_GRAPHS, TAXONOMY_GRAPH
+from kg.publish import graph_store_url, publish
+from kg.store.base import QueryResult
+from kg.store.embedded import EmbeddedStore
+from kg.store.remote import RemoteStore
+from tests.servers import OxigraphServer, free_port, start_oxigraph
+
+Built = tuple[Path, dict[str, object]]
+AnyStore = EmbeddedStore | RemoteStore
+
+SRX = "{http://www.w3.org/2005/sparql-results#}"
+EVIDENCE = queries.load("examples/evidence-for-factor")
+PSYCHIC_DISTANCE = URIRef("https://w3id.org/rsme-kg/id/factor/psychic-distance")
+# factor labels in English and Persian: IRIs and language-tagged literals, no blank nodes
+LABELS = "CONSTRUCT { ?f skos:prefLabel ?l } WHERE { ?f a rsme:Factor ; skos:prefLabel ?l }"
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oxigraph(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    """A real `oxigraph serve`, loaded with the build through the Graph Store Protocol."""
+    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as server:
+        publish(built[0] / pipeline.TRIG_NAME, server.store_url)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def remote(oxigraph: OxigraphServer) -> Iterator[RemoteStore]:
+    """The remote backend over the oxigraph server."""
+    with RemoteStore(oxigraph.query_url, graph_store=oxigraph.store_url) as store:
+        yield store
+
+
+@pytest.fixture(params=["embedded", "remote"])
+def backend(request: pytest.FixtureRequest) -> AnyStore:
+    """Each backend in turn; the server starts only when a remote test runs."""
+    name = "store" if request.param == "embedded" else "remote"
+    backend: AnyStore = request.getfixturevalue(name)
+    return backend
+
+
+@pytest.fixture()
+def silent_server() -> Iterator[str]:
+    """The URL of a local server that accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    held: list[socket.socket] = []
+    done = threading.Event()
+
+    def accept() -> None:
+        while not done.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/query"
+    done.set()
+    thread.join(timeout=5)
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def count(store: AnyStore, where: str) -> int:
+    """COUNT(DISTINCT ?s) over a graph pattern, written with the project's prefixes."""
+    value = store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}").scalar()
+    return int(str(value))
+
+
+def sort_rows(result: QueryResult) -> list[list[tuple[str, str]]]:
+    """Solutions in a canonical order (ties under ORDER BY may come in any order)."""
+    return sorted(sorted((k, v.n3()) for k, v in row.items()) for row in result)
+
+
+# -- the contract: the same assertions for every backend --------------------------------------
+
+
+def test_counts(backend: AnyStore) -> None:
+    assert count(backend, "?s a rsme:Study") == 48
+    assert count(backend, "?s rsme:screeningDecision/rsme:decision rsme:included") == 42
+    assert count(backend, "?s a rsme:Study ; bibo:doi ?doi") == 13
+
+
+def test_size_and_graph_sizes_match_the_manifest(backend: AnyStore, built: Built) -> None:
+    manifest = built[1]
+    assert len(backend) == manifest["triples"]
+    assert backend.graph_sizes() == manifest["graphs"]
+
+
+def test_named_graphs_are_the_builds_four(backend: AnyStore) -> None:
+    assert backend.named_graphs() == sorted(str(g) for g in NAMED_GRAPHS)
+
+
+def test_select_with_a_binding(backend: AnyStore) -> None:
+    rows = backend.query(EVIDENCE, {"factor": PSYCHIC_DISTANCE}).solutions
+    assert len(rows) == 1
+    (row,) = rows
+    assert row["factor"] == PSYCHIC_DISTANCE
+    assert row["study"] == iris.study("assadinia-2019")
+    assert row["quote"] == Literal("psychic distance")
+    assert str(row["year"]) == "2019"
+
+
+def test_binding_a_group_key_of_an_aggregate(backend: AnyStore) -> None:
+    rows = backend.query(
+        queries.load("examples/factors-by-studies"), {"factor": iris.factor("rural-location")}
+    ).solutions
+    assert [(int(str(r["studies"])), str(r["factorLabel"])) for r in rows] == [
+        (11, "Rural location")
+    ]
+
+
+def test_binding_a_variable_the_select_does_not_return_is_refused(backend: AnyStore) -> None:
+    # bound after aggregation it would change nothing: the count would stay that of all codes
+    with pytest.raises(QueryError, match="bind only variables"):
+        backend.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?code rsme:codesFactor ?factor }",
+            {"factor": PSYCHIC_DISTANCE},
+        )
+
+
+def test_select_answers_equal_the_embedded_ones(backend: AnyStore, store: EmbeddedStore) -> None:
+    result = backend.query(EVIDENCE)
+    assert result.kind == "select"
+    assert result.variables == ["factor", "study", "year", "title", "quote", "direction", "outcome"]
+    assert len(result) == 77
+    # same terms, datatypes and language tags as the embedded store, term for term
+    assert sort_rows(result) == sort_rows(store.query(EVIDENCE))
+
+
+def test_ask(backend: AnyStore) -> None:
+    yes = backend.query("ASK { study:assadinia-2019 a rsme:Study }")
+    no = backend.query("ASK { study:no-such-study a rsme:Study }")
+    assert (yes.kind, yes.boolean, no.boolean) == ("ask", True, False)
+
+
+def test_construct_returns_rdflib_triples(backend: AnyStore, store: EmbeddedStore) -> None:
+    result = backend.query(LABELS)
+    assert result.kind == "graph"
+    triples = set(result.triples or [])
+    assert len({s for s, _, _ in triples}) == 50  # every factor, labelled in English and Persian
+    assert all(isinstance(s, URIRef) and isinstance(o, Literal) for s, _, o in triples)
+    assert {o.language for _, _, o in triples} >= {"en", "fa"}  # type: ignore[attr-defined]
+    assert triples == set(store.query(LABELS).triples or [])
+
+
+def test_binding_applies_to_a_construct(backend: AnyStore) -> None:
+    result = backend.query(
+        "CONSTRUCT { ?f skos:prefLabel ?l } WHERE { ?f skos:prefLabel ?l }",
+        {"f": PSYCHIC_DISTANCE},
+    )
+    assert result.triples and {s for s, _, _ in result.triples} == {PSYCHIC_DISTANCE}
+
+
+def parse_tabular(fmt: str, data: bytes) -> tuple[list[str], int]:
+    """Header and number of rows of a SELECT answer in a SPARQL results format."""
+    if fmt == "json":
+        doc = json.loads(data)
+        return doc["head"]["vars"], len(doc["results"]["bindings"])
+    if fmt == "xml":
+        root = ET.fromstring(data)
+        names = [v.attrib["name"] for v in root.iter(f"{SRX}variable")]
+        return names, len(list(root.iter(f"{SRX}result")))
+    text = data.decode("utf-8")
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        return rows[0], len(rows) - 1
+    # TSV escapes tabs and newlines inside terms, so one line is one row
+    rows = list(csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [name.lstrip("?") for name in rows[0]], len(rows) - 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_serialize_select(backend: AnyStore, fmt: str) -> None:
+    header, rows = parse_tabular(fmt, backend.serialize(EVIDENCE, fmt))
+    assert header == ["factor", "study", "year", "title", "quote", "direction", "outcome"]
+    assert rows == 77
+    _, bound = parse_tabular(fmt, backend.serialize(EVIDENCE, fmt, {"factor": PSYCHIC_DISTANCE}))
+    assert bound == 1
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_serialize_ask(backend: AnyStore, store: EmbeddedStore, fmt: str) -> None:
+    data = backend.serialize("ASK { ?s a rsme:Study }", fmt)
+    if fmt == "json":
+        assert json.loads(data) == {"head": {}, "boolean": True}
+    elif fmt == "xml":
+        assert ET.fromstring(data).findtext(f"{SRX}boolean") == "true"
+    assert data == store.serialize("ASK { ?s a rsme:Study }", fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rdflib_format"),
+    [("turtle", "turtle"), ("ntriples", "nt"), ("jsonld", "json-ld"), ("rdfxml", "xml")],
+)
+def test_serialize_graph(backend: AnyStore, fmt: str, rdflib_format: str) -> None:
+    graph = Graph().parse(data=backend.serialize(LABELS, fmt), format=rdflib_format)
+    assert len(graph) == len(backend.query(LABELS))
+    assert len(graph) > 50
+
+
+def test_serialize_refuses_a_format_of_the_other_kind(backend: AnyStore) -> None:
+    with pytest.raises(QueryError, match="cannot be written as turtle"):
+        backend.serialize(EVIDENCE, "turtle")
+    with pytest.raises(QueryError, match="cannot be written as csv"):
+        backend.serialize(LABELS, "csv")
+
+
+@pytest.mark.parametrize(
+    "sparql", ["SELEC ?s WHERE { ?s ?p ?o }", "SELECT ?s WHERE { ?s ?p }", "SELECT ?s WHERE {"]
+)
+def test_malformed_query_is_a_query_error(backend: AnyStore, sparql: str) -> None:
+    with pytest.raises(QueryError):
+        backend.query(sparql)
+
+
+def test_updates_are_refused(backend: AnyStore) -> None:
+    before = len(backend)
+    with pytest.raises(QueryError):
+        backend.query("INSERT DATA { study:x a rsme:Study }")
+    assert len(backend) == before
+
+
+# -- the remote backend only ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sparql", ["SELEC ?s WHERE { ?s ?p ?o }", "SELECT ?s\nWHERE { ?s ?p }"])
+def test_remote_error_keeps_the_query_position(remote: RemoteStore, sparql: str) -> None:
+    # the project prologue is sent before the query's first line: the endpoint's positions are
+    # shifted on that line only, and shifted back, so they match those of the bare query
+    with pytest.raises(QueryError) as bare:
+        remote.raw(sparql, "application/sparql-results+json")
+    with pytest.raises(QueryError) as prefixed:
+        remote.query(sparql)
+    assert str(prefixed.value) == str(bare.value)
+    assert re.search(r"at \d:\d+:", str(bare.value))
+
+
+def test_unreachable_endpoint() -> None:
+    store = RemoteStore(f"http://127.0.0.1:{free_port()}/query", timeout=5)
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="unreachable"):
+        store.query("ASK {}")
+    with pytest.raises(StoreError, match="unreachable"):
+        store.raw("ASK {}", "application/sparql-results+json")
+    with pytest.raises(StoreError, match="unreachable"):
+        len(store)
+    assert time.monotonic() - started < 2
+
+
+def test_unknown_host_is_unreachable() -> None:
+    with pytest.raises(StoreError, match="unreachable"):
+        RemoteStore("http://no-such-host.invalid/query", timeout=5).query("ASK {}")
+
+
+def test_silent_endpoint_times_out(silent_server: str) -> None:
+    store = RemoteStore(silent_server, timeout=1)
+    for call in (
+        lambda: store.query("ASK {}"),
+        lambda: store.serialize("SELECT * WHERE { ?s ?p ?o }", "csv"),
+        lambda: store.raw("ASK {}", "application/sparql-results+json"),
+    ):
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="did not answer within 1 s"):
+            call()
+        assert time.monotonic() - started < 1 + 2
+    store.close()
+
+
+def test_wrong_path_is_a_store_error(oxigraph: OxigraphServer) -> None:
+    with pytest.raises(StoreError, match="404"):
+        RemoteStore(f"{oxigraph.url}/no-such-path").query("ASK {}")
+
+
+def test_raw_passes_the_protocol_through(remote: RemoteStore) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/rsme-kg/ontology#Study> }"
+    accept = "application/sparql-results+json"
+    status, content_type, body = remote.raw(query, accept)
+    assert (status, content_type) == (200, accept)
+    assert json.loads(body)["results"]["bindings"][0]["n"]["value"] == "48"
+
+    def studies(graph: URIRef) -> str:
+        _, _, body = remote.raw(query, accept, default_graphs=[str(graph)])
+        value: str = json.loads(body)["results"]["bindings"][0]["n"]["value"]
+        return value
+
+    assert studies(CORPUS_GRAPH) == "48"
+    assert studies(TAXONOMY_GRAPH) == "0"
+    named = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    _, _, body = remote.raw(named, accept, named_graphs=[str(CORPUS_GRAPH)])
+    graphs = [b["g"]["value"] for b in json.loads(body)["results"]["bindings"]]
+    assert graphs == [str(CORPUS_GRAPH)]
+
+
+def test_raw_query_errors_and_other_answers(remote: RemoteStore) -> None:
+    with pytest.raises(QueryError, match="expected"):
+        remote.raw("SELECT ?s WHERE {", "application/sparql-results+json")
+    # the prologue is not added: raw is the protocol, unchanged
+    with pytest.raises(QueryError):
+        remote.raw("ASK { ?s a rsme:Study }", "application/sparql-results+json")
+    status, _, _ = remote.raw("ASK {}", "image/png")
+    assert status == 406
+
+
+def test_publish_twice_replaces(
+    remote: RemoteStore, oxigraph: OxigraphServer, built: Built
+) -> None:
+    before = (len(remote), remote.graph_sizes())
+    sent = publish(built[0] / pipeline.TRIG_NAME, oxigraph.store_url)
+    assert sent == built[1]["graphs"]
+    assert (len(remote), remote.graph_sizes()) == before
+
+
+def test_publish_to_a_closed_port(built: Built) -> None:
+    with pytest.raises(StoreError, match="unreachable"):
+        publish(built[0] / pipeline.TRIG_NAME, f"http://127.0.0.1:{free_port()}/store")
+
+
+def test_publish_to_a_store_that_refuses(oxigraph: OxigraphServer, built: Built) -> None:
+    # the query endpoint does not take PUT: the status and the server's words are reported
+    with pytest.raises(StoreError, match=r"404 Not Found\): PUT /query is not supported"):
+        publish(built[0] / pipeline.TRIG_NAME, oxigraph.query_url)
+
+
+def test_publish_to_a_silent_store(silent_server: str, built: Built) -> None:
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="did not answer within 1 s"):
+        publish(built[0] / pipeline.TRIG_NAME, silent_server, timeout=1)
+    assert time.monotonic() - started < 1 + 2
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        ("http://127.0.0.1:7878/query", "http://127.0.0.1:7878/store"),
+        ("https://kg.example.org/query/", "https://kg.example.org/store"),
+        ("http://localhost:3030/rsme/sparql", "http://localhost:3030/rsme/data"),
+        ("http://localhost:3030/rsme/query", "http://localhost:3030/rsme/data"),
+    ],
+)
+def test_graph_store_url_of_well_known_servers(endpoint: str, expected: str) -> None:
+    assert graph_store_url(endpoint) == expected
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://localhost:7200/repositories/rsme",  # GraphDB
+        "http://localhost:8890/sparql",  # Virtuoso: /sparql at the root, no dataset
+        "http://localhost:3030/rsme/sparql?x=1",
+        "localhost:7878/query",
+    ],
+)
+def test_graph_store_url_asks_when_unknown(endpoint: str) -> None:
+    with pytest.raises(UsageError, match="--graph-store"):
+        graph_store_url(endpoint)
