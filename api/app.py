@@ -44,7 +44,7 @@ def serializations(graph: Graph) -> dict[str, bytes]:
 
 def _backend(settings: Settings) -> Backend:
     if settings.endpoint:
-        return RemoteBackend(settings.endpoint)
+        return RemoteBackend(settings.endpoint, timeout=settings.query_timeout)
     return EmbeddedBackend(WorkerPool(settings.store, settings.query_workers))
 
 

@@ -5,17 +5,18 @@ Both answer a Job with an Answer rendered by api.formats, so limits and formats 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
 import pyoxigraph as ox
 
 from api import formats
 from api.worker import Answer, Job, PoolUnavailable, QueryTimeout, WorkerPool
-from kg.namespaces import sparql_prologue
+from kg.errors import QueryError, StoreError
+from kg.store.remote import RemoteStore
 
 
 class BackendUnavailable(Exception):
@@ -80,51 +81,47 @@ class RemoteBackend:
     """Any SPARQL 1.1 endpoint over HTTP; answers are re-rendered with the same limits."""
 
     endpoint: str
-    connect_timeout: float = 5.0
+    timeout: float = 30.0
     name: str = "remote"
-    _client: httpx.AsyncClient | None = field(default=None, init=False)
+    _store: RemoteStore | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(follow_redirects=False)
+        self._store = RemoteStore(self.endpoint, timeout=self.timeout)
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        if self._store is not None:
+            self._store.close()
 
     async def execute(self, job: Job, timeout: float) -> Answer:
-        assert self._client is not None
+        assert self._store is not None
         started = time.perf_counter()
-        data: list[tuple[str, str]] = [("query", sparql_prologue() + job.query)]
-        data += [("default-graph-uri", g) for g in job.default_graphs]
-        data += [("named-graph-uri", g) for g in job.named_graphs]
         try:
-            reply = await self._client.post(
-                self.endpoint,
-                data=dict(data) if len(data) == 1 else data,  # type: ignore[arg-type]
-                headers={"Accept": _REMOTE_ACCEPT},
-                timeout=httpx.Timeout(timeout, connect=min(self.connect_timeout, timeout)),
+            # the HTTP client is synchronous: a thread keeps the event loop free meanwhile
+            status, content_type, body = await asyncio.to_thread(
+                self._store.raw,
+                job.query,
+                _REMOTE_ACCEPT,
+                default_graphs=job.default_graphs,
+                named_graphs=job.named_graphs,
+                prologue=True,
             )
-        except httpx.TimeoutException as exc:
-            raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from exc
-        except httpx.HTTPError as exc:
-            raise BackendUnavailable(
-                f"the SPARQL endpoint {self.endpoint} is unreachable: {exc}"
-            ) from exc
-        if reply.status_code == 400:
-            return Answer(400, error="syntax", detail=reply.text[:2000])
-        if reply.status_code >= 300:
-            raise BackendUnavailable(
-                f"the SPARQL endpoint {self.endpoint} answered {reply.status_code}: {reply.text[:300]}"
-            )
-        return self._render(reply, job, started)
+        except QueryError as exc:
+            return Answer(400, error="syntax", detail=str(exc))
+        except StoreError as exc:
+            if "did not answer within" in str(exc):
+                raise QueryTimeout(str(exc)) from exc
+            raise BackendUnavailable(str(exc)) from exc
+        if status != 200:
+            raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} answered {status}")
+        return self._render(content_type, body, job, started)
 
-    def _render(self, reply: httpx.Response, job: Job, started: float) -> Answer:
-        media = reply.headers.get("content-type", "").split(";")[0].strip().lower()
+    def _render(self, content_type: str, body: bytes, job: Job, started: float) -> Answer:
+        media = content_type.split(";")[0].strip().lower()
         answer: object
         if media == "application/sparql-results+json":
-            answer = ox.parse_query_results(reply.content, ox.QueryResultsFormat.JSON)
+            answer = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
         elif media in formats.GRAPH_TYPES:
-            answer = list(formats.triples_from(reply.content, media))
+            answer = list(formats.triples_from(body, media))
         else:
             raise BackendUnavailable(f"the remote store answered with an unexpected type {media!r}")
         form = formats.form_of(answer)

@@ -66,7 +66,8 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
 def choose(ranges: Sequence[MediaRange], offers: Sequence[str]) -> str | None:
     """The offer with the highest q-value (> 0); ties go to the server's order of offers.
 
-    >>> choose(parse_accept("application/xml;q=0.9, */*;q=0.1"), ["application/json", "application/xml"])
+    >>> offers = ["application/json", "application/xml"]
+    >>> choose(parse_accept("application/xml;q=0.9, */*;q=0.1"), offers)
     'application/xml'
     >>> choose(parse_accept("text/html"), ["application/json"]) is None
     True

@@ -160,7 +160,7 @@ def render(answer: object, media_type: str, max_rows: int) -> Rendered:
         return Rendered(media_type, data, count, truncated)
     # the other result formats: let pyoxigraph write them from the (limited) JSON
     limited = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
-    limited.serialize(out, RESULT_TYPES[media_type])  # type: ignore[union-attr]
+    limited.serialize(out, RESULT_TYPES[media_type])
     return Rendered(media_type, out.getvalue(), count, truncated)
 
 

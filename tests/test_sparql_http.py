@@ -22,6 +22,7 @@ from SPARQLWrapper import GET as SW_GET
 from kg import paths
 from kg.namespaces import NAMED_GRAPHS, SD, TAXONOMY_GRAPH, VOID
 from tests.apiserver import ApiServer, free_port
+from tests.servers import start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
 STUDIES = "PREFIX rsme: <https://w3id.org/rsme-kg/ontology#> SELECT ?s WHERE { ?s a rsme:Study }"
@@ -29,10 +30,30 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 
 
 @pytest.fixture(scope="module")
-def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+def embedded(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    """The facade over the embedded store."""
     log = tmp_path_factory.mktemp("server") / "server.log"
     with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def remote(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
+    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
+    from kg.publish import publish
+
+    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as oxigraph:
+        publish(built[0] / "rsme-kg.trig", oxigraph.store_url)
+        log = tmp_path_factory.mktemp("remote") / "server.log"
+        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
+            yield running
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def server(request: pytest.FixtureRequest) -> ApiServer:
+    """Each protocol test runs against both backends."""
+    running: ApiServer = request.getfixturevalue(request.param)
+    return running
 
 
 class Listener:
@@ -146,7 +167,10 @@ def test_sparqlwrapper_ask_and_construct(server: ApiServer, method: str) -> None
     "accept", ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml"]
 )
 def test_construct_in_every_rdf_format(server: ApiServer, accept: str) -> None:
-    query = "CONSTRUCT { ?s <http://purl.org/dc/terms/title> ?t } WHERE { ?s a rsme:Study ; dcterms:title ?t }"
+    query = (
+        "CONSTRUCT { ?s <http://purl.org/dc/terms/title> ?t } "
+        "WHERE { ?s a rsme:Study ; dcterms:title ?t }"
+    )
     reply = httpx.get(server.sparql, params={"query": query}, headers={"Accept": accept})
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith(accept)
@@ -189,7 +213,10 @@ def test_post_sparql_query_body(server: ApiServer) -> None:
 
 
 def test_dataset_parameters(server: ApiServer) -> None:
-    count = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?type . VALUES ?type { rsme:Study rsme:Factor } }"
+    count = (
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) "
+        "WHERE { ?s a ?type . VALUES ?type { rsme:Study rsme:Factor } }"
+    )
     union = httpx.get(server.sparql, params={"query": count}).json()
     assert union["results"]["bindings"][0]["n"]["value"] == str(48 + 50)
     only_taxonomy = httpx.get(
@@ -346,8 +373,8 @@ def test_service_description(server: ApiServer) -> None:
     assert (None, SD.feature, SD.UnionDefaultGraph) in graph
 
 
-def test_void(server: ApiServer, built: Built) -> None:
-    reply = httpx.get(f"{server.base}/.well-known/void", headers={"Accept": "text/turtle"})
+def test_void(embedded: ApiServer, built: Built) -> None:
+    reply = httpx.get(f"{embedded.base}/.well-known/void", headers={"Accept": "text/turtle"})
     assert reply.status_code == 200
     graph = Graph().parse(data=reply.text, format="turtle")
     dataset = URIRef("https://w3id.org/rsme-kg/id/dataset")
@@ -355,10 +382,10 @@ def test_void(server: ApiServer, built: Built) -> None:
     assert set(graph.objects(dataset, VOID.subset)) >= set(NAMED_GRAPHS)
 
 
-def test_health_and_version(server: ApiServer, built: Built) -> None:
-    health = httpx.get(f"{server.base}/healthz").json()
+def test_health_and_version(embedded: ApiServer, built: Built) -> None:
+    health = httpx.get(f"{embedded.base}/healthz").json()
     assert health["status"] == "ok" and health["workers"] >= 2
-    version = httpx.get(f"{server.base}/version").json()
+    version = httpx.get(f"{embedded.base}/version").json()
     assert version["build_id"] == built[1]["build_id"]
     assert version["triples"] == built[1]["triples"]
     assert version["engine"]["pyoxigraph"]
@@ -473,3 +500,26 @@ def test_runaway_query_times_out_and_others_keep_going(strict: ApiServer) -> Non
             break
         time.sleep(0.2)
     assert health["workers"] == 2 and health["workers_replaced"] >= 1
+
+
+def test_dump_is_the_build_trig(embedded: ApiServer, built: Built) -> None:
+    reply = httpx.get(f"{embedded.base}/dump/rsme-kg.trig")
+    assert reply.status_code == 200
+    assert reply.content == (built[0] / "rsme-kg.trig").read_bytes()
+
+
+def test_remote_health_names_the_endpoint(remote: ApiServer) -> None:
+    health = httpx.get(f"{remote.base}/healthz").json()
+    assert health["status"] == "ok" and health["backend"] == "remote"
+    assert health["endpoint"].endswith("/query")
+
+
+def test_remote_store_down_is_503(tmp_path: Path) -> None:
+    """A facade whose remote store stops answering says so: 503 problem+json, not 500."""
+    with start_oxigraph(tmp_path / "ox") as oxigraph:
+        with ApiServer(endpoint=oxigraph.query_url, log=tmp_path / "log") as facade:
+            assert httpx.get(facade.sparql, params={"query": "ASK {}"}).status_code == 200
+            oxigraph.stop()
+            body = problem(httpx.get(facade.sparql, params={"query": "ASK { ?s ?p ?o }"}), 503)
+            assert "unreachable" in str(body["detail"])
+            assert httpx.get(f"{facade.base}/healthz").status_code == 503

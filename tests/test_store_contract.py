@@ -17,7 +17,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from kg import iris, pipeline, queries
-from kg.errors import QueryError, StoreError, UsageError
+from kg.errors import InputError, QueryError, StoreError, UsageError
 from kg.namespaces import CORPUS_GRAPH, NAMED_GRAPHS, TAXONOMY_GRAPH
 from kg.publish import graph_store_url, publish
 from kg.store.base import QueryResult
@@ -381,3 +381,8 @@ def test_graph_store_url_of_well_known_servers(endpoint: str, expected: str) -> 
 def test_graph_store_url_asks_when_unknown(endpoint: str) -> None:
     with pytest.raises(UsageError, match="--graph-store"):
         graph_store_url(endpoint)
+
+
+def test_publish_a_missing_dump(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read"):
+        publish(tmp_path / "none.trig", "http://127.0.0.1:1/store")

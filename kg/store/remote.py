@@ -277,9 +277,10 @@ class RemoteStore:
             f"the SPARQL endpoint at {self.endpoint} did not answer within {self.timeout:g} s"
         )
 
-    def _status_error(self, status: int, message: str) -> RsmeError:
+    def _status_error(self, status: int, message: str, *, prologue: bool = False) -> RsmeError:
         if status == 400:
-            return QueryError(f"the SPARQL endpoint rejected the query: {_unshift(message)}")
+            message = _unshift(message) if prologue else message
+            return QueryError(f"the SPARQL endpoint rejected the query: {message}")
         if status == 404:
             return StoreError(f"no SPARQL endpoint at {self.endpoint} (404 Not Found): {message}")
         if status in _ACCESS_STATUSES:
@@ -292,8 +293,11 @@ class RemoteStore:
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _exchange(self, sparql: str, accept: str) -> tuple[str, bytes]:
-        """POST a query with SPARQLWrapper; the answer's content type and body, or a kg error."""
+    def _exchange(self, sparql: str, accept: str, *, prologue: bool) -> tuple[str, bytes]:
+        """POST a query with SPARQLWrapper; the answer's content type and body, or a kg error.
+
+        `prologue` says the project prologue leads the text (error columns are shifted back).
+        """
         wrapper = _Wrapper(self.endpoint)
         wrapper.setMethod(POST)
         # Content negotiation only: Fuseki lets format=/output= parameters override Accept.
@@ -307,7 +311,7 @@ class RemoteStore:
             with response:
                 return response.headers.get("Content-Type", ""), response.read()
         except QueryBadFormed as exc:
-            raise self._status_error(400, _wrapper_body(exc)) from None
+            raise self._status_error(400, _wrapper_body(exc), prologue=prologue) from None
         except EndPointNotFound as exc:
             raise self._status_error(404, _wrapper_body(exc)) from None
         except Unauthorized as exc:
@@ -335,13 +339,15 @@ class RemoteStore:
         *,
         default_graphs: Iterable[str] = (),
         named_graphs: Iterable[str] = (),
+        prologue: bool = False,
     ) -> tuple[int, str, bytes]:
-        """Pass a SPARQL Protocol query through unchanged: (status, content type, body).
+        """Pass a SPARQL Protocol query through: (status, content type, body).
 
         A 400 raises QueryError, a 5xx or an access error (401, 403, 404) StoreError; other
         answers (200, 406, 413, ...) are returned as they are, for the caller to forward.
+        With `prologue`, the project prefixes are predeclared (on the query's first line).
         """
-        form = [("query", query)]
+        form = [("query", _PROLOGUE + query if prologue else query)]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]
         try:
@@ -356,7 +362,7 @@ class RemoteStore:
             raise self._unreachable(exc) from None
         status = response.status_code
         if status == 400 or status in _ACCESS_STATUSES or status >= 500:
-            raise self._status_error(status, _excerpt(response.content))
+            raise self._status_error(status, _excerpt(response.content), prologue=prologue)
         return status, response.headers.get("Content-Type", ""), response.content
 
     def _http(self) -> httpx.Client:
@@ -395,7 +401,7 @@ class RemoteStore:
             accept = MEDIA_TYPES["ntriples"]
         else:  # a form we cannot tell: let the endpoint choose (and most likely reject it)
             accept = f"{MEDIA_TYPES['json']}, {MEDIA_TYPES['ntriples']};q=0.9, text/turtle;q=0.8"
-        return _parse_answer(*self._exchange(text, accept))
+        return _parse_answer(*self._exchange(text, accept, prologue=True))
 
     def serialize(self, sparql: str, fmt: str, bindings: Bindings | None = None) -> bytes:
         """Run a query and return the endpoint's own serialization of the answer in `fmt`."""
@@ -413,7 +419,7 @@ class RemoteStore:
             )
         if fmt not in MEDIA_TYPES:
             raise QueryError(f"unknown format {fmt}; use one of {', '.join(MEDIA_TYPES)}")
-        content_type, body = self._exchange(text, MEDIA_TYPES[fmt])
+        content_type, body = self._exchange(text, MEDIA_TYPES[fmt], prologue=True)
         media = _media(content_type)
         if media != MEDIA_TYPES[fmt] and media not in _ALIASES.get(fmt, set()):
             raise StoreError(
@@ -423,7 +429,7 @@ class RemoteStore:
         return body
 
     def _select(self, sparql: str) -> QueryResult:
-        return _parse_answer(*self._exchange(sparql, MEDIA_TYPES["json"]))
+        return _parse_answer(*self._exchange(sparql, MEDIA_TYPES["json"], prologue=False))
 
     def __len__(self) -> int:
         result = self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
