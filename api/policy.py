@@ -66,6 +66,33 @@ def service_targets(query: str) -> list[str]:
     return [m.group(2) for m in _SERVICE.finditer(_strip(query))]
 
 
+def parsed_service_targets(query: str) -> list[str] | None:
+    """SERVICE targets found by a full SPARQL parser (rdflib), or None if it cannot parse.
+
+    A second opinion for queries that mention 'service' anywhere: the text scan above must
+    not be the only thing between a request and an outbound connection.
+    """
+    from rdflib import URIRef
+    from rdflib.plugins.sparql.algebra import translateQuery, traverse
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    from kg.namespaces import PREFIXES
+
+    try:
+        algebra = translateQuery(parseQuery(query), initNs=PREFIXES).algebra
+    except Exception:  # any parser failure means: cannot vouch for this query
+        return None
+    found: list[str] = []
+
+    def visit(node: object) -> None:
+        if getattr(node, "name", None) == "ServiceGraphPattern":
+            term = node.get("term")  # type: ignore[attr-defined]
+            found.append(f"<{term}>" if isinstance(term, URIRef) else f"?{term}")
+
+    traverse(algebra, visitPost=visit)
+    return found
+
+
 def check(query: str, *, max_length: int, service_allowlist: list[str]) -> Refusal | None:
     """The refusal for a query, or None when it may run."""
     if len(query) > max_length:
@@ -81,7 +108,17 @@ def check(query: str, *, max_length: int, service_allowlist: list[str]) -> Refus
             "this endpoint answers queries only; SPARQL Update (and LOAD) is refused",
         )
     allowed = {a.strip().rstrip("/") for a in service_allowlist}
-    for target in service_targets(query):
+    targets = service_targets(query)
+    if not targets and "service" in query.lower():
+        second = parsed_service_targets(query)
+        if second is None:
+            return Refusal(
+                403,
+                "SERVICE not allowed",
+                "the query mentions SERVICE in a way that could not be checked",
+            )
+        targets = second
+    for target in targets:
         iri = target[1:-1].rstrip("/") if target.startswith("<") else None
         if iri is None or iri not in allowed:
             return Refusal(

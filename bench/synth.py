@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import math
 import random
 import sys
 import time
@@ -213,7 +214,7 @@ def factors_per_category(triples: int) -> int:
     >>> factors_per_category(100_000), factors_per_category(5_000), factors_per_category(400_000)
     (20, 4, 40)
     """
-    return max(2, round(FACTORS_PER_CATEGORY_AT_100K * (triples / 100_000) ** 0.5))
+    return max(2, round(FACTORS_PER_CATEGORY_AT_100K * math.sqrt(triples / 100_000)))
 
 
 def factor_iri(category_slug: str, index: int) -> str:
@@ -575,8 +576,9 @@ def generate_with_summary(triples: int, seed: int = 1) -> tuple[list[ox.Quad], S
     while len(corpus.w.quads) < budget:
         corpus.add_study()
     quads = ontology + taxonomy + corpus.w.quads + provenance
-    per_graph = Counter(q.graph_name.value.rsplit("/", 1)[1] for q in quads)
-    summary = Summary(len(quads), dict(per_graph), corpus.studies, corpus.codes, len(factors))
+    counts = Counter(q.graph_name for q in quads)
+    per_graph = {g.value.rsplit("/", 1)[1]: counts[g] for g in GRAPHS}
+    summary = Summary(len(quads), per_graph, corpus.studies, corpus.codes, len(factors))
     return quads, summary
 
 

@@ -516,10 +516,10 @@ def test_remote_health_names_the_endpoint(remote: ApiServer) -> None:
 
 def test_remote_store_down_is_503(tmp_path: Path) -> None:
     """A facade whose remote store stops answering says so: 503 problem+json, not 500."""
-    with start_oxigraph(tmp_path / "ox") as oxigraph:
-        with ApiServer(endpoint=oxigraph.query_url, log=tmp_path / "log") as facade:
-            assert httpx.get(facade.sparql, params={"query": "ASK {}"}).status_code == 200
-            oxigraph.stop()
-            body = problem(httpx.get(facade.sparql, params={"query": "ASK { ?s ?p ?o }"}), 503)
-            assert "unreachable" in str(body["detail"])
-            assert httpx.get(f"{facade.base}/healthz").status_code == 503
+    oxigraph = start_oxigraph(tmp_path / "ox")
+    with oxigraph, ApiServer(endpoint=oxigraph.query_url, log=tmp_path / "log") as facade:
+        assert httpx.get(facade.sparql, params={"query": "ASK {}"}).status_code == 200
+        oxigraph.stop()
+        body = problem(httpx.get(facade.sparql, params={"query": "ASK { ?s ?p ?o }"}), 503)
+        assert "unreachable" in str(body["detail"])
+        assert httpx.get(f"{facade.base}/healthz").status_code == 503

@@ -1,0 +1,71 @@
+"""What the public endpoint refuses before a query runs (no server needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import policy
+
+ALLOWED = ["http://127.0.0.1:9999/sparql"]
+
+
+def check(query: str) -> policy.Refusal | None:
+    return policy.check(query, max_length=10_000, service_allowlist=ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { service<http://evil.example/sparql>{ ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE SILENT <http://evil.example/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE ?e { ?s ?p ?o } VALUES ?e { <http://127.0.0.1:9999/sparql> } }",
+        "PREFIX e: <http://evil.example/>\nSELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p 'x' . SERVICE <http://127.0.0.1:9999/sparql/../other> { ?s ?p ?o } }",
+    ],
+)
+def test_service_outside_the_allow_list_is_refused(query: str) -> None:
+    refusal = check(query)
+    assert refusal is not None and refusal.status == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9999/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?s ?p 'SERVICE <http://evil.example/>' }",
+        "SELECT * WHERE { ?s ?p ?o } # SERVICE <http://evil.example/>",
+        'SELECT * WHERE { ?s <http://e/p#service> "customer service" }',
+    ],
+)
+def test_allowed_or_not_a_service_clause(query: str) -> None:
+    assert check(query) is None
+
+
+def test_a_service_clause_hidden_from_the_text_scan_is_still_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Defence in depth: if the scan missed a clause, the full parser still finds it."""
+    monkeypatch.setattr(policy, "service_targets", lambda query: [])
+    refusal = check("SELECT * WHERE { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }")
+    assert refusal is not None and "evil.example" in refusal.detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INSERT DATA { <a:b> <a:c> <a:d> }",
+        "PREFIX e: <http://e/> DELETE WHERE { ?s ?p ?o }",
+        "# a comment\nLOAD <http://127.0.0.1/x.ttl>",
+        "BASE <http://e/> CLEAR ALL",
+        "with <http://e/g> delete { ?s ?p ?o } where { ?s ?p ?o }",
+    ],
+)
+def test_updates_are_refused(text: str) -> None:
+    refusal = check(text)
+    assert refusal is not None and refusal.status == 403 and "read-only" in refusal.title.lower()
+
+
+def test_query_length_limit() -> None:
+    refusal = policy.check("ASK {}" + " " * 100, max_length=50, service_allowlist=[])
+    assert refusal is not None and refusal.status == 413 and "106" in refusal.detail
