@@ -39,5 +39,9 @@ format: $(STAMP) ## Format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench: $(STAMP) ## Run the benchmarks (writes docs/benchmarks.md)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/sparql_bench.py
+
 clean: ## Remove the build output and caches
 	rm -rf dist dist.* .pytest_cache .ruff_cache .mypy_cache

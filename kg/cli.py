@@ -145,16 +145,24 @@ def _parse_binding(text: str) -> tuple[str, URIRef | Literal]:
         raise UsageError(f"--bind {text!r}: expected NAME=VALUE, e.g. factor=factor:rural-location")
     name, value = (part.strip() for part in text.split("=", 1))
     name = name.lstrip("?$")
+    if not name.isidentifier():
+        raise UsageError(f"--bind {text!r}: {name!r} is not a SPARQL variable name")
     if value.startswith("<") and value.endswith(">"):
-        return name, URIRef(value[1:-1])
+        return name, _iri(text, value[1:-1])
     prefix, sep, local = value.partition(":")
     if sep and prefix in PREFIXES and not local.startswith("//"):
-        return name, URIRef(PREFIXES[prefix] + local)
+        return name, _iri(text, PREFIXES[prefix] + local)
     if value.startswith(("http://", "https://")):
-        return name, URIRef(value)
+        return name, _iri(text, value)
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     return name, Literal(value)
+
+
+def _iri(option: str, text: str) -> URIRef:
+    if not text or any(c in text for c in '<>"{}|^`\\ \t\n'):
+        raise UsageError(f"--bind {option!r}: {text!r} is not a valid IRI")
+    return URIRef(text)
 
 
 def _short(term: Node | None) -> str:
@@ -187,8 +195,10 @@ def query(
 ) -> None:
     """Run a SPARQL query on the store (the project's prefixes are predeclared)."""
     with _errors():
-        if (text is None) == (file is None):
-            raise UsageError("give the query either as an argument or with --file, not both")
+        if text is None and file is None:
+            raise UsageError("no query: give it as an argument or with --file F.rq")
+        if text is not None and file is not None:
+            raise UsageError("give the query as an argument or with --file, not both")
         sparql = text if text is not None else _read_query(file)  # type: ignore[arg-type]
         bindings = dict(_parse_binding(b) for b in bind or [])
         db = EmbeddedStore.open(store)
@@ -282,13 +292,15 @@ def load(
 
     with _errors():
         db = EmbeddedStore.open(store, read_only=False)
+        plan: list[tuple[Path, str | None]] = []
         for path in files:
             target = graph
             if target is None and not guess_format(path).supports_datasets:
                 target = str(GRAPH[f"loaded/{slug(path.name)}"])
-            count = db.load(path, target)
-            where = f"<{target}>" if target else "the graphs named in the file"
-            console.print(f"loaded {count} statements from {path} into {where}")
+            plan.append((path, target))
+        counts = db.load(plan)
+        for name, count in sorted(counts.items()):
+            console.print(f"loaded {count} statements into <{name}>")
 
 
 @app.command()

@@ -16,7 +16,7 @@ from rdflib import Graph
 from kg import __version__, paths, reason
 from kg.build import BuildResult, build_dataset, parse_turtle, vocabulary_of
 from kg.describe import void_description
-from kg.errors import NonConformingError, ReasonerError
+from kg.errors import NonConformingError, UsageError
 from kg.ingest.corpus import check_vocabulary, read_corpus
 from kg.namespaces import CORPUS_GRAPH, NAMED_GRAPHS, ONTOLOGY_GRAPH, TAXONOMY_GRAPH
 from kg.qc import QcFailure, run_qc
@@ -110,9 +110,33 @@ def raise_for(outcome: Outcome) -> None:
     if outcome.reasoner is not None:
         reason.require_ok(outcome.reasoner)
     if outcome.qc:
-        raise ReasonerError("ontology quality checks failed:\n" + "\n".join(map(str, outcome.qc)))
+        raise NonConformingError(
+            "ontology quality checks failed:\n" + "\n".join(map(str, outcome.qc))
+        )
     if not outcome.validation.conforms:
         raise NonConformingError(outcome.validation.text(), outcome.validation)
+
+
+def check_output_folder(out_dir: Path, data_dir: Path) -> None:
+    """Refuse an output folder whose replacement would destroy something that is not a build.
+
+    The build replaces the whole folder, so it must be new, empty, or an earlier build.
+    """
+    out = out_dir.resolve()
+    protected = {Path.cwd().resolve(), Path.home().resolve(), paths.ROOT}
+    data = data_dir.resolve()
+    if out in protected or out == data or out in data.parents:
+        raise UsageError(
+            f"--out {out_dir}: the build replaces this folder whole; "
+            "choose a folder of its own such as dist/"
+        )
+    if out.is_file():
+        raise UsageError(f"--out {out_dir} is a file; expected a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_NAME).is_file():
+        raise UsageError(
+            f"--out {out_dir} holds files that are not an rsme-kg build "
+            f"(no {MANIFEST_NAME}); the build would replace them, so it stops"
+        )
 
 
 def failed_report_path(out_dir: Path) -> Path:
@@ -129,6 +153,7 @@ def build(
     step: Step = _no_step,
 ) -> tuple[Outcome, dict[str, object]]:
     """Check, then write store + TriG + report + manifest to `out_dir` atomically."""
+    check_output_folder(out_dir, data_dir)
     outcome = check(data_dir, sources, run_reasoner=run_reasoner, step=step)
     if not outcome.validation.conforms:
         _write_atomic_file(

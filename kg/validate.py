@@ -8,11 +8,47 @@ from pathlib import Path
 
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, Node, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, XSD
 
 from kg.errors import InputError, Location
 from kg.namespaces import RSME, SH, bind_prefixes
 from kg.records import Origin
+
+# The CSV column a result is about, from its path (or, for SPARQL-based shapes without a
+# path, from its shape), so a report says "studies.csv, line 30, column 4, field 'year'".
+FIELD_OF_PATH: dict[str, str] = {
+    str(DCTERMS.title): "title",
+    str(DCTERMS.issued): "year",
+    str(DCTERMS.creator): "authors",
+    "http://purl.org/ontology/bibo/authorList": "authors",
+    "http://purl.org/ontology/bibo/doi": "doi",
+    str(OWL.sameAs): "doi",
+    str(DCTERMS.language): "language",
+    str(PROV.wasDerivedFrom): "study",
+    str(RSME.codesFactor): "factor",
+    str(RSME.quote): "quote",
+    str(RSME.basis): "basis",
+    str(RSME.direction): "direction",
+    str(RSME.outcome): "outcome",
+    str(PROV.wasAttributedTo): "coder",
+    str(RSME.selectionStart): "start",
+    str(RSME.selectionEnd): "end",
+    str(RSME.decision): "decision",
+    str(RSME.exclusionReason): "reason",
+    str(RSME.screens): "study",
+    str(RSME.criterion): "criterion",
+    str(RSME.answer): "answer",
+    str(RSME.score): "score",
+}
+FIELD_OF_SHAPE: dict[str, str] = {
+    "CodeQuoteInTitleShape": "quote",
+    "CodeSelectionPairShape": "start",
+    "CodeSelectionInTitleShape": "start",
+    "StudyDoiSameAsShape": "doi",
+    "ScreeningExcludedReasonShape": "reason",
+    "ScreeningIncludedNoReasonShape": "reason",
+    "AppraisalUniqueCriterionShape": "criterion",
+}
 
 
 @dataclass(frozen=True)
@@ -26,9 +62,12 @@ class Violation:
     message: str
     shape: str
     origin: Origin | None = None
+    field: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.origin}: " if self.origin else ""
+        where = ""
+        if self.origin is not None:
+            where = f"{self.origin.location(self.field) if self.field else self.origin}: "
         parts = [f"{where}{self.severity}: {self.message}", f"  focus node: {self.focus}"]
         if self.path:
             parts.append(f"  path: {self.path}")
@@ -114,6 +153,10 @@ def validate(
         if origin is not None:
             report.add((result, RSME.sourceFile, Literal(str(origin.file))))
             report.add((result, RSME.sourceLine, Literal(origin.line, datatype=XSD.integer)))
+        path = report.value(result, SH.resultPath)
+        shape_local = str(report.value(result, SH.sourceShape) or "").rsplit("#", 1)[-1]
+        field = FIELD_OF_PATH.get(str(path)) if isinstance(path, URIRef) else None
+        field = field or FIELD_OF_SHAPE.get(shape_local)
         severity = report.value(result, SH.resultSeverity)
         message = report.value(result, SH.resultMessage)
         shape = report.value(result, SH.sourceShape)
@@ -127,6 +170,7 @@ def validate(
                 message=str(message) if message else "constraint not met",
                 shape=_short(report, shape) or "?",
                 origin=origin,
+                field=field,
             )
         )
     violations.sort(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -68,9 +69,62 @@ def empty_codes(data: Path) -> None:
     (data / "codes.csv").write_bytes(b"")
 
 
+def unclosed_quote(data: Path) -> None:
+    path = data / "codes.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[YOUSEFI_LINE - 1] = lines[YOUSEFI_LINE - 1].rstrip("\n") + '"see below\n'
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def rename_column(data: Path) -> None:
+    path = data / "studies.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",doi,", ",DOI,", 1), encoding="utf-8")
+
+
+def repeat_column(data: Path) -> None:
+    path = data / "studies.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",venue,", ",title,", 1), encoding="utf-8")
+
+
+def short_row(data: Path) -> None:
+    path = data / "studies.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = next(csv.reader([lines[LI_LINE - 1]]))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(fields[:11])
+    lines[LI_LINE - 1] = buffer.getvalue()
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def drop_codes_of_zarei(data: Path) -> None:
+    def change(rows: list[dict[str, str]]) -> None:
+        rows[:] = [r for r in rows if r["study"] != "zarei-2020"]
+
+    rewrite(data / "codes.csv", change)
+
+
+def code_an_excluded_study(data: Path) -> None:
+    def change(rows: list[dict[str, str]]) -> None:
+        copy = dict(row(rows, id="zarei-2020-1"))
+        copy.update(
+            id="isenberg-2010-1",
+            study="isenberg-2010",
+            quote="entrepreneurial revolution",
+            factor="entrepreneurial-activity",
+            start="",
+            end="",
+        )
+        rows.append(copy)
+
+    rewrite(data / "codes.csv", change)
+
+
 # Line numbers are those of the rows in data/ (header = line 1); checked in the test below.
 LI_LINE = 30  # li-2018 in studies.csv
 CODE_LINE = 11  # assadinia-2019-3 (psychic distance) in codes.csv
+YOUSEFI_LINE = 77  # yousefi-2019-1, the second-to-last row of codes.csv
 
 CASES: dict[str, tuple[Callable[[Path], None], int, list[str]]] = {
     "unknown factor id": (
@@ -108,7 +162,7 @@ CASES: dict[str, tuple[Callable[[Path], None], int, list[str]]] = {
     "year out of range": (
         set_field("studies.csv", "year", "1850", id="li-2018"),
         1,
-        [f"studies.csv:{LI_LINE}", "study:li-2018", "1900"],
+        [f"studies.csv, line {LI_LINE}, column 4, field 'year'", "study:li-2018", "1900"],
     ),
     "malformed DOI": (
         set_field("studies.csv", "doi", "10.1016/", id="li-2018"),
@@ -126,15 +180,69 @@ CASES: dict[str, tuple[Callable[[Path], None], int, list[str]]] = {
         ["studies.csv, line 22", "not UTF-8", "0xE8", "CSV UTF-8"],
     ),
     "empty file": (empty_codes, 2, ["codes.csv, line 1", "the file is empty"]),
+    # found in review: each of these used to pass silently
+    "unclosed quote swallows rows": (
+        unclosed_quote,
+        2,
+        [f"codes.csv, line {YOUSEFI_LINE}", "malformed"],
+    ),
+    "renamed column": (
+        rename_column,
+        2,
+        [
+            "studies.csv, line 1, column 10, field 'DOI'",
+            "unknown column 'DOI'",
+            "Did you mean 'doi'?",
+        ],
+    ),
+    "repeated column": (
+        repeat_column,
+        2,
+        ["studies.csv, line 1", "the column 'title' appears twice"],
+    ),
+    "short row": (
+        short_row,
+        2,
+        [f"studies.csv, line {LI_LINE}", "the row has 11 fields but the header has 21"],
+    ),
+    "included study without a code": (
+        drop_codes_of_zarei,
+        2,
+        [
+            "screening.csv, line 49, column 2, field 'decision'",
+            "'zarei-2020' is included but has no code",
+        ],
+    ),
+    "excluded study with a code": (
+        code_an_excluded_study,
+        2,
+        [
+            "screening.csv, line 24, column 2, field 'decision'",
+            "'isenberg-2010' is excluded but has codes",
+        ],
+    ),
+    "offsets that do not select the quote": (
+        set_field("codes.csv", "start", "0", id="assadinia-2019-3"),
+        1,
+        [f"codes.csv, line {CODE_LINE}, column 8, field 'start'", "psychic distance"],
+    ),
     "quote not in its title": (
         set_field("codes.csv", "quote", "psychological distance", id="assadinia-2019-3"),
         1,
-        [f"codes.csv:{CODE_LINE}", "code:assadinia-2019-3", "psychological distance"],
+        [
+            f"codes.csv, line {CODE_LINE}, column 7, field 'quote'",
+            "code:assadinia-2019-3",
+            "psychological distance",
+        ],
     ),
     "study with no authors": (
         set_field("studies.csv", "authors", "", id="li-2018"),
         1,
-        [f"studies.csv:{LI_LINE}", "study:li-2018", "dcterms:creator"],
+        [
+            f"studies.csv, line {LI_LINE}, column 3, field 'authors'",
+            "study:li-2018",
+            "dcterms:creator",
+        ],
     ),
 }
 
@@ -147,6 +255,9 @@ def test_line_numbers_of_the_cases_are_right() -> None:
     codes = (DATA / "codes.csv").read_text(encoding="utf-8").splitlines()
     assert studies[LI_LINE - 1].startswith("li-2018,")
     assert codes[CODE_LINE - 1].startswith("assadinia-2019-3,")
+    assert codes[YOUSEFI_LINE - 1].startswith("yousefi-2019-1,")
+    screening = (DATA / "screening.csv").read_text(encoding="utf-8").splitlines()
+    assert screening[48].startswith("zarei-2020,included") and screening[23].startswith("isenberg")
     assert "Grèzes" in studies[21]
 
 
@@ -191,3 +302,29 @@ def test_missing_data_folder_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", "--data", str(tmp_path / "nope"), "--no-reason"])
     assert result.exit_code == 2
     assert "no such data folder" in result.output
+
+
+def test_bom_and_crlf_files_are_read(data_copy: Path) -> None:
+    """Excel writes a byte-order mark and CRLF line ends; both are fine."""
+    for path in data_copy.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    result = runner.invoke(app, ["validate", "--data", str(data_copy), "--no-reason"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("where", ["data", "notes", "cwd"])
+def test_build_refuses_to_replace_a_folder_that_is_not_a_build(
+    where: str, data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: `--out .` replaced the working folder, data and all."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    out = {"data": data_copy, "notes": tmp_path, "cwd": Path(".")}[where]
+    before = tree_digest(tmp_path)
+    result = runner.invoke(
+        app, ["build", "--data", str(data_copy), "--out", str(out), "--no-reason"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "replace" in result.output
+    assert tree_digest(tmp_path) == before

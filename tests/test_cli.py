@@ -71,7 +71,7 @@ def test_query_csv_and_tsv(store_dir: str, fmt: str, delimiter: str) -> None:
         "studies",
         "codes",
     ]
-    assert len(rows) == 51  # header + 50 factors
+    assert len(rows) == 44  # header + the 43 factors with support
 
 
 def test_query_turtle_for_construct(store_dir: str) -> None:
@@ -119,7 +119,7 @@ def test_turtle_for_select_is_a_usage_error(store_dir: str) -> None:
 
 def test_query_needs_exactly_one_source(store_dir: str) -> None:
     code, out = run("query", "--store", store_dir)
-    assert code == 2 and "either as an argument or with --file" in out
+    assert code == 2 and "no query: give it as an argument or with --file" in out
 
 
 def test_missing_store_says_to_build(tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_stats(built: Built, store_dir: str) -> None:
     code, out = run("stats", "--store", store_dir)
     assert code == 0, out
     assert "studies: 48 (6 excluded, 42 included)" in out
-    assert "codes: 77 from 42 studies by 1 coder(s), evidencing 50 factors" in out
+    assert "codes: 78 from 42 studies by 1 coder(s), evidencing 50 factors" in out
     assert "Government support" in out and "https://w3id.org/rsme-kg/graph/corpus" in out
     assert f"build {built[1]['build_id']}" in out
 
@@ -208,3 +208,83 @@ def test_validate_writes_nothing(tmp_path: Path) -> None:
     assert code == 0, out
     assert "valid" in out
     assert tree_digest(ROOT / "data") == before
+
+
+@pytest.fixture()
+def store_copy(built: Built, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "store"
+    shutil.copytree(built[0] / paths.STORE_SUBDIR, target)
+    return target
+
+
+def test_two_files_into_one_graph_keep_both(store_copy: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    a.write_text("<http://e/a> <http://e/p> 1 .\n")
+    b.write_text("<http://e/b> <http://e/p> 2 .\n")
+    code, out = run("load", str(a), str(b), "--store", str(store_copy), "--graph", "https://e/g")
+    assert code == 0, out
+    assert EmbeddedStore.open(store_copy).graph_sizes()["https://e/g"] == 2
+
+
+def test_a_bad_file_among_several_changes_nothing(store_copy: Path, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.ttl", tmp_path / "bad.ttl"
+    good.write_text("<http://e/a> <http://e/p> 1 .\n")
+    bad.write_text("<http://e/a> <http://e/p> .\n")
+    before = EmbeddedStore.open(store_copy).graph_sizes()
+    code, out = run(
+        "load", str(good), str(bad), "--store", str(store_copy), "--graph", "https://e/h"
+    )
+    assert code == 2 and "bad.ttl" in out
+    assert EmbeddedStore.open(store_copy).graph_sizes() == before
+
+
+@pytest.mark.parametrize(
+    ("graph", "message"),
+    [
+        ("https://w3id.org/rsme-kg/graph/corpus", "cannot be loaded into"),
+        ("not an iri", "is not a graph IRI"),
+    ],
+)
+def test_load_refuses_build_graphs_and_bad_iris(
+    store_copy: Path, tmp_path: Path, graph: str, message: str
+) -> None:
+    extra = tmp_path / "x.ttl"
+    extra.write_text("<http://e/a> <http://e/p> 1 .\n")
+    before = EmbeddedStore.open(store_copy).graph_sizes()
+    code, out = run("load", str(extra), "--store", str(store_copy), "--graph", graph)
+    assert code == 2 and message in out
+    assert EmbeddedStore.open(store_copy).graph_sizes() == before
+
+
+@pytest.mark.parametrize(
+    ("binding", "message"),
+    [
+        ("factor=<bad iri>", "is not a valid IRI"),
+        ("a-b=x", "is not a SPARQL variable name"),
+        ("noequals", "expected NAME=VALUE"),
+    ],
+)
+def test_bad_bindings_are_usage_errors(store_dir: str, binding: str, message: str) -> None:
+    code, out = run(
+        "query",
+        "SELECT ?factor WHERE { ?factor a rsme:Factor }",
+        "--bind",
+        binding,
+        "--store",
+        store_dir,
+    )
+    assert code == 2 and message in out
+
+
+def test_binding_an_unreturned_variable_is_an_error_not_a_wrong_count(store_dir: str) -> None:
+    code, out = run(
+        "query",
+        "SELECT (COUNT(*) AS ?n) WHERE { ?c rsme:codesFactor ?f }",
+        "--bind",
+        "f=factor:psychic-distance",
+        "--store",
+        store_dir,
+    )
+    assert code == 2 and "bind only variables the query returns" in out

@@ -101,14 +101,14 @@ def test_class_partitions_count_studies_and_codes(void: Graph) -> None:
     study = partition(void, VOID.classPartition, VOID["class"], RSME.Study)
     code = partition(void, VOID.classPartition, VOID["class"], RSME.Code)
     assert number(void, study, VOID.entities) == 48
-    assert number(void, code, VOID.entities) == 77
+    assert number(void, code, VOID.entities) == 78
     partitions = list(void.objects(DATASET, VOID.classPartition))
     assert len(partitions) == number(void, DATASET, VOID.classes)
 
 
 def test_property_partitions_count_codes_factor_and_sum_to_the_triples(void: Graph) -> None:
     codes = partition(void, VOID.propertyPartition, VOID.property, RSME.codesFactor)
-    assert number(void, codes, VOID.triples) == 77
+    assert number(void, codes, VOID.triples) == 78
     partitions = list(void.objects(DATASET, VOID.propertyPartition))
     assert len(partitions) == number(void, DATASET, VOID.properties)
     total = sum(number(void, p, VOID.triples) for p in partitions)

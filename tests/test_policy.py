@@ -21,7 +21,7 @@ def check(query: str) -> policy.Refusal | None:
         "SELECT * WHERE { SERVICE SILENT <http://evil.example/sparql> { ?s ?p ?o } }",
         "SELECT * WHERE { SERVICE ?e { ?s ?p ?o } VALUES ?e { <http://127.0.0.1:9999/sparql> } }",
         "PREFIX e: <http://evil.example/>\nSELECT * WHERE { SERVICE e:sparql { ?s ?p ?o } }",
-        "SELECT * WHERE { ?s ?p 'x' . SERVICE <http://127.0.0.1:9999/sparql/../other> { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9999/sparql/../other> { ?s ?p ?o } }",
     ],
 )
 def test_service_outside_the_allow_list_is_refused(query: str) -> None:

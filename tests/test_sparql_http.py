@@ -218,11 +218,11 @@ def test_dataset_parameters(server: ApiServer) -> None:
         "WHERE { ?s a ?type . VALUES ?type { rsme:Study rsme:Factor } }"
     )
     union = httpx.get(server.sparql, params={"query": count}).json()
-    assert union["results"]["bindings"][0]["n"]["value"] == str(48 + 50)
+    assert union["results"]["bindings"][0]["n"]["value"] == str(48 + 51)
     only_taxonomy = httpx.get(
         server.sparql, params={"query": count, "default-graph-uri": str(TAXONOMY_GRAPH)}
     ).json()
-    assert only_taxonomy["results"]["bindings"][0]["n"]["value"] == "50"
+    assert only_taxonomy["results"]["bindings"][0]["n"]["value"] == "51"
     graphs = httpx.get(
         server.sparql,
         params=[

@@ -392,6 +392,25 @@ def check_references(corpus: Corpus) -> list[InputError]:
             errors.append(
                 _unknown(screening.origin, "screener", "agent", screening.screener, agents)
             )
+    coded = {c.study for c in corpus.codes}
+    for screening in corpus.screenings:
+        # the synthesis counts codes of included studies only; both mistakes would skew it
+        if screening.decision == "included" and screening.study not in coded:
+            errors.append(
+                InputError(
+                    screening.origin.location("decision"),
+                    f"study {screening.study!r} is included but has no code",
+                    "a row in codes.csv for it, or decision excluded",
+                )
+            )
+        if screening.decision == "excluded" and screening.study in coded:
+            errors.append(
+                InputError(
+                    screening.origin.location("decision"),
+                    f"study {screening.study!r} is excluded but has codes",
+                    "no codes for an excluded study (or include it)",
+                )
+            )
     for answer in corpus.appraisals:
         if answer.study not in studies:
             errors.append(_unknown(answer.origin, "study", "study", answer.study, studies))

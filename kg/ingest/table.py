@@ -64,12 +64,26 @@ def decode(path: Path) -> str:
         ) from exc
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line number, fields) of each CSV record, multi-line fields included."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line number, fields) of each CSV record, multi-line fields included.
+
+    Strict: a stray or unclosed quote is an error at the record where it starts, not a
+    silent merge of the following rows into one field.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     previous_end = 0
-    for fields in reader:
+    while True:
         start = previous_end + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(
+                Location(path, start),
+                f"the CSV record starting here is malformed ({exc})",
+                'quotes only around whole values, each opened quote closed, "" for a quote',
+            ) from exc
         previous_end = reader.line_num
         yield start, fields
 
@@ -78,12 +92,22 @@ def read_table(path: Path, columns: list[Column], errors: list[InputError]) -> l
     """Read a CSV table; append every problem found to `errors` and return the good rows."""
     try:
         text = decode(path)
-    except InputError as exc:
+        return _read_records(path, _records(path, text), columns, errors)
+    except InputError as exc:  # unreadable, or a malformed record: later rows can't be trusted
         errors.append(exc)
         return []
-    records = _records(text)
+
+
+def _read_records(
+    path: Path,
+    records: Iterator[tuple[int, list[str]]],
+    columns: list[Column],
+    errors: list[InputError],
+) -> list[Row]:
     header_line, header = next(records)
     header = [h.strip() for h in header]
+    if not _check_header(path, header_line, header, columns, errors):
+        return []
     positions = {name: i for i, name in enumerate(header) if name}
     missing = [c.name for c in columns if c.required and c.name not in positions]
     if missing:
@@ -99,10 +123,10 @@ def read_table(path: Path, columns: list[Column], errors: list[InputError]) -> l
     for line, fields in records:
         if not any(f.strip() for f in fields):
             continue  # spreadsheets leave blank rows; they carry no data
-        if len(fields) > len(header):
+        if len(fields) != len(header):
             errors.append(
                 InputError(
-                    Location(path, line, len(header) + 1),
+                    Location(path, line, min(len(fields), len(header)) + 1),
                     f"the row has {len(fields)} fields but the header has {len(header)}",
                     "one value per header column (quote values that contain commas)",
                 )
@@ -112,6 +136,33 @@ def read_table(path: Path, columns: list[Column], errors: list[InputError]) -> l
         if row is not None:
             rows.append(row)
     return rows
+
+
+def _check_header(
+    path: Path, line: int, header: list[str], columns: list[Column], errors: list[InputError]
+) -> bool:
+    """Unknown and repeated column names are errors: a renamed column must not vanish."""
+    import difflib
+
+    known = [c.name for c in columns]
+    ok = True
+    seen: set[str] = set()
+    for index, name in enumerate(header, start=1):
+        where = Location(path, line, index, name or None)
+        if name in seen:
+            errors.append(InputError(where, f"the column '{name}' appears twice", "unique names"))
+            ok = False
+        seen.add(name)
+        if name and name not in known:
+            close = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            errors.append(
+                InputError(
+                    where, f"unknown column '{name}'.{hint}", "the columns " + ", ".join(known)
+                )
+            )
+            ok = False
+    return ok
 
 
 def _parse_row(

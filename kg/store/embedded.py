@@ -11,7 +11,7 @@ from rdflib import BNode, Dataset, Node, URIRef
 from rdflib import Literal as RdfLiteral
 
 from kg.errors import InputError, Location, QueryError, StoreError
-from kg.namespaces import PREFIXES
+from kg.namespaces import NAMED_GRAPHS, PREFIXES
 from kg.store.base import Bindings, QueryResult
 
 RESULT_FORMATS = {
@@ -86,6 +86,29 @@ def guess_format(path: Path) -> ox.RdfFormat:
             ".ttl, .nt, .nq, .trig, .rdf/.owl or .jsonld",
         )
     return fmt
+
+
+_BUILD_GRAPHS = {str(g) for g in NAMED_GRAPHS}
+
+
+def _parse_file(path: Path, graph: str | None) -> list[ox.Quad]:
+    """The quads of one RDF file, moved into `graph` when one is given."""
+    fmt = guess_format(path)
+    if graph is not None and (
+        not graph.startswith(("http://", "https://", "urn:"))
+        or any(c in graph for c in '<>"{}|^`\\ ')
+    ):
+        raise InputError(Location(path), f"{graph!r} is not a graph IRI", "an absolute IRI")
+    if graph is None and not fmt.supports_datasets:
+        raise InputError(Location(path), "a triples file needs a target graph", "--graph IRI")
+    target = ox.NamedNode(graph) if graph else None
+    try:
+        parsed = ox.parse(path=str(path), format=fmt)
+        return [ox.Quad(q.subject, q.predicate, q.object, target) if target else q for q in parsed]
+    except SyntaxError as exc:
+        raise InputError(Location(path), f"not valid RDF: {exc}") from exc
+    except OSError as exc:
+        raise InputError(Location(path), f"cannot read the file: {exc}") from exc
 
 
 class EmbeddedStore:
@@ -201,28 +224,38 @@ class EmbeddedStore:
             answer.serialize(out, RESULT_FORMATS[fmt])
         return out.getvalue()
 
-    def load(self, path: Path, graph: str | None = None) -> int:
-        """Load an RDF file into `graph` (replacing it), atomically; the number of quads added."""
-        fmt = guess_format(path)
-        target = ox.NamedNode(graph) if graph else None
-        try:
-            parsed = ox.parse(path=str(path), format=fmt)
-            quads = [
-                ox.Quad(q.subject, q.predicate, q.object, target) if target else q for q in parsed
-            ]
-        except SyntaxError as exc:
-            raise InputError(Location(path), f"not valid RDF: {exc}") from exc
-        except OSError as exc:
-            raise InputError(Location(path), f"cannot read the file: {exc}") from exc
-        if target is None and not fmt.supports_datasets:
-            raise InputError(Location(path), "a triples file needs a target graph", "--graph IRI")
-        graphs = {q.graph_name for q in quads}
-        for g in graphs:
+    def load(self, files: list[tuple[Path, str | None]]) -> dict[str, int]:
+        """Load RDF files, each into its target graph, replacing those graphs; quads per graph.
+
+        Every file is parsed before the store is touched, so a bad file changes nothing, and
+        each target graph is cleared once, so several files can fill one graph. The build's
+        own named graphs are refused: they are written by `build` only.
+        """
+        quads: list[ox.Quad] = []
+        for path, graph in files:
+            quads += _parse_file(path, graph)
+        targets = {q.graph_name for q in quads}
+        reserved = sorted(
+            str(g.value)
+            for g in targets
+            if isinstance(g, ox.NamedNode) and g.value in _BUILD_GRAPHS
+        )
+        if reserved:
+            raise InputError(
+                Location(files[0][0]),
+                f"the build's graph {reserved[0]} cannot be loaded into",
+                "another --graph IRI (rebuild to change the build's graphs)",
+            )
+        for g in targets:
             if isinstance(g, ox.NamedNode):
                 self._store.clear_graph(g)
         self._store.extend(quads)
         self._store.flush()
-        return len(quads)
+        counts: dict[str, int] = {}
+        for q in quads:
+            key = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else "default"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def dump(self, fmt: str = "trig") -> bytes:
         """The whole store serialized (TriG or N-Quads)."""
