@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import formats, problems
 from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
+from api.fastcache import SparqlGetCache
 from api.middleware import AccessLogMiddleware
 from api.routes import dataset, health
 from api.settings import Settings
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.cache = AnswerCache(settings.cache_bytes)
+    app.state.cache = AnswerCache(settings.cache_bytes // 2)
     app.include_router(sparql_router)
     app.include_router(dataset.router)
     app.include_router(health.router)
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Result-Rows", "X-Result-Truncated", "X-Result-Limit", "Server-Timing"],
         max_age=600,
     )
+    # outermost last: the access log sees every request, cache hits included
+    app.add_middleware(SparqlGetCache, max_bytes=settings.cache_bytes // 2)
     app.add_middleware(AccessLogMiddleware)
     return app
 

@@ -7,7 +7,6 @@ are not UTF-8, and the dataset parameters that may repeat.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -154,7 +153,7 @@ def _read_only() -> Problem:
     )
 
 
-def _answer_response(answer: Answer, cached: bool, seconds: float, settings: Settings) -> Response:
+def _answer_response(answer: Answer, cached: bool, settings: Settings) -> Response:
     if answer.status == 200:
         headers = {
             "Vary": "Accept",
@@ -226,13 +225,6 @@ async def sparql(request: Request) -> Response:
         raise Problem(
             400, "Missing query", "POST a 'query' parameter or body", kind="missing-query"
         )
-    refusal = policy.check(
-        protocol.query,
-        max_length=settings.max_query_length,
-        service_allowlist=settings.service_allowlist,
-    )
-    if refusal is not None:
-        raise Problem(refusal.status, refusal.title, refusal.detail)
     job = Job(
         protocol.query,
         request.headers.get("accept"),
@@ -241,18 +233,25 @@ async def sparql(request: Request) -> Response:
         protocol.named_graphs,
         settings.max_rows,
     )
+    cache: AnswerCache = request.app.state.cache
+    cached = cache.get(job)
+    if cached is not None:  # it passed the policy when it was first answered
+        return _answer_response(cached, True, settings)
+    refusal = policy.check(
+        protocol.query,
+        max_length=settings.max_query_length,
+        service_allowlist=settings.service_allowlist,
+    )
+    if refusal is not None:
+        raise Problem(refusal.status, refusal.title, refusal.detail)
     return await run_job(request, job)
 
 
 async def run_job(request: Request, job: Job) -> Response:
-    """Answer a job from the cache or the backend, with the timeout of the settings."""
+    """Answer a job with the backend, within the timeout of the settings; cache the answer."""
     settings: Settings = request.app.state.settings
     cache: AnswerCache = request.app.state.cache
     backend: Backend = request.app.state.backend
-    started = time.perf_counter()
-    answer = cache.get(job)
-    if answer is not None:
-        return _answer_response(answer, True, time.perf_counter() - started, settings)
     try:
         answer = await backend.execute(job, settings.query_timeout)
     except QueryTimeout as exc:
@@ -273,4 +272,4 @@ async def run_job(request: Request, job: Job) -> Response:
             headers={"Retry-After": "5"},
         ) from exc
     cache.put(job, answer)
-    return _answer_response(answer, False, time.perf_counter() - started, settings)
+    return _answer_response(answer, False, settings)

@@ -523,3 +523,22 @@ def test_remote_store_down_is_503(tmp_path: Path) -> None:
         body = problem(httpx.get(facade.sparql, params={"query": "ASK { ?s ?p ?o }"}), 503)
         assert "unreachable" in str(body["detail"])
         assert httpx.get(f"{facade.base}/healthz").status_code == 503
+
+
+def test_repeated_get_is_answered_from_the_request_cache(embedded: ApiServer) -> None:
+    """The graph is read-only: the same GET gets the same bytes, without evaluation."""
+    params = {"query": "SELECT ?s WHERE { ?s a rsme:Factor } ORDER BY ?s"}
+    headers = {"Accept": "text/csv"}
+    first = httpx.get(embedded.sparql, params=params, headers=headers)
+    second = httpx.get(embedded.sparql, params=params, headers=headers)
+    assert "cache;desc=request" not in first.headers["server-timing"]
+    assert "cache;desc=request" in second.headers["server-timing"]
+    assert second.content == first.content and len(second.text.splitlines()) == 52
+    assert second.headers["content-type"] == first.headers["content-type"]
+    other = httpx.get(
+        embedded.sparql, params=params, headers={"Accept": "text/tab-separated-values"}
+    )
+    assert other.headers["content-type"].startswith("text/tab-separated-values")
+    errors = [httpx.get(embedded.sparql, params={"query": "SELECT ?s WHERE {"}) for _ in range(2)]
+    assert [e.status_code for e in errors] == [400, 400]  # errors are never cached
+    assert all("cache;desc=request" not in e.headers["server-timing"] for e in errors)
