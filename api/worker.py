@@ -146,20 +146,17 @@ class _Worker:
         self.process.join(timeout=5)
 
 
-async def _readable(conn: Connection, timeout: float) -> None:
-    """Wait until the pipe has data, without a thread: the event loop watches its fd."""
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
+def _exchange(conn: Connection, job: Job | None, timeout: float) -> object:
+    """Send a job (if any) and wait up to `timeout` s for the reply; runs in a thread.
 
-    def on_ready() -> None:
-        if not ready.done():
-            ready.set_result(None)
-
-    loop.add_reader(conn.fileno(), on_ready)
-    try:
-        await asyncio.wait_for(ready, timeout)
-    finally:
-        loop.remove_reader(conn.fileno())
+    Blocking pipe I/O in a thread, not the event loop's fd watching: a reply larger than the
+    pipe buffer arrives in pieces, and a non-blocking read of a partial message fails.
+    """
+    if job is not None:
+        conn.send(job)
+    if not conn.poll(timeout):
+        raise TimeoutError
+    return conn.recv()
 
 
 @dataclass
@@ -196,11 +193,11 @@ class WorkerPool:
         worker = _Worker(process, parent)
         self._all.add(worker)
         try:
-            await _readable(parent, self.start_timeout)
-            kind, value = parent.recv()
+            hello = await asyncio.to_thread(_exchange, parent, None, self.start_timeout)
         except (TimeoutError, EOFError, OSError) as exc:
             self._discard(worker)
             raise PoolUnavailable(f"a query worker did not start: {exc!r}") from exc
+        kind, value = hello if isinstance(hello, tuple) else ("failed", repr(hello))
         if kind != "ready":
             self._discard(worker)
             raise PoolUnavailable(f"a query worker could not load {self.store_path}: {value}")
@@ -231,9 +228,9 @@ class WorkerPool:
         except TimeoutError as exc:
             raise QueryTimeout(f"no query worker became free within {timeout:g} s") from exc
         try:
-            worker.conn.send(job)
-            await _readable(worker.conn, max(deadline - time.monotonic(), 0.001))
-            answer: Answer = worker.conn.recv()
+            reply = await asyncio.to_thread(
+                _exchange, worker.conn, job, max(deadline - time.monotonic(), 0.001)
+            )
         except TimeoutError as exc:
             # the only way to stop the engine mid-query: kill the process, start another
             asyncio.get_running_loop().create_task(self._replace(worker))
@@ -243,7 +240,8 @@ class WorkerPool:
             raise QueryTimeout(f"the query worker died: {exc!r}") from exc
         worker.jobs += 1
         self._idle.put_nowait(worker)
-        return answer
+        assert isinstance(reply, Answer)
+        return reply
 
     @property
     def alive(self) -> int:

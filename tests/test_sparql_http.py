@@ -542,3 +542,24 @@ def test_repeated_get_is_answered_from_the_request_cache(embedded: ApiServer) ->
     errors = [httpx.get(embedded.sparql, params={"query": "SELECT ?s WHERE {"}) for _ in range(2)]
     assert [e.status_code for e in errors] == [400, 400]  # errors are never cached
     assert all("cache;desc=request" not in e.headers["server-timing"] for e in errors)
+
+
+def test_answers_larger_than_a_pipe_buffer_under_concurrency(embedded: ApiServer) -> None:
+    """Regression: a reply bigger than the pipe buffer failed with EAGAIN under uvloop."""
+
+    def fetch(i: int) -> tuple[int, int]:
+        query = (
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{NAMED_GRAPHS[2]}> {{ ?s ?p ?o }} }} #{i}"
+        )
+        reply = httpx.get(
+            embedded.sparql,
+            params={"query": query},
+            headers={"Accept": "application/n-triples"},
+            timeout=30,
+        )
+        return reply.status_code, len(reply.content)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(fetch, range(12)))
+    assert all(status == 200 for status, _ in results), results
+    assert min(size for _, size in results) > 256_000  # several pipe buffers each
