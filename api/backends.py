@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from api import formats
-from api.worker import Answer, Job, PoolUnavailable, QueryTimeout, WorkerPool
+from api.worker import Answer, Job, PoolUnavailable, QueryTimeout, WorkerPool, respond
 from kg.errors import QueryError, StoreError
 from kg.store.remote import RemoteStore
 
@@ -124,20 +124,7 @@ class RemoteBackend:
             answer = list(formats.triples_from(body, media))
         else:
             raise BackendUnavailable(f"the remote store answered with an unexpected type {media!r}")
-        form = formats.form_of(answer)
-        try:
-            media_type = formats.negotiate(form, job.accept, job.format)
-        except formats.NotAcceptable as exc:
-            return Answer(406, error="not-acceptable", detail=str(exc), offers=tuple(exc.offers))
-        rendered = formats.render(answer, media_type, job.max_rows)
-        return Answer(
-            200,
-            rendered.media_type,
-            rendered.body,
-            rendered.rows,
-            rendered.truncated,
-            seconds=time.perf_counter() - started,
-        )
+        return respond(answer, job, started)
 
     async def health(self) -> dict[str, Any]:
         job = Job("ASK {}", "application/sparql-results+json", None)

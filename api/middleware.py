@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -57,6 +58,7 @@ def _record(scope: Scope, status: int, size: int, started: float) -> dict[str, A
     client = scope.get("client")
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "pid": os.getpid(),
         "client": f"{client[0]}:{client[1]}" if client else None,
         "method": scope.get("method"),
         "path": scope.get("path"),

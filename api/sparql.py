@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from api import formats, policy
 from api.backends import AnswerCache, Backend, BackendUnavailable
-from api.conneg import choose, parse_accept
+from api.documents import negotiated
 from api.problems import Problem, syntax_problem
 from api.settings import Settings
 from api.worker import Answer, Job, QueryTimeout
@@ -182,24 +182,7 @@ def _answer_response(answer: Answer, cached: bool, settings: Settings) -> Respon
 
 def service_description_response(request: Request) -> Response:
     """GET /sparql without a query: the SPARQL service description, negotiated."""
-    description = request.app.state.service_description
-    offers = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
-    wanted = request.query_params.get("format")
-    media = (
-        formats.canonical(wanted)
-        if wanted
-        else choose(parse_accept(request.headers.get("accept")), offers)
-    )
-    if media not in offers:
-        raise Problem(
-            406,
-            "Not acceptable",
-            "the service description is available as " + ", ".join(offers),
-            kind="not-acceptable",
-            acceptable=offers,
-        )
-    body = description[media]
-    return Response(body, media_type=formats.content_type(media), headers={"Vary": "Accept"})
+    return negotiated(request, request.app.state.service_description, "the service description")
 
 
 @router.api_route(

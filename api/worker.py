@@ -75,7 +75,6 @@ def execute(store: Any, job: Job) -> Answer:
     """Run one job against an in-memory store."""
     import pyoxigraph as ox
 
-    from api import formats
     from kg.namespaces import PREFIXES
 
     started = time.perf_counter()
@@ -94,6 +93,13 @@ def execute(store: Any, job: Job) -> Answer:
         return Answer(400, error="syntax", detail=str(exc))
     except (OSError, RuntimeError, ValueError) as exc:
         return Answer(400, error="evaluation", detail=str(exc))
+    return respond(answer, job, started)
+
+
+def respond(answer: object, job: Job, started: float) -> Answer:
+    """Negotiate, limit and render a query answer (embedded or relayed) for a job."""
+    from api import formats
+
     form = formats.form_of(answer)
     try:
         media_type = formats.negotiate(form, job.accept, job.format)

@@ -30,6 +30,7 @@ class ApiServer:
         endpoint: str | None = None,
         env: dict[str, str] | None = None,
         log: Path,
+        extra: list[str] | None = None,
     ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -37,6 +38,7 @@ class ApiServer:
         self.log = log
         args = [str(Path(sys.executable).parent / "rsme-kg"), "serve", "--port", str(self.port)]
         args += ["--endpoint", endpoint] if endpoint else ["--store", str(store)]
+        args += extra or []
         environment = {k: v for k, v in os.environ.items() if not k.startswith("RSME_KG_")}
         environment.update(env or {})
         self._log_file = log.open("wb")

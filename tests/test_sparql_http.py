@@ -563,3 +563,21 @@ def test_answers_larger_than_a_pipe_buffer_under_concurrency(embedded: ApiServer
         results = list(pool.map(fetch, range(12)))
     assert all(status == 200 for status, _ in results), results
     assert min(size for _, size in results) > 256_000  # several pipe buffers each
+
+
+def test_several_web_server_processes(built: Built, tmp_path: Path) -> None:
+    """`rsme-kg serve --workers 2`: two uvicorn processes, each with its own query workers."""
+    store = built[0] / paths.STORE_SUBDIR
+    with ApiServer(
+        store=store,
+        log=tmp_path / "log",
+        extra=["--workers", "2"],
+        env={"RSME_KG_QUERY_WORKERS": "1"},
+    ) as running:
+        replies = [
+            httpx.get(running.sparql, params={"query": f"ASK {{ ?s ?p {i} }}"}) for i in range(60)
+        ]
+        assert all(r.status_code == 200 for r in replies)
+        lines = [json.loads(x) for x in running.log_text().splitlines() if x.startswith("{")]
+        pids = {line["pid"] for line in lines if line["path"] == "/sparql"}
+        assert len(pids) == 2, pids  # the kernel spread the 60 connections over both
