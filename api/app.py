@@ -126,4 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (several workers): settings from RSME_KG_* variables."""
+    # each uvicorn worker is a fresh process: the access log must be set up in it, not only
+    # in the command that started it
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     return create_app(Settings())
