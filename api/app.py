@@ -103,7 +103,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.cache = AnswerCache(settings.cache_bytes // 2)
+    # the embedded store is read-only between builds; a remote one may change under us
+    cache_bytes = 0 if settings.endpoint else settings.cache_bytes
+    app.state.cache = AnswerCache(cache_bytes // 2)
     app.include_router(sparql_router)
     app.include_router(dataset.router)
     app.include_router(health.router)
@@ -114,12 +116,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type"],
+        allow_headers=["*"],
         expose_headers=["X-Result-Rows", "X-Result-Truncated", "X-Result-Limit", "Server-Timing"],
         max_age=600,
     )
     # outermost last: the access log sees every request, cache hits included
-    app.add_middleware(SparqlGetCache, max_bytes=settings.cache_bytes // 2)
+    app.add_middleware(SparqlGetCache, max_bytes=cache_bytes // 2)
     app.add_middleware(AccessLogMiddleware)
     return app
 

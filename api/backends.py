@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import pyoxigraph as ox
@@ -83,21 +85,27 @@ class RemoteBackend:
     endpoint: str
     timeout: float = 30.0
     name: str = "remote"
+    threads: int = 16
     _store: RemoteStore | None = field(default=None, init=False)
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
     async def start(self) -> None:
         self._store = RemoteStore(self.endpoint, timeout=self.timeout)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="rsme-kg-remote")
 
     async def close(self) -> None:
         if self._store is not None:
             self._store.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def execute(self, job: Job, timeout: float) -> Answer:
         assert self._store is not None
         started = time.perf_counter()
         try:
-            # the HTTP client is synchronous: a thread keeps the event loop free meanwhile
-            status, content_type, body = await asyncio.to_thread(
+            # the HTTP client is synchronous: a thread keeps the event loop free meanwhile;
+            # waiting for a free thread counts against the query's time
+            call = partial(
                 self._store.raw,
                 job.query,
                 _REMOTE_ACCEPT,
@@ -105,6 +113,12 @@ class RemoteBackend:
                 named_graphs=job.named_graphs,
                 prologue=True,
             )
+            loop = asyncio.get_running_loop()
+            status, content_type, body = await asyncio.wait_for(
+                loop.run_in_executor(self._pool, call), timeout + 1
+            )
+        except TimeoutError as exc:
+            raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from exc
         except QueryError as exc:
             return Answer(400, error="syntax", detail=str(exc))
         except StoreError as exc:

@@ -32,13 +32,16 @@ class SparqlGetCache:
         query = scope.get("query_string", b"")
         if not query:
             return None  # the service description: cheap, and negotiated separately
-        accept = origin = b""
+        accept: list[bytes] = []
+        origin: list[bytes] = []
         for name, value in scope["headers"]:
             if name == b"accept":
-                accept = value
+                accept.append(value)
             elif name == b"origin":
-                origin = value
-        return query, accept, origin
+                origin.append(value)
+        if len(accept) > 1 or len(origin) > 1:
+            return None  # repeated headers: let the app decide, and never store the answer
+        return query, accept[0] if accept else b"", origin[0] if origin else b""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)

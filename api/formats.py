@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import pyoxigraph as ox
 
-from api.conneg import choose, parse_accept
+from api.conneg import MediaRange, choose, parse_accept
 
 # media type -> pyoxigraph format, in the server's order of preference
 RESULT_TYPES: dict[str, ox.QueryResultsFormat] = {
@@ -51,6 +52,11 @@ ALIASES: dict[str, str] = {
     "rdf": "application/rdf+xml",
     "trig": "application/trig",
     "nquads": "application/n-quads",
+    # spellings SPARQLWrapper and other clients send in format=
+    "rdf+xml": "application/rdf+xml",
+    "application/x-json+ld": "application/ld+json",
+    "n3": "text/turtle",
+    "text/n3": "text/turtle",
 }
 # For a CONSTRUCT asked with a results-only format alias (?format=json), answer JSON-LD.
 GRAPH_FALLBACK = {
@@ -93,11 +99,21 @@ def negotiate(form: str, accept: str | None, override: str | None) -> str:
             wanted = GRAPH_FALLBACK.get(wanted, wanted)
         if wanted in offers:
             return wanted
-        raise NotAcceptable(form, offers)
-    chosen = choose(parse_accept(accept), offers)
+        # an unknown or unfitting format= is ignored: the Accept header decides
+    ranges = [_alias(r) for r in parse_accept(accept)]
+    chosen = choose(ranges, offers)
     if chosen is None:
         raise NotAcceptable(form, offers)
     return chosen
+
+
+def _alias(media_range: MediaRange) -> MediaRange:
+    """Accept: application/json means SPARQL JSON results here (and likewise for XML)."""
+    full = f"{media_range.type}/{media_range.subtype}"
+    if "*" in full or full not in ALIASES:
+        return media_range
+    main, _, sub = ALIASES[full].partition("/")
+    return MediaRange(main, sub, media_range.q)
 
 
 def content_type(media_type: str) -> str:
@@ -116,7 +132,7 @@ def form_of(answer: object) -> str:
     return "select"
 
 
-def _term_json(term: object) -> dict[str, str]:
+def _term_json(term: object) -> dict[str, Any]:
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, ox.BlankNode):
@@ -128,6 +144,15 @@ def _term_json(term: object) -> dict[str, str]:
         elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
             out["datatype"] = term.datatype.value
         return out
+    if isinstance(term, ox.Triple):  # RDF 1.2 triple terms, as SPARQL-star JSON writes them
+        return {
+            "type": "triple",
+            "value": {
+                "subject": _term_json(term.subject),
+                "predicate": _term_json(term.predicate),
+                "object": _term_json(term.object),
+            },
+        }
     raise TypeError(f"unexpected term {term!r}")
 
 

@@ -1,7 +1,9 @@
-"""What the public endpoint refuses before any query runs: updates, SERVICE calls, size.
+"""What the public endpoint refuses before any query runs: updates, SERVICE calls, size, depth.
 
 The facade is read-only, and outside requests must never make the server fetch arbitrary
 URLs: SPARQL SERVICE would do exactly that, so each target is checked against an allow-list.
+One single-pass lexer separates IRIs, string literals and comments from the query's own
+words, so that neither can hide a keyword from the checks below.
 """
 
 from __future__ import annotations
@@ -9,15 +11,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Comments and string literals can contain any keyword; strip them before looking.
-_STRINGS = re.compile(
-    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-)
-_COMMENT = re.compile(r"#[^\n]*")
-_IRI = re.compile(r"<[^<>\"{}|^`\\\s]*>")
+# SPARQL's IRIREF: no spaces, quotes, braces, pipes, carets, backquotes or backslashes inside.
+_IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_LONG_STRING = {
+    "'''": re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''", re.S),
+    '"""': re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""', re.S),
+}
+_SHORT_STRING = {
+    "'": re.compile(r"'(?:[^'\\\n\r]|\\.)*'"),
+    '"': re.compile(r'"(?:[^"\\\n\r]|\\.)*"'),
+}
 _PROLOGUE = re.compile(r"^\s*((BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)\s*)*", re.IGNORECASE)
 _UPDATE = re.compile(r"^(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
-_SERVICE = re.compile(r"\bSERVICE\b(\s+SILENT\b)?\s*(<[^>]*>|[?$]\w+|\w*:\w*)", re.IGNORECASE)
+# A keyword, not part of a variable (?service), prefixed name (ex:service) or longer word.
+_SERVICE = re.compile(
+    r"(?<![?$:\w.-])SERVICE\b(\s+SILENT\b)?\s*(<[^>]*>|[?$]\w+|[\w.-]*:[\w.-]*)", re.IGNORECASE
+)
+_FROM = re.compile(r"(?<![?$:\w.-])FROM\b", re.IGNORECASE)
+MAX_DEPTH = 200  # nested { ( [ beyond this overflow parsers' stacks (and crash some stores)
+SECOND_OPINION_LIMIT = 20_000  # characters a full parse may take without blocking the server
 
 
 @dataclass(frozen=True)
@@ -29,20 +41,62 @@ class Refusal:
     detail: str
 
 
-def _strip(query: str) -> str:
-    """The query without comments and string literals (IRIs kept)."""
-    # strings first: a '#' inside a string is not a comment
-    without_strings = _STRINGS.sub('""', query)
-    # a '#' inside an IRI is not a comment either: protect IRIs while removing comments
-    iris: list[str] = []
+class UnclosedToken(ValueError):
+    """A string literal or IRI that never closes: the query cannot be vetted."""
 
-    def keep(match: re.Match[str]) -> str:
-        iris.append(match.group(0))
-        return f"\x00{len(iris) - 1}\x00"
 
-    protected = _IRI.sub(keep, without_strings)
-    uncommented = _COMMENT.sub(" ", protected)
-    return re.sub(r"\x00(\d+)\x00", lambda m: iris[int(m.group(1))], uncommented)
+def code_only(query: str) -> str:
+    """The query's own words: string literals emptied, comments dropped, IRIs kept whole.
+
+    >>> code_only("SELECT * { ?s ?p 'SERVICE # x' } # SERVICE <http://e/>")
+    "SELECT * { ?s ?p '' }  "
+    >>> code_only("SELECT * { BIND(<http://a/'> AS ?x) }")
+    "SELECT * { BIND(<http://a/'> AS ?x) }"
+    """
+    out: list[str] = []
+    i, n = 0, len(query)
+    while i < n:
+        char = query[i]
+        if char == "<":
+            match = _IRIREF.match(query, i)
+            if match:  # an IRI: quotes and '#' inside it mean nothing
+                out.append(match.group(0))
+                i = match.end()
+                continue
+            out.append(char)  # the less-than operator
+            i += 1
+        elif char in "'\"":
+            triple = query[i : i + 3]
+            pattern = _LONG_STRING.get(triple) or _SHORT_STRING[char]
+            match = pattern.match(query, i)
+            if not match:
+                raise UnclosedToken(f"a string literal opened at character {i} is not closed")
+            out.append(char + char)
+            i = match.end()
+        elif char == "#":
+            end = query.find("\n", i)
+            i = n if end < 0 else end
+            out.append(" ")
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def nesting_depth(code: str) -> int:
+    """The deepest nesting of braces, parentheses and brackets in query code.
+
+    >>> nesting_depth("SELECT * { ?s ?p ?o FILTER ((1)) }")
+    3
+    """
+    depth = deepest = 0
+    for char in code:
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    return deepest
 
 
 def is_update(query: str) -> bool:
@@ -53,7 +107,10 @@ def is_update(query: str) -> bool:
     >>> is_update("SELECT * WHERE { ?s ?p 'INSERT' }")
     False
     """
-    body = _PROLOGUE.sub("", _strip(query), count=1)
+    try:
+        body = _PROLOGUE.sub("", code_only(query), count=1)
+    except UnclosedToken:
+        body = _PROLOGUE.sub("", query, count=1)
     return bool(_UPDATE.match(body.lstrip()))
 
 
@@ -62,15 +119,31 @@ def service_targets(query: str) -> list[str]:
 
     >>> service_targets("SELECT * { SERVICE <http://x/sparql> { ?s ?p ?o } } # SERVICE <http://y>")
     ['<http://x/sparql>']
+    >>> service_targets("SELECT ?service { ?service ex:service ?o }")
+    []
     """
-    return [m.group(2) for m in _SERVICE.finditer(_strip(query))]
+    return [m.group(2) for m in _SERVICE.finditer(code_only(query))]
+
+
+def has_dataset_clause(query: str) -> bool:
+    """Whether the query names its own dataset with FROM / FROM NAMED.
+
+    >>> has_dataset_clause("SELECT * FROM <http://g> WHERE { ?s ?p ?o }")
+    True
+    >>> has_dataset_clause("SELECT ?from WHERE { ?from ?p 'FROM' }")
+    False
+    """
+    try:
+        return bool(_FROM.search(code_only(query)))
+    except UnclosedToken:
+        return False
 
 
 def parsed_service_targets(query: str) -> list[str] | None:
     """SERVICE targets found by a full SPARQL parser (rdflib), or None if it cannot parse.
 
-    A second opinion for queries that mention 'service' anywhere: the text scan above must
-    not be the only thing between a request and an outbound connection.
+    A second opinion whenever a query mentions 'service': the lexer above must not be the
+    only thing between a request and an outbound connection.
     """
     from rdflib import URIRef
     from rdflib.plugins.sparql.algebra import translateQuery, traverse
@@ -93,6 +166,15 @@ def parsed_service_targets(query: str) -> list[str] | None:
     return found
 
 
+def _service_refusal(target: str) -> Refusal:
+    return Refusal(
+        403,
+        "SERVICE not allowed",
+        f"federated query to {target} refused: only IRIs in the service allow-list "
+        "may be called (setting RSME_KG_SERVICE_ALLOWLIST)",
+    )
+
+
 def check(query: str, *, max_length: int, service_allowlist: list[str]) -> Refusal | None:
     """The refusal for a query, or None when it may run."""
     if len(query) > max_length:
@@ -101,30 +183,45 @@ def check(query: str, *, max_length: int, service_allowlist: list[str]) -> Refus
             "Query too long",
             f"the query has {len(query)} characters; the limit is {max_length}",
         )
-    if is_update(query):
+    try:
+        code = code_only(query)
+    except UnclosedToken as exc:
+        return Refusal(400, "Malformed query", f"the query does not parse: {exc}")
+    if _UPDATE.match(_PROLOGUE.sub("", code, count=1).lstrip()):
         return Refusal(
             403,
             "Read-only endpoint",
             "this endpoint answers queries only; SPARQL Update (and LOAD) is refused",
         )
+    depth = nesting_depth(code)
+    if depth > MAX_DEPTH:
+        return Refusal(
+            400,
+            "Query too deeply nested",
+            f"the query nests braces and parentheses {depth} deep; the limit is {MAX_DEPTH}",
+        )
     allowed = {a.strip().rstrip("/") for a in service_allowlist}
-    targets = service_targets(query)
-    if not targets and "service" in query.lower():
-        second = parsed_service_targets(query)
-        if second is None:
-            return Refusal(
-                403,
-                "SERVICE not allowed",
-                "the query mentions SERVICE in a way that could not be checked",
-            )
-        targets = second
+    targets = [m.group(2) for m in _SERVICE.finditer(code)]
+    if "service" in query.lower():
+        if len(query) > SECOND_OPINION_LIMIT:
+            if targets or not allowed:  # can't vouch for a long query that may call out
+                return Refusal(
+                    403,
+                    "SERVICE not allowed",
+                    "a long query that mentions SERVICE cannot be checked; "
+                    "shorten it or remove the SERVICE clause",
+                )
+        else:
+            second = parsed_service_targets(query)
+            if second is None and targets:
+                return Refusal(
+                    403,
+                    "SERVICE not allowed",
+                    "the query mentions SERVICE in a way that could not be checked",
+                )
+            targets = targets + (second or [])
     for target in targets:
         iri = target[1:-1].rstrip("/") if target.startswith("<") else None
         if iri is None or iri not in allowed:
-            return Refusal(
-                403,
-                "SERVICE not allowed",
-                f"federated query to {target} refused: only IRIs in the service allow-list "
-                "may be called (setting RSME_KG_SERVICE_ALLOWLIST)",
-            )
+            return _service_refusal(target)
     return None

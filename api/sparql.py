@@ -7,6 +7,7 @@ are not UTF-8, and the dataset parameters that may repeat.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -17,7 +18,7 @@ from api.backends import AnswerCache, Backend, BackendUnavailable
 from api.documents import negotiated
 from api.problems import Problem, syntax_problem
 from api.settings import Settings
-from api.worker import Answer, Job, QueryTimeout
+from api.worker import Answer, Job, QueryTimeout, WorkerCrashed
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -25,6 +26,7 @@ FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*$")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,14 @@ async def parse_request(request: Request, settings: Settings) -> ProtocolRequest
     if any(k in ("update", "using-graph-uri", "using-named-graph-uri") for k, _ in pairs):
         raise _read_only()
     query = _one(pairs, "query")
+    for name, value in pairs:
+        if name in ("default-graph-uri", "named-graph-uri") and not _is_iri(value):
+            raise Problem(
+                400,
+                "Bad graph IRI",
+                f"{name} {value!r} is not an absolute IRI",
+                kind="bad-graph-iri",
+            )
     return ProtocolRequest(
         query=query,
         default_graphs=tuple(v for k, v in pairs if k == "default-graph-uri"),
@@ -131,9 +141,14 @@ async def parse_request(request: Request, settings: Settings) -> ProtocolRequest
     )
 
 
+def _is_iri(text: str) -> bool:
+    return bool(_ABSOLUTE_IRI.match(text))
+
+
 def _format(pairs: list[tuple[str, str]]) -> str | None:
     """The `format` override; clients such as SPARQLWrapper repeat it in several spellings."""
-    values = {formats.canonical(v) for k, v in pairs if k == "format" and v}
+    # a value may list alternatives ("application/ld+json,application/x-json+ld"): the first counts
+    values = {formats.canonical(v.split(",")[0]) for k, v in pairs if k == "format" and v}
     if len(values) > 1:
         raise Problem(
             400,
@@ -215,6 +230,7 @@ async def sparql(request: Request) -> Response:
         protocol.default_graphs,
         protocol.named_graphs,
         settings.max_rows,
+        policy.has_dataset_clause(protocol.query),
     )
     cache: AnswerCache = request.app.state.cache
     cached = cache.get(job)
@@ -246,6 +262,8 @@ async def run_job(request: Request, job: Job) -> Response:
             headers={"Retry-After": "5"},
             timeout_seconds=settings.query_timeout,
         ) from exc
+    except WorkerCrashed as exc:
+        raise Problem(500, "Engine failure", str(exc), kind="engine-failure") from exc
     except BackendUnavailable as exc:
         raise Problem(
             503,

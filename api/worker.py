@@ -32,6 +32,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 10_000
+    own_dataset: bool = False  # the query has FROM / FROM NAMED
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class Answer:
 
 class QueryTimeout(Exception):
     """A query did not finish within its time limit (the worker was replaced)."""
+
+
+class WorkerCrashed(Exception):
+    """The engine process died while answering (it was replaced)."""
 
 
 class PoolUnavailable(Exception):
@@ -79,7 +84,9 @@ def execute(store: Any, job: Job) -> Answer:
 
     started = time.perf_counter()
     kwargs: dict[str, Any] = {"prefixes": PREFIXES}
-    if job.default_graphs or job.named_graphs:
+    if job.own_dataset:
+        pass  # FROM / FROM NAMED in the query: its own dataset, not the union
+    elif job.default_graphs or job.named_graphs:
         # an explicit dataset replaces the default union of the named graphs
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs] or None
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs] or None
@@ -132,7 +139,11 @@ def worker_main(conn: Connection, store_path: str) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return  # the parent went away
-        conn.send(execute(store, job))
+        try:
+            answer = execute(store, job)
+        except Exception as exc:  # one bad query must not take the worker down with it
+            answer = Answer(400, error="evaluation", detail=f"{type(exc).__name__}: {exc}")
+        conn.send(answer)
 
 
 # ---------------------------------------------------------------- in the web server
@@ -243,7 +254,7 @@ class WorkerPool:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from exc
         except (EOFError, OSError, BrokenPipeError) as exc:
             asyncio.get_running_loop().create_task(self._replace(worker))
-            raise QueryTimeout(f"the query worker died: {exc!r}") from exc
+            raise WorkerCrashed(f"the query engine stopped while answering: {exc!r}") from exc
         worker.jobs += 1
         self._idle.put_nowait(worker)
         assert isinstance(reply, Answer)

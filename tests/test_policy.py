@@ -69,3 +69,43 @@ def test_updates_are_refused(text: str) -> None:
 def test_query_length_limit() -> None:
     refusal = policy.check("ASK {}" + " " * 100, max_length=50, service_allowlist=[])
     assert refusal is not None and refusal.status == 413 and "106" in refusal.detail
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # found in review: quotes inside IRIs and comments hid a second SERVICE clause
+        "SELECT * { BIND(<http://a/'> AS ?x) SERVICE SILENT <http://evil.example/sparql> {?s ?p ?o}"
+        " BIND(<http://b/'> AS ?y) SERVICE <http://127.0.0.1:9999/sparql> {?a ?b ?c} }",
+        "SELECT * { # '''\nSERVICE SILENT <http://evil.example/sparql> {?s ?p ?o}\n# '''\n"
+        "SERVICE <http://127.0.0.1:9999/sparql> {?a ?b ?c} }",
+    ],
+)
+def test_quotes_in_iris_and_comments_do_not_hide_service(query: str) -> None:
+    refusal = check(query)
+    assert refusal is not None and "evil.example" in refusal.detail
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?service WHERE { ?service ?p ?o }",
+        "PREFIX ex: <http://e/> SELECT * { ?s ex:service ex:x }",
+        "SELECT * { ?s ?p ?o FILTER((((1)))) } # customer service",
+    ],
+)
+def test_the_word_service_elsewhere_is_not_a_service_clause(query: str) -> None:
+    assert check(query) is None
+
+
+def test_deep_nesting_is_refused_before_any_parser_sees_it() -> None:
+    """Found in review: 10k nested braces crashed the engine (and a remote store)."""
+    query = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
+    refusal = policy.check(query, max_length=100_000, service_allowlist=[])
+    assert refusal is not None and refusal.status == 400 and "nests" in refusal.detail
+    assert check("SELECT * WHERE " + "{" * 50 + "}" * 50) is None
+
+
+def test_dataset_clause_detection() -> None:
+    assert policy.has_dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
+    assert not policy.has_dataset_clause("SELECT * { ?s ?p 'from' } # FROM <x>")

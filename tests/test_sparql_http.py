@@ -581,3 +581,79 @@ def test_several_web_server_processes(built: Built, tmp_path: Path) -> None:
         lines = [json.loads(x) for x in running.log_text().splitlines() if x.startswith("{")]
         pids = {line["pid"] for line in lines if line["path"] == "/sparql"}
         assert len(pids) == 2, pids  # the kernel spread the 60 connections over both
+
+
+# ------------------------------------------------------------------ found in review
+
+
+def test_bad_graph_iri_is_400(server: ApiServer) -> None:
+    body = problem(
+        httpx.get(server.sparql, params={"query": "ASK {}", "default-graph-uri": "not an iri"}), 400
+    )
+    assert "not an absolute IRI" in str(body["detail"])
+    assert httpx.get(f"{server.base}/healthz").status_code == 200
+
+
+def test_deep_nesting_is_refused_and_the_store_survives(server: ApiServer) -> None:
+    deep = "SELECT * WHERE " + "{" * 10_000 + "}" * 10_000
+    reply = httpx.post(
+        server.sparql, content=deep.encode(), headers={"Content-Type": "application/sparql-query"}
+    )
+    assert "nests" in str(problem(reply, 400)["detail"])
+    assert httpx.get(server.sparql, params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["rdfxml", "jsonld", "n3"])
+def test_sparqlwrapper_rdf_formats(server: ApiServer, fmt: str) -> None:
+    """SPARQLWrapper sends format= twice in two spellings (e.g. rdf+xml, application/rdf+xml)."""
+    from SPARQLWrapper import JSONLD, N3, RDFXML
+
+    client = wrapper(
+        server,
+        "CONSTRUCT { ?s a rsme:Study } WHERE { ?s a rsme:Study }",
+        {"rdfxml": RDFXML, "jsonld": JSONLD, "n3": N3}[fmt],
+        SW_GET,
+    )
+    converted = client.queryAndConvert()
+    graph = (
+        converted
+        if isinstance(converted, Graph)
+        else Graph().parse(data=converted, format="turtle")
+    )
+    assert len(graph) == 48
+
+
+def test_accept_application_json_means_sparql_json(server: ApiServer) -> None:
+    reply = httpx.get(
+        server.sparql, params={"query": "ASK {}"}, headers={"Accept": "application/json"}
+    )
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("application/sparql-results+json")
+
+
+def test_from_clause_is_honoured(embedded: ApiServer) -> None:
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{NAMED_GRAPHS[0]}> WHERE {{ ?s ?p ?o }}"
+    reply = httpx.get(embedded.sparql, params={"query": query}).json()
+    assert reply["results"]["bindings"][0]["n"]["value"] == "738"  # the ontology graph only
+
+
+def test_triple_terms_are_written(embedded: ApiServer) -> None:
+    query = "SELECT ?x WHERE { BIND(<<( <a:a> <a:b> <a:c> )>> AS ?x) }"
+    reply = httpx.get(
+        embedded.sparql,
+        params={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["results"]["bindings"][0]["x"]["type"] == "triple"
+
+
+def test_repeated_accept_headers_do_not_poison_the_cache(embedded: ApiServer) -> None:
+    params = {"query": "SELECT * { ?s ?p ?o } LIMIT 2 # poison"}
+    two = httpx.Headers([("Accept", "text/csv"), ("Accept", "application/sparql-results+xml")])
+    httpx.get(embedded.sparql, params=params, headers=two)
+    httpx.get(embedded.sparql, params=params, headers=two)
+    xml = httpx.get(
+        embedded.sparql, params=params, headers={"Accept": "application/sparql-results+xml"}
+    )
+    assert xml.headers["content-type"].startswith("application/sparql-results+xml")
