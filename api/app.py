@@ -15,11 +15,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from rdflib import Graph
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import formats, problems
+from api import formats, ld, problems
 from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
 from api.fastcache import SparqlGetCache
 from api.middleware import AccessLogMiddleware
-from api.routes import dataset, health
+from api.routes import (
+    categories,
+    dataset,
+    factors,
+    health,
+    mappings,
+    search,
+    sources,
+    studies,
+)
 from api.settings import Settings
 from api.sparql import router as sparql_router
 from api.worker import WorkerPool
@@ -107,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache_bytes = 0 if settings.endpoint else settings.cache_bytes
     app.state.cache = AnswerCache(cache_bytes // 2)
     app.include_router(sparql_router)
+    for module in (factors, categories, studies, search, mappings, sources):
+        app.include_router(module.router)
+    app.include_router(ld.router)
     app.include_router(dataset.router)
     app.include_router(health.router)
     app.add_exception_handler(problems.Problem, problems.problem_handler)

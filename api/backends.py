@@ -105,9 +105,14 @@ class RemoteBackend:
         try:
             # the HTTP client is synchronous: a thread keeps the event loop free meanwhile;
             # waiting for a free thread counts against the query's time
+            text = job.query
+            if job.bindings:  # no substitution API over HTTP: a VALUES block of safe terms
+                names = " ".join(f"?{name}" for name, _ in job.bindings)
+                terms = " ".join(term for _, term in job.bindings)
+                text += f"\nVALUES ({names}) {{ ({terms}) }}"
             call = partial(
                 self._store.raw,
-                job.query,
+                text,
                 _REMOTE_ACCEPT,
                 default_graphs=job.default_graphs,
                 named_graphs=job.named_graphs,

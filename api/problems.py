@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import Request
@@ -48,6 +50,19 @@ class Problem(Exception):
             doc["instance"] = instance
         doc.update(self.extra)
         return doc
+
+
+def not_found(kind: str, ident: str, known: Iterable[str]) -> Problem:
+    """A 404 for an unknown id, suggesting the closest known ids.
+
+    >>> not_found("factor", "psychic-distanse", ["psychic-distance", "innovation"]).extra
+    {'suggestions': ['psychic-distance']}
+    """
+    close = difflib.get_close_matches(ident, sorted(known), n=5, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return Problem(
+        404, "Not found", f"no {kind} with id {ident!r}{hint}", kind="not-found", suggestions=close
+    )
 
 
 def syntax_problem(message: str) -> Problem:

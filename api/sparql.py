@@ -248,9 +248,18 @@ async def sparql(request: Request) -> Response:
 
 async def run_job(request: Request, job: Job) -> Response:
     """Answer a job with the backend, within the timeout of the settings; cache the answer."""
+    answer = await answer_job(request, job)
+    return _answer_response(answer, False, request.app.state.settings)
+
+
+async def answer_job(request: Request, job: Job) -> Answer:
+    """The backend's answer to a job (cached), or a Problem for timeouts and outages."""
     settings: Settings = request.app.state.settings
     cache: AnswerCache = request.app.state.cache
     backend: Backend = request.app.state.backend
+    cached = cache.get(job)
+    if cached is not None:
+        return cached
     try:
         answer = await backend.execute(job, settings.query_timeout)
     except QueryTimeout as exc:
@@ -273,4 +282,4 @@ async def run_job(request: Request, job: Job) -> Response:
             headers={"Retry-After": "5"},
         ) from exc
     cache.put(job, answer)
-    return _answer_response(answer, False, settings)
+    return answer

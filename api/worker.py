@@ -33,6 +33,8 @@ class Job:
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 10_000
     own_dataset: bool = False  # the query has FROM / FROM NAMED
+    # pre-bound variables: (name, term in N-Triples syntax); bound before evaluation
+    bindings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ def execute(store: Any, job: Job) -> Answer:
             kwargs["default_graph"] = [ox.DefaultGraph()]
     else:
         kwargs["use_default_graph_as_union"] = True
+    if job.bindings:
+        kwargs["substitutions"] = {ox.Variable(name): _term(text) for name, text in job.bindings}
     try:
         answer = store.query(job.query, **kwargs)
     except SyntaxError as exc:
@@ -101,6 +105,14 @@ def execute(store: Any, job: Job) -> Answer:
     except (OSError, RuntimeError, ValueError) as exc:
         return Answer(400, error="evaluation", detail=str(exc))
     return respond(answer, job, started)
+
+
+def _term(text: str) -> Any:
+    """A term written in N-Triples syntax (<iri>, "literal"@lang, "v"^^<dt>) as pyoxigraph's."""
+    import pyoxigraph as ox
+
+    (quad,) = ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES)
+    return quad.object
 
 
 def respond(answer: object, job: Job, started: float) -> Answer:

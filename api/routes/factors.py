@@ -1,0 +1,7 @@
+"""REST routes: factors (filled in by the REST lookups work)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["factors"])

@@ -1,0 +1,7 @@
+"""REST routes: mappings (filled in by the REST lookups work)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["mappings"])
