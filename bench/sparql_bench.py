@@ -346,16 +346,34 @@ def run_wrk(
     unique: bool,
 ) -> Load:
     """Load an endpoint with wrk (keep-alive, ``clients`` connections, 2 threads at most)."""
-    script = work / "sparql.lua"
+    return run_wrk_path(
+        wrk, endpoint, query_path(endpoint, query), ACCEPT, clients, seconds, timeout, work, unique
+    )
+
+
+def run_wrk_path(
+    wrk: str,
+    url: str,
+    path: str,
+    accept: str,
+    clients: int,
+    seconds: float,
+    timeout: float,
+    work: Path,
+    unique: bool = False,
+) -> Load:
+    """Load one GET path of a server with wrk and return its throughput and latencies."""
+    script = work / "load.lua"
     script.write_text(
         WRK_SCRIPT
         % {
-            "path": query_path(endpoint, query),
-            "accept": ACCEPT,
+            "path": path,
+            "accept": accept,
             "unique": "true" if unique else "false",
             "run": run_tag(),
         }
     )
+    endpoint = url
     threads = max(1, min(clients, os.cpu_count() or 1, 2))
     command = [
         wrk,
@@ -669,14 +687,15 @@ Versions:
 """
 
 
-def write_doc(path: Path, body: str) -> None:
-    """Write or replace the sparql-bench section of a Markdown file, keeping the rest."""
-    block = f"{START_MARKER}\n{body.rstrip()}\n{END_MARKER}\n"
+def write_doc(path: Path, body: str, markers: tuple[str, str] = (START_MARKER, END_MARKER)) -> None:
+    """Write or replace one marked section of a Markdown file, keeping the rest."""
+    start_marker, end_marker = markers
+    block = f"{start_marker}\n{body.rstrip()}\n{end_marker}\n"
     if path.exists():
         text = path.read_text()
-        start, end = text.find(START_MARKER), text.find(END_MARKER)
+        start, end = text.find(start_marker), text.find(end_marker)
         if start != -1 and end > start:
-            rest = text[end + len(END_MARKER) :].lstrip("\n")
+            rest = text[end + len(end_marker) :].lstrip("\n")
             text = text[:start] + block + ("\n" + rest if rest else "")
         else:
             text = text.rstrip("\n") + "\n\n" + block
