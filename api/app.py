@@ -129,7 +129,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["X-Result-Rows", "X-Result-Truncated", "X-Result-Limit", "Server-Timing"],
+        expose_headers=[
+            "X-Result-Rows",
+            "X-Result-Truncated",
+            "X-Result-Limit",
+            "Server-Timing",
+            "Link",
+            "X-Total-Count",
+            "ETag",
+        ],
         max_age=600,
     )
     # outermost last: the access log sees every request, cache hits included

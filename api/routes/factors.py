@@ -1,7 +1,377 @@
-"""REST routes: factors (filled in by the REST lookups work)."""
+"""REST routes: the factors of the taxonomy, their details and the evidence behind them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as PathParam
+
+from api.models.factors import (
+    CategoryRef,
+    Direction,
+    Evidence,
+    EvidenceCoder,
+    EvidenceOutcome,
+    EvidencePage,
+    EvidenceStudy,
+    FactorDetail,
+    FactorMapping,
+    FactorSummary,
+    LanguageLabels,
+    RelatedConcept,
+)
+from api.named import Row, select
+from api.problems import Problem, not_found
+from kg import iris
+from kg.namespaces import AGROVOC, ID, STW, WD
 
 router = APIRouter(tags=["factors"])
+
+# ids are slugs (kg/iris.py); anything else cannot name a resource and is never sent to a store
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
+_VOCABULARIES = {str(WD): "Wikidata", str(STW): "STW", str(AGROVOC): "AGROVOC"}
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "No such id; `suggestions` lists the closest known ids.",
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": "https://w3id.org/rsme-kg/problems/not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "no factor with id 'psychic-distanse'; "
+                    "did you mean psychic-distance?",
+                    "instance": "/factors/psychic-distanse",
+                    "suggestions": ["psychic-distance"],
+                }
+            }
+        },
+    }
+}
+
+
+def text(value: Any) -> str:
+    """The lexical form of a bound value (language-tagged literals come as dicts)."""
+    return str(value["value"]) if isinstance(value, dict) else str(value)
+
+
+def maybe_text(value: Any) -> str | None:
+    """Like text, but None for an unbound value."""
+    return None if value is None else text(value)
+
+
+def kind_and_id(iri: str) -> tuple[str, str]:
+    """('factor', 'psychic-distance') for a minted IRI; ('', iri) for any other.
+
+    >>> kind_and_id("https://w3id.org/rsme-kg/id/category/human-capital")
+    ('category', 'human-capital')
+    """
+    base = str(ID)
+    if iri.startswith(base) and "/" in iri[len(base) :]:
+        kind, _, ident = iri[len(base) :].partition("/")
+        return kind, ident
+    return "", iri
+
+
+def local(iri: str) -> str:
+    """The id of a minted IRI (its last path segment), or of an ontology term (its fragment)."""
+    return iri.rsplit("#", 1)[1] if "#" in iri else iri.rsplit("/", 1)[-1]
+
+
+def valid_id(ident: str) -> bool:
+    """Whether a path segment can be an id at all (it is bound into a query only then)."""
+    return _ID.fullmatch(ident) is not None
+
+
+def group_labels(rows: Iterable[Row]) -> dict[str, LanguageLabels]:
+    """Rows of ?kind ?label (pref or alt, language-tagged) grouped by language."""
+    grouped: dict[str, LanguageLabels] = {}
+    for row in rows:
+        label = row["label"]
+        lang = label["lang"] if isinstance(label, dict) else ""
+        entry = grouped.setdefault(lang, LanguageLabels())
+        if row["kind"] == "pref":
+            entry.pref = text(label)
+        else:
+            entry.alt.append(text(label))
+    for entry in grouped.values():
+        entry.alt.sort()
+    return dict(sorted(grouped.items()))
+
+
+def factor_summary(row: Row) -> FactorSummary:
+    """A row of factor-summary.rq as the response model."""
+    return FactorSummary(
+        id=local(row["factor"]),
+        iri=row["factor"],
+        label=text(row["label"]),
+        label_fa=maybe_text(row.get("labelFa")),
+        category=CategoryRef(
+            id=local(row["category"]), iri=row["category"], label=text(row["categoryLabel"])
+        ),
+        studies=row["studies"],
+        codes=row["codes"],
+        settings=row["settings"],
+    )
+
+
+def rank(
+    factors: list[FactorSummary], sort: str = "studies", descending: bool = True
+) -> list[FactorSummary]:
+    """Factors ordered by one key; ties always by English label, A to Z."""
+    by_label = sorted(factors, key=lambda f: (f.label.casefold(), f.id))
+    if sort == "label":
+        return list(reversed(by_label)) if descending else by_label
+    # sorted() is stable also with reverse=True, so equal keys keep the label order
+    return sorted(by_label, key=lambda f: getattr(f, sort), reverse=descending)
+
+
+async def all_factors(request: Request) -> list[FactorSummary]:
+    """Every factor of the taxonomy with its counts (one cached query)."""
+    return [factor_summary(row) for row in await select(request, "api/factor-summary")]
+
+
+async def known_factor(request: Request, ident: str) -> Row:
+    """The factor-summary.rq row of one factor, or a 404 with the closest known ids."""
+    if valid_id(ident):
+        rows = await select(request, "api/factor-summary", factor=iris.factor(ident))
+        if rows:
+            return rows[0]
+    known = [f.id for f in await all_factors(request)]
+    raise not_found("factor", ident, known)
+
+
+@router.get(
+    "/factors",
+    summary="Every factor with its category and evidence counts",
+    response_model=list[FactorSummary],
+    responses={422: {"description": "A parameter is not valid (unknown category, ...)."}},
+)
+async def list_factors(
+    request: Request,
+    category: Annotated[
+        str | None, Query(description="Only the factors of this category id.")
+    ] = None,
+    min_studies: Annotated[
+        int, Query(ge=0, description="Only factors with at least this many supporting studies.")
+    ] = 0,
+    sort: Annotated[
+        Literal["studies", "codes", "label"], Query(description="Sort key; ties by label.")
+    ] = "studies",
+    order: Annotated[
+        Literal["asc", "desc"] | None,
+        Query(description="Default: desc for studies and codes, asc for label."),
+    ] = None,
+) -> list[FactorSummary]:
+    """Every factor of the taxonomy, also those without evidence, filtered and sorted."""
+    factors = await all_factors(request)
+    if category is not None:
+        known = {f.category.id for f in factors}
+        if category not in known:
+            close = not_found("category", category, known)
+            raise Problem(
+                422,
+                "Invalid parameters",
+                close.detail,
+                kind="invalid-parameters",
+                errors=[{"location": ["query", "category"], "message": "unknown category"}],
+                suggestions=close.extra["suggestions"],
+            )
+        factors = [f for f in factors if f.category.id == category]
+    factors = [f for f in factors if f.studies >= min_studies]
+    descending = order == "desc" if order else sort != "label"
+    return rank(factors, sort, descending)
+
+
+@router.get(
+    "/factors/{factor_id}",
+    summary="One factor: labels, definition, hierarchy, mappings, counts",
+    response_model=FactorDetail,
+    responses=NOT_FOUND,
+)
+async def get_factor(
+    request: Request,
+    factor_id: Annotated[str, PathParam(description="The id of a factor, e.g. psychic-distance.")],
+) -> FactorDetail:
+    """A factor with its labels in every language and its links inside and outside the graph."""
+    found = await known_factor(request, factor_id)
+    summary = factor_summary(found)
+    iri = iris.factor(summary.id)
+    labels, hierarchy, mappings = await asyncio.gather(
+        select(request, "api/factor-labels", factor=iri),
+        select(request, "api/factor-hierarchy", factor=iri),
+        select(request, "api/factor-mappings", factor=iri),
+    )
+    related: dict[str, list[RelatedConcept]] = defaultdict(list)
+    for row in hierarchy:
+        kind, ident = kind_and_id(row["concept"])
+        related[row["relation"]].append(
+            RelatedConcept(
+                id=ident, iri=row["concept"], type=kind, label=maybe_text(row.get("conceptLabel"))
+            )
+        )
+    return FactorDetail(
+        id=summary.id,
+        iri=summary.iri,
+        label=summary.label,
+        labels=group_labels(labels),
+        definition=maybe_text(found.get("definition")),
+        category=summary.category,
+        broader=related["broader"],
+        narrower=related["narrower"],
+        mappings=[
+            FactorMapping(
+                relation=row["relation"],
+                target=row["target"],
+                vocabulary=next(
+                    (v for base, v in _VOCABULARIES.items() if row["target"].startswith(base)),
+                    None,
+                ),
+            )
+            for row in mappings
+        ],
+        evidence=request.url_for("factor_evidence", factor_id=summary.id).path,
+        studies=summary.studies,
+        codes=summary.codes,
+        settings=summary.settings,
+    )
+
+
+def evidence(row: Row) -> Evidence:
+    """A row of factor-evidence.rq as the response model."""
+    doi = row.get("doi")
+    link = row.get("doiLink") or (str(iris.doi(doi)) if doi else None)
+    outcome = row.get("outcome")
+    coder = row.get("coder")
+    direction = row.get("direction")
+    return Evidence(
+        code=local(row["code"]),
+        iri=row["code"],
+        study=EvidenceStudy(
+            id=local(row["study"]),
+            iri=row["study"],
+            citation=maybe_text(row.get("citation")),
+            title=text(row["title"]),
+            year=int(text(row["year"])),
+            doi=doi,
+            doi_link=link,
+            language=maybe_text(row.get("language")),
+            included=bool(row.get("included")),
+        ),
+        quote=text(row["quote"]),
+        basis=local(row["basis"]),
+        direction=Direction(local(direction)) if direction else None,
+        outcome=EvidenceOutcome(
+            id=local(outcome), iri=outcome, label=maybe_text(row.get("outcomeLabel"))
+        )
+        if outcome
+        else None,
+        coder=EvidenceCoder(id=local(coder), iri=coder, name=maybe_text(row.get("coderName")))
+        if coder
+        else None,
+    )
+
+
+def _numbered(code_id: str) -> tuple[str, int]:
+    # code ids are {study}-{n}: study-2 before study-10
+    stem, _, number = code_id.rpartition("-")
+    return (stem, int(number)) if number.isdigit() else (code_id, 0)
+
+
+def page_links(request: Request, total: int, limit: int, offset: int) -> str:
+    """An RFC 8288 Link header value: first, prev, next and last pages, filters kept."""
+    last = max(total - 1, 0) // limit * limit
+    pages = {"first": 0}
+    if offset > 0:
+        pages["prev"] = min(max(offset - limit, 0), last)
+    if offset + limit < total:
+        pages["next"] = offset + limit
+    pages["last"] = last
+    return ", ".join(
+        f'<{request.url.include_query_params(limit=limit, offset=at)}>; rel="{rel}"'
+        for rel, at in pages.items()
+    )
+
+
+@router.get(
+    "/factors/{factor_id}/evidence",
+    summary="The codes behind a factor, with their studies, filtered and paged",
+    response_model=EvidencePage,
+    responses={
+        **NOT_FOUND,
+        200: {
+            "description": "One page of codes; `Link` (first, prev, next, last) and "
+            "`X-Total-Count` headers.",
+            "headers": {
+                "Link": {"description": "RFC 8288 links to the other pages, filters kept."},
+                "X-Total-Count": {"description": "Codes that pass the filters, on all pages."},
+            },
+        },
+    },
+    name="factor_evidence",
+)
+async def factor_evidence(
+    request: Request,
+    response: Response,
+    factor_id: Annotated[str, PathParam(description="The id of a factor, e.g. psychic-distance.")],
+    year_from: Annotated[
+        int | None, Query(description="Studies published this year or later.")
+    ] = None,
+    year_to: Annotated[
+        int | None, Query(description="Studies published this year or earlier.")
+    ] = None,
+    language: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{2,3}$", description="Study language: en or fa.")
+    ] = None,
+    direction: Annotated[
+        Direction | None, Query(description="Only codes of this direction.")
+    ] = None,
+    included_only: Annotated[
+        bool, Query(description="Only codes of studies the screening included.")
+    ] = True,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Codes to skip.")] = 0,
+) -> EvidencePage:
+    """Each code of the factor with its study, quote, basis, direction, outcome and coder."""
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise Problem(
+            422,
+            "Invalid parameters",
+            f"year_from ({year_from}) is after year_to ({year_to})",
+            kind="invalid-parameters",
+            errors=[{"location": ["query", "year_from"], "message": "after year_to"}],
+        )
+    summary = factor_summary(await known_factor(request, factor_id))
+    # One query per factor, filtered and paged here: LIMIT and OFFSET cannot be bound (only
+    # pasted into the text, which we never do), the total count needs every matching row
+    # anyway, a factor has at most a few hundred codes, and the one answer is cached for
+    # every page and filter combination (embedded backend).
+    rows = await select(request, "api/factor-evidence", factor=iris.factor(summary.id))
+    items = [evidence(row) for row in rows]
+    items = [
+        item
+        for item in items
+        if (year_from is None or item.study.year >= year_from)
+        and (year_to is None or item.study.year <= year_to)
+        and (language is None or (item.study.language or "").lower() == language.lower())
+        and (direction is None or item.direction == direction)
+        and (item.study.included or not included_only)
+    ]
+    # the store's order of xsd:gYear values may differ between engines: order here
+    items.sort(key=lambda item: (item.study.year, item.study.id, _numbered(item.code)))
+    total = len(items)
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["Link"] = page_links(request, total, limit, offset)
+    return EvidencePage(
+        factor=summary.id,
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=items[offset : offset + limit],
+    )

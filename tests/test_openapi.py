@@ -1,0 +1,100 @@
+"""The OpenAPI description is complete: every route, parameter and response is documented."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kg import paths
+from tests.apiserver import ApiServer
+
+Built = tuple[Path, dict[str, object]]
+REST = ("/factors", "/categories", "/studies", "/search", "/mappings")
+
+
+@pytest.fixture(scope="module")
+def spec_and_server(
+    built: Built, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[dict[str, Any], ApiServer]]:
+    log = tmp_path_factory.mktemp("openapi") / "server.log"
+    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
+        yield httpx.get(f"{running.base}/openapi.json").json(), running
+
+
+def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_operation_has_a_summary_and_a_documented_success(
+    spec_and_server: tuple[dict[str, Any], ApiServer],
+) -> None:
+    spec, _ = spec_and_server
+    seen = set()
+    for path, method, operation in operations(spec):
+        seen.add(path)
+        assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+        ok = [code for code in operation["responses"] if code[0] in "23"]  # 303 for redirects
+        assert ok, f"{method.upper()} {path} documents no success"
+    for expected in (
+        "/sparql",
+        "/healthz",
+        "/version",
+        "/.well-known/void",
+        "/factors",
+        "/factors/{factor_id}",
+        "/factors/{factor_id}/evidence",
+        "/categories",
+        "/studies",
+        "/search",
+        "/mappings",
+        "/ontology",
+        "/shapes",
+        "/context.jsonld",
+    ):
+        assert any(p == expected or p.startswith(expected.split("{")[0]) for p in seen), expected
+
+
+def test_every_rest_parameter_is_described(
+    spec_and_server: tuple[dict[str, Any], ApiServer],
+) -> None:
+    spec, _ = spec_and_server
+    for path, method, operation in operations(spec):
+        if not path.startswith(REST):
+            continue
+        for parameter in operation.get("parameters", []):
+            where = f"{method.upper()} {path} parameter {parameter['name']}"
+            assert parameter.get("description") or parameter["schema"].get("description"), where
+
+
+def test_rest_json_answers_have_a_schema_with_examples(
+    spec_and_server: tuple[dict[str, Any], ApiServer],
+) -> None:
+    spec, _ = spec_and_server
+    schemas = spec["components"]["schemas"]
+    for path, method, operation in operations(spec):
+        if not path.startswith(REST) or method != "get":
+            continue
+        content = operation["responses"]["200"].get("content", {})
+        json_schema = content.get("application/json", {}).get("schema")
+        assert json_schema, f"GET {path}: no JSON schema for 200"
+        ref = json_schema.get("$ref") or json_schema.get("items", {}).get("$ref")
+        if ref is None:
+            continue  # a plain type, e.g. a list of strings
+        name = ref.rsplit("/", 1)[-1]
+        assert (
+            schemas[name].get("examples")
+            or content["application/json"].get("example")
+            or content["application/json"].get("examples")
+        ), f"GET {path}: {name} has no example"
+
+
+def test_docs_page_is_served(spec_and_server: tuple[dict[str, Any], ApiServer]) -> None:
+    _, server = spec_and_server
+    reply = httpx.get(f"{server.base}/docs")
+    assert reply.status_code == 200 and "swagger" in reply.text.lower()
