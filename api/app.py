@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import formats, ld, problems
 from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
-from api.fastcache import SparqlGetCache
+from api.fastcache import ReadCache
 from api.middleware import AccessLogMiddleware
 from api.routes import (
     categories,
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     # outermost last: the access log sees every request, cache hits included
-    app.add_middleware(SparqlGetCache, max_bytes=cache_bytes // 2)
+    app.add_middleware(ReadCache, max_bytes=cache_bytes // 2)
     app.add_middleware(AccessLogMiddleware)
     return app
 

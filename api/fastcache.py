@@ -1,8 +1,8 @@
-"""A raw-request cache in front of the app for GET /sparql (pure ASGI, no framework work).
+"""A raw-request cache in front of the app for read-only GETs (pure ASGI, no framework work).
 
-The graph is read-only between builds, so the same GET (query string, Accept, Origin) always
-gets the same answer. Repeated dashboard and notebook queries are then answered without
-routing, parsing or evaluation. Only successful, complete SPARQL answers are stored.
+The graph is read-only between builds, so the same GET (path, query string, Accept, Origin)
+always gets the same answer. Repeated SPARQL queries, lookups and pages are then answered
+without routing, parsing, evaluation or serialization. Only successful answers are stored.
 """
 
 from __future__ import annotations
@@ -11,27 +11,43 @@ from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Key = tuple[bytes, bytes, bytes]
-_CACHEABLE = b"x-result-rows"
+Key = tuple[str, bytes, bytes, bytes]
+# Routes whose answers depend only on the request and the (read-only) graph.
+CACHED_PREFIXES = (
+    "/sparql",
+    "/factors",
+    "/categories",
+    "/studies",
+    "/search",
+    "/mappings",
+    "/id/",
+    "/graph/",
+    "/ontology",
+    "/shapes",
+    "/context.jsonld",
+    "/.well-known/void",
+)
 
 
-class SparqlGetCache:
-    """ASGI middleware: answer repeated GET /sparql requests from memory."""
+class ReadCache:
+    """ASGI middleware: answer repeated GET requests of read-only routes from memory."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = 32_000_000, path: str = "/sparql") -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = 32_000_000, prefixes: tuple[str, ...] = CACHED_PREFIXES
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.path = path
+        self.prefixes = prefixes
         self.size = 0
         self.hits = 0
         self._items: OrderedDict[Key, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
 
     def _key(self, scope: Scope) -> Key | None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
+        if scope["type"] != "http" or scope["method"] != "GET":
             return None
-        query = scope.get("query_string", b"")
-        if not query:
-            return None  # the service description: cheap, and negotiated separately
+        path: str = scope["path"]
+        if not path.startswith(self.prefixes):
+            return None
         accept: list[bytes] = []
         origin: list[bytes] = []
         for name, value in scope["headers"]:
@@ -39,9 +55,12 @@ class SparqlGetCache:
                 accept.append(value)
             elif name == b"origin":
                 origin.append(value)
+            elif name in (b"if-none-match", b"if-modified-since", b"authorization"):
+                return None  # conditional or personal requests: the app answers them
         if len(accept) > 1 or len(origin) > 1:
             return None  # repeated headers: let the app decide, and never store the answer
-        return query, accept[0] if accept else b"", origin[0] if origin else b""
+        query = scope.get("query_string", b"")
+        return path, query, accept[0] if accept else b"", origin[0] if origin else b""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)
@@ -66,7 +85,7 @@ class SparqlGetCache:
 
     def store(self, key: Key, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Remember one answer, evicting the least recently used ones past the byte budget."""
-        cost = len(body) + sum(len(k) for k in key)
+        cost = len(body) + len(key[0]) + sum(len(k) for k in key[1:])
         if cost > self.max_bytes or key in self._items:
             return
         kept = [(n, v) for n, v in headers if n.lower() != b"server-timing"]
@@ -74,13 +93,13 @@ class SparqlGetCache:
         self.size += cost
         while self.size > self.max_bytes and self._items:
             old_key, (_, old_body) = self._items.popitem(last=False)
-            self.size -= len(old_body) + sum(len(k) for k in old_key)
+            self.size -= len(old_body) + len(old_key[0]) + sum(len(k) for k in old_key[1:])
 
 
 class _Recorder:
     """Pass a response through while keeping a copy to store if it is cacheable."""
 
-    def __init__(self, cache: SparqlGetCache, key: Key, send: Send) -> None:
+    def __init__(self, cache: ReadCache, key: Key, send: Send) -> None:
         self.cache = cache
         self.key = key
         self.send = send
@@ -89,10 +108,8 @@ class _Recorder:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", [])]
-            names = {n.lower() for n, _ in headers}
-            if message["status"] == 200 and _CACHEABLE in names:
-                self.headers = headers
+            if message["status"] == 200:
+                self.headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", [])]
         elif message["type"] == "http.response.body" and self.headers is not None:
             self.chunks.append(message.get("body", b""))
             if not message.get("more_body", False):

@@ -26,6 +26,7 @@ from api.models.factors import (
     RelatedConcept,
 )
 from api.named import Row, select
+from api.paging import link_header
 from api.problems import Problem, not_found
 from kg import iris
 from kg.namespaces import AGROVOC, ID, STW, WD
@@ -284,21 +285,6 @@ def _numbered(code_id: str) -> tuple[str, int]:
     return (stem, int(number)) if number.isdigit() else (code_id, 0)
 
 
-def page_links(request: Request, total: int, limit: int, offset: int) -> str:
-    """An RFC 8288 Link header value: first, prev, next and last pages, filters kept."""
-    last = max(total - 1, 0) // limit * limit
-    pages = {"first": 0}
-    if offset > 0:
-        pages["prev"] = min(max(offset - limit, 0), last)
-    if offset + limit < total:
-        pages["next"] = offset + limit
-    pages["last"] = last
-    return ", ".join(
-        f'<{request.url.include_query_params(limit=limit, offset=at)}>; rel="{rel}"'
-        for rel, at in pages.items()
-    )
-
-
 @router.get(
     "/factors/{factor_id}/evidence",
     summary="The codes behind a factor, with their studies, filtered and paged",
@@ -367,7 +353,7 @@ async def factor_evidence(
     items.sort(key=lambda item: (item.study.year, item.study.id, _numbered(item.code)))
     total = len(items)
     response.headers["X-Total-Count"] = str(total)
-    response.headers["Link"] = page_links(request, total, limit, offset)
+    response.headers["Link"] = link_header(request.url, total, limit, offset)
     return EvidencePage(
         factor=summary.id,
         total=total,

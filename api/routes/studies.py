@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
-from starlette.datastructures import URL
 
 from api.models.studies import (
     AppraisalAnswer,
@@ -23,6 +22,7 @@ from api.models.studies import (
     StudySummary,
 )
 from api.named import Row, select
+from api.paging import link_header
 from api.problems import Problem, not_found
 from kg import iris
 from kg.namespaces import RSME
@@ -102,19 +102,6 @@ def summary(row: Row, authors: list[str]) -> StudySummary:
         doi_url=row.get("doiLink"),
         screening=screening_of(row),
         codes=int(row.get("codes", 0)),
-    )
-
-
-def link_header(url: URL, total: int, limit: int, offset: int) -> str:
-    """RFC 8288 links to the first, previous, next and last pages of a listing."""
-    pages = {"first": 0, "last": max(0, (total - 1) // limit * limit)}
-    if offset > 0:
-        pages["prev"] = max(0, offset - limit)
-    if offset + limit < total:
-        pages["next"] = offset + limit
-    return ", ".join(
-        f'<{url.include_query_params(limit=limit, offset=start)}>; rel="{rel}"'
-        for rel, start in pages.items()
     )
 
 
