@@ -11,6 +11,8 @@ import pytest
 
 from kg import paths, pipeline
 from kg.store.embedded import EmbeddedStore
+from tests.apiserver import ApiServer
+from tests.servers import start_oxigraph
 
 ROOT = paths.ROOT
 DATA = ROOT / "data"
@@ -46,3 +48,34 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+@pytest.fixture(scope="module")
+def embedded(
+    built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServer]:
+    """The facade over the embedded store (a real server on a free port)."""
+    log = tmp_path_factory.mktemp("embedded") / "server.log"
+    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def remote(
+    built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServer]:
+    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
+    from kg.publish import publish
+
+    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as oxigraph:
+        publish(built[0] / pipeline.TRIG_NAME, oxigraph.store_url)
+        log = tmp_path_factory.mktemp("remote") / "server.log"
+        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
+            yield running
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def server(request: pytest.FixtureRequest) -> ApiServer:
+    """A test that takes `server` runs against both backends."""
+    running: ApiServer = request.getfixturevalue(request.param)
+    return running

@@ -25,7 +25,6 @@ from rdflib.namespace import OWL, SKOS
 from kg import iris, paths
 from kg.namespaces import BASE, BIBO, PREFIXES, PROV, RSME, SH, SHAPES
 from tests.apiserver import ApiServer
-from tests.servers import start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
 DATA = paths.ROOT / "data"
@@ -35,33 +34,6 @@ PROBLEM = "application/problem+json"
 
 
 # ------------------------------------------------------------------------------ servers
-
-
-@pytest.fixture(scope="module")
-def embedded(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The facade over the embedded store."""
-    log = tmp_path_factory.mktemp("ld-embedded") / "server.log"
-    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def remote(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
-    from kg.publish import publish
-
-    with start_oxigraph(tmp_path_factory.mktemp("ld-oxigraph")) as oxigraph:
-        publish(built[0] / "rsme-kg.trig", oxigraph.store_url)
-        log = tmp_path_factory.mktemp("ld-remote") / "server.log"
-        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
-            yield running
-
-
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    """Each graph test runs against both backends."""
-    running: ApiServer = request.getfixturevalue(request.param)
-    return running
 
 
 @pytest.fixture(scope="module")

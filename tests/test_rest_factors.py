@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
@@ -25,7 +24,6 @@ from rdflib.namespace import RDF, SKOS
 from kg import paths
 from kg.namespaces import RSME
 from tests.apiserver import ApiServer
-from tests.servers import start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
 DATA = paths.ROOT / "data"
@@ -78,33 +76,6 @@ def corpus() -> Corpus:
     with (DATA / "screening.csv").open(encoding="utf-8", newline="") as f:
         result.included = {r["study"] for r in csv.DictReader(f) if r["decision"] == "included"}
     return result
-
-
-@pytest.fixture(scope="module")
-def embedded(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The facade over the embedded store."""
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def remote(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
-    from kg.publish import publish
-
-    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as oxigraph:
-        publish(built[0] / "rsme-kg.trig", oxigraph.store_url)
-        log = tmp_path_factory.mktemp("remote") / "server.log"
-        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
-            yield running
-
-
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    """Each test runs against both backends."""
-    running: ApiServer = request.getfixturevalue(request.param)
-    return running
 
 
 def get(server: ApiServer, path: str, **params: Any) -> httpx.Response:

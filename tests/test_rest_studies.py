@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from api.routes.search import SEARCH_EXAMPLE
 from api.routes.studies import STUDY_EXAMPLE, STUDY_LIST_EXAMPLE
 from kg import paths
 from tests.apiserver import ApiServer
-from tests.servers import start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
 DATA = paths.ROOT / "data"
@@ -39,33 +37,6 @@ ALL_IDS = sorted(r["id"] for r in STUDIES)
 def ids_where(keep: Any) -> list[str]:
     """The ids of the studies of studies.csv that `keep` accepts, sorted."""
     return sorted(r["id"] for r in STUDIES if keep(r))
-
-
-@pytest.fixture(scope="module")
-def embedded(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The facade over the embedded store."""
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def remote(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
-    from kg.publish import publish
-
-    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as oxigraph:
-        publish(built[0] / "rsme-kg.trig", oxigraph.store_url)
-        log = tmp_path_factory.mktemp("remote") / "server.log"
-        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
-            yield running
-
-
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    """Each test runs against both backends."""
-    running: ApiServer = request.getfixturevalue(request.param)
-    return running
 
 
 def get(server: ApiServer, path: str, **params: Any) -> httpx.Response:

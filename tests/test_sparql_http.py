@@ -29,33 +29,6 @@ STUDIES = "PREFIX rsme: <https://w3id.org/rsme-kg/ontology#> SELECT ?s WHERE { ?
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
-@pytest.fixture(scope="module")
-def embedded(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The facade over the embedded store."""
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def remote(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
-    from kg.publish import publish
-
-    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as oxigraph:
-        publish(built[0] / "rsme-kg.trig", oxigraph.store_url)
-        log = tmp_path_factory.mktemp("remote") / "server.log"
-        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
-            yield running
-
-
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    """Each protocol test runs against both backends."""
-    running: ApiServer = request.getfixturevalue(request.param)
-    return running
-
-
 class Listener:
     """A TCP listener that records whether anything connected (for SERVICE tests)."""
 
