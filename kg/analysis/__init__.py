@@ -1,0 +1,1 @@
+"""The meta-synthesis analytics: entropy weights, coder agreement (and, next, the rest)."""
