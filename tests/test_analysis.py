@@ -7,7 +7,9 @@ import math
 import pytest
 
 from kg.analysis.agreement import band, cohen_kappa, fleiss_kappa
+from kg.analysis.matrix import study_factor_matrix
 from kg.analysis.weights import AnalysisError, entropy_weights
+from kg.store.embedded import EmbeddedStore
 
 
 def test_entropy_worked_example() -> None:
@@ -107,3 +109,25 @@ def test_fleiss_worked_example_and_a_single_coder() -> None:
 )
 def test_landis_koch_bands(kappa: float, name: str) -> None:
     assert band(kappa) == name
+
+
+def test_corpus_matrix_and_weights(store: EmbeddedStore) -> None:
+    """The real corpus: 42 included studies, 78 codes, 50 coded factors (counted in codes.csv)."""
+    matrix = study_factor_matrix(store)
+    assert len(matrix) == 42
+    assert sum(sum(row.values()) for row in matrix.values()) == 78
+    assert matrix["assadinia-2019"] == {
+        "learning-orientation": 1,
+        "marketing-programme-planning": 1,
+        "psychic-distance": 1,
+    }
+    weights = entropy_weights(matrix)
+    assert len(weights) == 50
+    assert math.isclose(sum(w.weight for w in weights), 1.0)
+    # every factor coded once, in one study, is fully concentrated (E = 0) and shares the top
+    # weight; rural location, coded once in each of 12 studies, is spread out (E = ln 12 / ln 42)
+    rural = next(w for w in weights if w.factor == "rural-location")
+    assert rural.studies == 12
+    assert rural.entropy == pytest.approx(math.log(12) / math.log(42))
+    top = [w for w in weights if w.rank == 1]
+    assert top[0].entropy == 0.0 and top[0].studies == 1
