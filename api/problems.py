@@ -65,6 +65,18 @@ def not_found(kind: str, ident: str, known: Iterable[str]) -> Problem:
     )
 
 
+def check_year_range(year_from: int | None, year_to: int | None) -> None:
+    """A 422 when a year range is given backwards (shared by the listing routes)."""
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise Problem(
+            422,
+            "Invalid parameters",
+            f"year_from ({year_from}) is after year_to ({year_to})",
+            kind="invalid-parameters",
+            errors=[{"location": ["query", "year_from"], "message": "after year_to"}],
+        )
+
+
 def syntax_problem(message: str) -> Problem:
     """A 400 for a malformed query, with the parser's line and column when it gives them."""
     extra: dict[str, Any] = {}

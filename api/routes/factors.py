@@ -27,7 +27,7 @@ from api.models.factors import (
 )
 from api.named import Row, select
 from api.paging import link_header
-from api.problems import Problem, not_found
+from api.problems import Problem, check_year_range, not_found
 from kg import iris
 from kg.namespaces import AGROVOC, ID, STW, WD
 
@@ -325,14 +325,7 @@ async def factor_evidence(
     offset: Annotated[int, Query(ge=0, description="Codes to skip.")] = 0,
 ) -> EvidencePage:
     """Each code of the factor with its study, quote, basis, direction, outcome and coder."""
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise Problem(
-            422,
-            "Invalid parameters",
-            f"year_from ({year_from}) is after year_to ({year_to})",
-            kind="invalid-parameters",
-            errors=[{"location": ["query", "year_from"], "message": "after year_to"}],
-        )
+    check_year_range(year_from, year_to)
     summary = factor_summary(await known_factor(request, factor_id))
     # One query per factor, filtered and paged here: LIMIT and OFFSET cannot be bound (only
     # pasted into the text, which we never do), the total count needs every matching row

@@ -23,7 +23,7 @@ from api.models.studies import (
 )
 from api.named import Row, select
 from api.paging import link_header
-from api.problems import Problem, not_found
+from api.problems import Problem, check_year_range, not_found
 from kg import iris
 from kg.namespaces import RSME
 
@@ -187,14 +187,7 @@ async def list_studies(
             kind="invalid-parameters",
             errors=[{"location": ["query", "year"], "message": "year excludes a range"}],
         )
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise Problem(
-            422,
-            "Invalid parameters",
-            f"year_from {year_from} is after year_to {year_to}",
-            kind="invalid-parameters",
-            errors=[{"location": ["query", "year_from"], "message": "after year_to"}],
-        )
+    check_year_range(year_from, year_to)
     # Filtering happens here, not in SPARQL: the remote backend binds values with a trailing
     # VALUES block, joined after the pattern, so a bound value cannot drive a FILTER (a year
     # range); the list is one row per study and the embedded backend caches it per build.
