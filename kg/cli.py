@@ -372,6 +372,10 @@ def version() -> None:
     console.print(__version__)
 
 
+# --- interchange commands (issue 6: import qdpx/bibtex/ris, export codebook) ---
+# --- end of interchange commands ---
+
+
 def main() -> None:
     """Console entry point."""
     app()
