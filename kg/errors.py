@@ -87,3 +87,7 @@ class StoreError(RsmeError):
 
 class QueryError(RsmeError):
     """A SPARQL query is malformed or fails (exit 2); carries the parser's message."""
+
+
+class AnalysisError(RsmeError):
+    """The data cannot support the computation asked for, e.g. weights over one study (exit 2)."""

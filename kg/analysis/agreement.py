@@ -1,10 +1,21 @@
-"""Agreement between coders: Cohen's kappa (two coders), Fleiss' kappa (more), Landis-Koch bands."""
+"""Agreement between coders: Cohen's kappa (two coders), Fleiss' kappa (more), Landis-Koch bands.
+
+On the corpus, an item is one factor of the codebook (the taxonomy) in one study that both
+coders coded: each coder either assigned the factor to the study (present) or not (absent).
+Per-factor kappa takes the shared studies as items; the overall kappa takes every (study,
+factor) pair, so the factors neither coder used count as agreements on "absent", as they do
+when coders work through a codebook.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
 
-from kg.analysis.weights import AnalysisError
+from kg.analysis.dataset import Dataset
+from kg.errors import AnalysisError
 
 # Landis & Koch (1977): upper bounds of each band (shared/vocabularies.md)
 BANDS = (
@@ -75,3 +86,129 @@ def fleiss_kappa(counts: Sequence[Sequence[int]]) -> float:
     if p_e >= 1.0:  # every rating in one category: the coders agree on everything
         return 1.0
     return (p_bar - p_e) / (1 - p_e)
+
+
+@dataclass(frozen=True)
+class FactorAgreement:
+    """Two coders on one factor over the studies both coded."""
+
+    factor: str
+    both: int
+    first_only: int
+    second_only: int
+    neither: int
+    kappa: float
+    band: str
+
+
+@dataclass(frozen=True)
+class PairAgreement:
+    """Cohen's kappa of two coders over the studies both coded, overall and per factor."""
+
+    first: str
+    second: str
+    studies: tuple[str, ...]
+    items: int
+    observed: float
+    kappa: float
+    band: str
+    factors: list[FactorAgreement] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Every pair of coders with studies in common, Fleiss' kappa when there are more than two
+    coders, and a message whenever agreement cannot be computed."""
+
+    coders: list[str]
+    pairs: list[PairAgreement]
+    fleiss: float | None = None
+    fleiss_band: str | None = None
+    fleiss_studies: tuple[str, ...] = ()
+    message: str | None = None
+
+
+def _judgements(dataset: Dataset) -> dict[str, dict[str, set[str]]]:
+    """coder -> study -> the factors that coder assigned to that study."""
+    coded: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for code in dataset.codes:
+        coded[code.coder][code.study].add(code.factor)
+    return coded
+
+
+def _pair(
+    first: str, second: str, a: dict[str, set[str]], b: dict[str, set[str]], codebook: list[str]
+) -> PairAgreement | None:
+    studies = tuple(sorted(set(a) & set(b)))
+    if not studies:
+        return None
+    x = [f in a[s] for s in studies for f in codebook]
+    y = [f in b[s] for s in studies for f in codebook]
+    kappa = cohen_kappa(x, y)
+    per_factor = []
+    for factor in codebook:
+        fx = [factor in a[s] for s in studies]
+        fy = [factor in b[s] for s in studies]
+        if not any(fx) and not any(fy):
+            continue  # neither coder used it on these studies: nothing to report
+        both = sum(p and q for p, q in zip(fx, fy, strict=True))
+        k = cohen_kappa(fx, fy)
+        per_factor.append(
+            FactorAgreement(
+                factor,
+                both,
+                sum(fx) - both,
+                sum(fy) - both,
+                len(studies) - sum(fx) - sum(fy) + both,
+                k,
+                band(k),
+            )
+        )
+    observed = sum(p == q for p, q in zip(x, y, strict=True)) / len(x)
+    return PairAgreement(first, second, studies, len(x), observed, kappa, band(kappa), per_factor)
+
+
+def coder_agreement(dataset: Dataset) -> Agreement:
+    """Agreement of the coders of a dataset over the codebook of its taxonomy.
+
+    >>> from kg.analysis.dataset import CodeRow
+    >>> rows = [CodeRow(f"{c}{s}", s, 2020, f, "k", c, False)
+    ...         for c, s, f in [("ann", "s1", "a"), ("bob", "s1", "a"), ("ann", "s2", "b")]]
+    >>> coder_agreement(Dataset(rows, [], [], [])).pairs[0].kappa
+    1.0
+    """
+    coded = _judgements(dataset)
+    coders = sorted(coded)
+    names = ", ".join(dataset.agents.get(c, c) for c in coders) or "none"
+    if len(coders) < 2:
+        return Agreement(
+            coders,
+            [],
+            message=(
+                f"The data has {'a single coder' if coders else 'no codes and no coder'} "
+                f"({names}): agreement needs at least two coders who coded the same studies."
+            ),
+        )
+    codebook = [r.factor for r in dataset.factors] or sorted({c.factor for c in dataset.codes})
+    pairs = [
+        pair
+        for first, second in combinations(coders, 2)
+        if (pair := _pair(first, second, coded[first], coded[second], codebook)) is not None
+    ]
+    message = None
+    if not pairs:
+        message = f"No two of the {len(coders)} coders ({names}) coded a study in common."
+    fleiss: float | None = None
+    studies: tuple[str, ...] = ()
+    if len(coders) > 2:
+        studies = tuple(sorted(set.intersection(*(set(coded[c]) for c in coders))))
+        if studies:
+            counts = []
+            for study in studies:
+                for factor in codebook:
+                    present = sum(factor in coded[c][study] for c in coders)
+                    counts.append([present, len(coders) - present])
+            fleiss = fleiss_kappa(counts)
+    return Agreement(
+        coders, pairs, fleiss, None if fleiss is None else band(fleiss), studies, message
+    )

@@ -1,20 +1,70 @@
-"""The study x factor frequency matrix, read from any store with a named SPARQL query."""
+"""The frequency matrices of the synthesis: codes per included study and factor or category.
+
+A cell counts the codes of one factor in one study. When several coders coded a study, a cell
+takes the largest count any one of them gave (not the sum), so a finding two coders agree on is
+counted once; their agreement is the business of kg.analysis.agreement.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 
-from kg import iris, queries
-from kg.store.base import Store
+from kg.analysis.dataset import Dataset
 
 Matrix = dict[str, dict[str, int]]
 
 
-def study_factor_matrix(store: Store) -> Matrix:
-    """Codes per included study (rows) and factor (columns), by id; zero cells are absent."""
+def study_factor_matrix(dataset: Dataset) -> Matrix:
+    """Codes per included study (rows) and factor (columns), by id; zero cells are absent.
+
+    >>> from kg.analysis.dataset import CodeRow
+    >>> rows = [CodeRow("c1", "s", 2020, "f", "k", "ann", False),
+    ...         CodeRow("c2", "s", 2020, "f", "k", "bob", False),
+    ...         CodeRow("c3", "s", 2020, "f", "k", "bob", True)]
+    >>> study_factor_matrix(Dataset(rows, [], [], []))
+    {'s': {'f': 2}}
+    """
+    per_coder = Counter((c.study, c.factor, c.coder) for c in dataset.codes)
     matrix: Matrix = defaultdict(dict)
-    for row in store.query(queries.load("analysis/study-factor-counts")):
-        study = iris.local_id(str(row["study"]), "study") or str(row["study"])
-        factor = iris.local_id(str(row["factor"]), "factor") or str(row["factor"])
-        matrix[study][factor] = int(str(row["codes"]))
+    for (study, factor, _), count in sorted(per_coder.items()):
+        matrix[study][factor] = max(matrix[study].get(factor, 0), count)
     return dict(matrix)
+
+
+def study_category_matrix(dataset: Dataset) -> Matrix:
+    """Codes per included study (rows) and factor category (columns): the factor cells summed."""
+    category = {c.factor: c.category for c in dataset.codes}
+    matrix: Matrix = {}
+    for study, row in study_factor_matrix(dataset).items():
+        cells: Counter[str] = Counter()
+        for factor, count in row.items():
+            cells[category[factor]] += count
+        matrix[study] = dict(sorted(cells.items()))
+    return matrix
+
+
+def columns(matrix: Mapping[str, Mapping[str, int]], order: Sequence[str] = ()) -> list[str]:
+    """The columns with at least one code: those in `order` first, in that order, then the rest."""
+    present = {c for row in matrix.values() for c, n in row.items() if n}
+    return [c for c in order if c in present] + sorted(present.difference(order))
+
+
+def to_csv(matrix: Mapping[str, Mapping[str, int]], order: Sequence[str] = ()) -> str:
+    """The matrix as CSV: a `study` column, one column per factor or category, then `total`.
+
+    >>> print(to_csv({"s2": {"b": 1}, "s1": {"a": 2, "b": 1}}), end="")
+    study,a,b,total
+    s1,2,1,3
+    s2,0,1,1
+    """
+    names = columns(matrix, order)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["study", *names, "total"])
+    for study in sorted(matrix):
+        cells = [matrix[study].get(name, 0) for name in names]
+        writer.writerow([study, *cells, sum(cells)])
+    return out.getvalue()

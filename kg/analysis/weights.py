@@ -11,16 +11,20 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from kg.errors import RsmeError
+from kg.analysis.dataset import Dataset
+from kg.analysis.matrix import study_factor_matrix
+from kg.errors import AnalysisError
 
-
-class AnalysisError(RsmeError):
-    """The data cannot support the computation asked for (e.g. a single study)."""
+__all__ = ["AnalysisError", "Weight", "entropy_weights", "factor_weights"]
 
 
 @dataclass(frozen=True)
 class Weight:
-    """The entropy weight of one factor, its rank, and the raw evidence behind it."""
+    """The entropy weight of one factor, its rank, and the raw evidence behind it.
+
+    `studies` counts the studies the factor is coded in (in any role, settings included) and
+    `codes` the cells of the matrix summed; equal weights share a rank.
+    """
 
     factor: str
     studies: int
@@ -67,7 +71,14 @@ def entropy_weights(
             "more weight than another (all diversification degrees are 0)"
         )
     ranked = sorted(rows, key=lambda r: (-r[4], -r[1], r[0]))
-    return [
-        Weight(name, n, codes, e, d, d / spread, rank)
-        for rank, (name, n, codes, e, d) in enumerate(ranked, start=1)
-    ]
+    weights, rank, previous = [], 0, math.inf
+    for position, (name, n, codes, e, d) in enumerate(ranked, start=1):
+        if not math.isclose(d, previous, abs_tol=1e-9):
+            rank, previous = position, d  # equal weights share a rank ("1224" ranking)
+        weights.append(Weight(name, n, codes, e, d, d / spread, rank))
+    return weights
+
+
+def factor_weights(dataset: Dataset) -> list[Weight]:
+    """The entropy weights of the coded factors of a dataset (its study x factor matrix)."""
+    return entropy_weights(study_factor_matrix(dataset))

@@ -1,0 +1,596 @@
+"""The pictures of the synthesis, drawn with matplotlib's object API (no pyplot state).
+
+Each function takes an `Analysis` and returns a `Figure` sized for an A4 page (8 in wide), with
+no label overlapping another: texts are placed on computed grids (one line per factor, labels on
+a circle at least one line height apart) rather than where a layout engine happens to put them.
+Persian labels (lang="fa") are shaped and laid out right to left by matplotlib itself
+(matplotlib >= 3.11 uses libraqm), in DejaVu Sans, which matplotlib ships and which covers the
+Persian letters.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import textwrap
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm, ListedColormap, to_hex
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+
+from kg.analysis.report import Analysis
+
+WIDTH = 8.0  # inches: A4 is 8.27 in wide
+FONT = "DejaVu Sans"
+LINE = 1.45 / 72  # inches per point of font size: one line of text
+PALETTE = [to_hex(matplotlib.colormaps["tab20"](i)) for i in range(20)]
+CENTRE = {
+    "en": "Internationalization\nof small and\nmedium rural\nenterprises",
+    "fa": "بین‌المللی‌سازی\nکسب‌وکارهای کوچک\nو متوسط روستایی",
+}
+# the pictures by name: what the report writes and the API serves
+NAMES = ("model", "heatmap", "flow", "cooccurrence", "timeline")
+
+
+def _figure(height: float) -> tuple[Figure, Axes]:
+    """A figure WIDTH x height inches whose single axes measure inches from the bottom left."""
+    fig = Figure(figsize=(WIDTH, height))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WIDTH)
+    ax.set_ylim(0, height)
+    ax.axis("off")
+    return fig, ax
+
+
+def colours(analysis: Analysis) -> dict[str, str]:
+    """One colour per category, in taxonomy order, shared by every picture."""
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(analysis.dataset.categories)}
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=False) or [text]
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _studies_per_factor(analysis: Analysis) -> Counter[str]:
+    return Counter(f for row in analysis.factor_matrix.values() for f, n in row.items() if n)
+
+
+def _category_studies(analysis: Analysis) -> Counter[str]:
+    return Counter(c for row in analysis.category_matrix.values() for c, n in row.items() if n)
+
+
+# --- the integrated model ---------------------------------------------------------------------
+
+
+def _model_boxes(analysis: Analysis, lang: str) -> list[tuple[str, list[str], list[str]]]:
+    """(category, wrapped title lines, factor lines) for each category with coded factors."""
+    ds = analysis.dataset
+    studies = _studies_per_factor(analysis)
+    boxes = []
+    for category in ds.categories:
+        factors = [r.factor for r in ds.factors if r.category == category and studies[r.factor]]
+        if not factors:
+            continue
+        factors.sort(key=lambda f: (-studies[f], ds.label(f, lang)))
+        lines = []
+        for factor in factors:
+            # a no-break space keeps the count on the line of the label's last word
+            lines += _wrap(f"{ds.label(factor, lang)}\u00a0({studies[factor]})", 46)
+        boxes.append((category, _wrap(ds.category_label(category, lang), 34), lines))
+    return boxes
+
+
+def model(analysis: Analysis, lang: str = "en") -> Figure:
+    """Categories and their factors leading to internationalization, sized by evidence.
+
+    Each box lists a category's coded factors with the number of studies that code each
+    (most first); the arrow from a box to the centre is as wide as the number of studies that
+    code the category.
+    """
+    boxes = _model_boxes(analysis, lang)
+    title_pt, body_pt, gap = 8.0, 7.0, 0.14
+    heights = [
+        len(t) * title_pt * LINE + len(lines) * body_pt * LINE + 0.16 for _, t, lines in boxes
+    ]
+    # balance the two columns by height, keeping taxonomy order within each
+    half = sum(heights) / 2
+    split, running = len(boxes), 0.0
+    for i, h in enumerate(heights):
+        if running + h / 2 > half:
+            split = i
+            break
+        running += h
+    columns = [list(range(split)), list(range(split, len(boxes)))]
+    height = max(sum(heights[i] for i in col) + gap * (len(col) - 1) for col in columns) + 0.7
+    fig, ax = _figure(height)
+    colour = colours(analysis)
+    per_category = _category_studies(analysis)
+    strongest = max(per_category.values(), default=1)
+    box_w, centre_w = 2.55, 1.55
+    right_to_left = lang == "fa"
+    arrows = []
+    for side, column in enumerate(columns):
+        x0 = 0.15 if side == 0 else WIDTH - 0.15 - box_w
+        y = height - 0.3
+        for i in column:
+            category, title, lines = boxes[i]
+            h = heights[i]
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x0, y - h),
+                    box_w,
+                    h,
+                    boxstyle="round,pad=0.02",
+                    fc=colour[category] + "22",
+                    ec=colour[category],
+                    lw=1.2,
+                )
+            )
+            tx, ha = (x0 + box_w - 0.08, "right") if right_to_left else (x0 + 0.08, "left")
+            ty = y - 0.08
+            for line, size, weight in [(t, title_pt, "bold") for t in title] + [
+                (t, body_pt, "normal") for t in lines
+            ]:
+                ax.text(
+                    tx, ty, line, ha=ha, va="top", fontsize=size, fontweight=weight, family=FONT
+                )
+                ty -= size * LINE
+            edge = x0 + box_w if side == 0 else x0
+            arrows.append((side, edge, y - h / 2, category))
+            y -= h + gap
+    # the centre spans the middles of the boxes, so every arrow runs straight across
+    low = min(a[2] for a in arrows) - 0.25
+    high = max(a[2] for a in arrows) + 0.25
+    cx = WIDTH / 2
+    ax.add_patch(
+        FancyBboxPatch(
+            (cx - centre_w / 2, low),
+            centre_w,
+            high - low,
+            boxstyle="round,pad=0.04",
+            fc="#fff4d6",
+            ec="#8a6d00",
+            lw=1.4,
+        )
+    )
+    ax.text(
+        cx,
+        (low + high) / 2,
+        CENTRE.get(lang, CENTRE["en"]),
+        ha="center",
+        va="center",
+        fontsize=8.5,
+        fontweight="bold",
+        family=FONT,
+        linespacing=1.4,
+    )
+    for side, edge, y, category in arrows:
+        end = cx + (-1 if side == 0 else 1) * centre_w / 2
+        ax.add_patch(
+            FancyArrowPatch(
+                (edge, y),
+                (end, y),
+                arrowstyle="-|>",
+                mutation_scale=10,
+                lw=0.6 + 3.4 * per_category[category] / strongest,
+                color=colour[category],
+                shrinkA=1,
+                shrinkB=3,
+            )
+        )
+        ax.text(
+            (edge + end) / 2,
+            y + 0.05,
+            str(per_category[category]),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="#333",
+        )
+    ax.text(
+        WIDTH / 2,
+        0.12,
+        "(n) = included studies that code the factor; the number on an "
+        "arrow (and its width) = studies that code the category",
+        ha="center",
+        fontsize=6.5,
+        color="#555",
+    )
+    return fig
+
+
+# --- heatmap of the study x factor matrix ----------------------------------------------------
+
+
+def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
+    """The study x factor frequency matrix: factors (rows, by category) and studies (columns)."""
+    ds = analysis.dataset
+    matrix = analysis.factor_matrix
+    studies = sorted(matrix)
+    coded = _studies_per_factor(analysis)
+    factors = [r.factor for r in ds.factors if coded[r.factor]]
+    cell = min(0.125, (WIDTH - 3.8) / max(len(studies), 1))
+    top_margin = 1.35  # study ids written upwards above the columns, and the title
+    height = len(factors) * cell + top_margin + 0.2
+    fig = Figure(figsize=(WIDTH, height))
+    left, bottom = 2.6 / WIDTH, 0.2 / height
+    ax = fig.add_axes((left, bottom, len(studies) * cell / WIDTH, len(factors) * cell / height))
+    top = max((n for row in matrix.values() for n in row.values()), default=1)
+    values = [[matrix[s].get(f, 0) for s in studies] for f in factors]
+    cmap = ListedColormap(
+        [
+            "#ffffff",
+            *[
+                to_hex(matplotlib.colormaps["Blues"](0.35 + 0.6 * i / max(top, 1)))
+                for i in range(1, top + 1)
+            ],
+        ]
+    )
+    ax.imshow(
+        values,
+        cmap=cmap,
+        norm=BoundaryNorm([x - 0.5 for x in range(top + 2)], top + 1),
+        aspect="auto",
+        interpolation="nearest",
+    )
+    ax.set_xticks(range(len(studies)), studies, rotation=90, fontsize=6, family=FONT)
+    ax.xaxis.tick_top()
+    ax.set_yticks(
+        range(len(factors)),
+        [_short(ds.label(f, lang), 48) for f in factors],
+        fontsize=6.5,
+        family=FONT,
+    )
+    ax.set_xticks([x - 0.5 for x in range(1, len(studies))], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(factors))], minor=True)
+    ax.grid(which="minor", color="#e6e6e6", lw=0.4)
+    ax.tick_params(which="both", length=0)
+    colour = colours(analysis)
+    row = 0
+    for category in ds.categories:
+        n = sum(1 for f in factors if ds.factor_rows[f].category == category)
+        if not n:
+            continue
+        ax.axhline(row - 0.5, color="#666", lw=0.8)
+        ax.annotate(
+            "",
+            xy=(len(studies) - 0.3, row - 0.4),
+            xytext=(len(studies) - 0.3, row + n - 0.6),
+            arrowprops={"arrowstyle": "-", "color": colour[category], "lw": 3},
+            annotation_clip=False,
+        )
+        ax.text(
+            len(studies) + 0.3,
+            row + n / 2 - 0.5,
+            "\n".join(_wrap(ds.category_label(category, lang), 15)),
+            va="center",
+            fontsize=6,
+            color="#333",
+            family=FONT,
+        )
+        row += n
+    fig.text(
+        0.5,
+        1 - 0.1 / height,
+        "Codes per included study (columns) and factor (rows); darker = more codes",
+        ha="center",
+        va="top",
+        fontsize=8,
+    )
+    return fig
+
+
+# --- the PRISMA 2020 flow diagram ------------------------------------------------------------
+
+
+def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, fc: str = "#ffffff") -> None:
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="square,pad=0", fc=fc, ec="#333", lw=0.9))
+    ax.text(
+        x + w / 2,
+        y + h / 2,
+        text,
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        family=FONT,
+        linespacing=1.35,
+    )
+
+
+def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=9,
+            lw=0.9,
+            color="#333",
+            shrinkA=0,
+            shrinkB=0,
+        )
+    )
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return "\n".join(f"{reason.replace('-', ' ')}: {n}" for reason, n in counts.items())
+
+
+def flow(analysis: Analysis, lang: str = "en") -> Figure:
+    """The screening flow as a PRISMA 2020 diagram (identification, screening, included)."""
+    f = analysis.flow
+    fig, ax = _figure(6.2)
+    lx, lw, rx, rw, h = 1.0, 3.0, 4.6, 3.1, 0.75
+    rows = {"identified": 5.1, "screened": 3.7, "assessed": 2.3, "included": 0.7}
+    identified = f"Records identified\n(n = {f.identified})"
+    if f.awaiting:
+        identified += f"\nawaiting screening: {f.awaiting}"
+    _box(ax, lx, rows["identified"], lw, h, identified)
+    _box(ax, lx, rows["screened"], lw, h, f"Records screened\n(n = {f.screened})")
+    _box(ax, lx, rows["assessed"], lw, h, f"Reports assessed for eligibility\n(n = {f.assessed})")
+    for row, heading, reasons in (
+        ("screened", "Records excluded", f.excluded_at_screening),
+        ("assessed", "Reports excluded", f.excluded_at_fulltext),
+    ):
+        text = f"{heading} (n = {sum(reasons.values())})\n{_reasons(reasons)}".strip()
+        # as tall as its lines need (one per reason), centred on the row it leaves from
+        tall = max(h, (text.count("\n") + 1) * 7.5 * LINE * 1.35 + 0.25)
+        _box(ax, rx, rows[row] + h / 2 - tall / 2, rw, tall, text)
+    _box(
+        ax,
+        lx,
+        rows["included"],
+        lw,
+        h,
+        f"Studies included in the synthesis\n(n = {f.included})",
+        fc="#eef6ee",
+    )
+    cx = lx + lw / 2
+    for upper, lower in (
+        ("identified", "screened"),
+        ("screened", "assessed"),
+        ("assessed", "included"),
+    ):
+        _arrow(ax, (cx, rows[upper]), (cx, rows[lower] + h))
+    for row in ("screened", "assessed"):
+        _arrow(ax, (lx + lw, rows[row] + h / 2), (rx, rows[row] + h / 2))
+    for label, y0, y1 in (
+        ("Identification", 5.0, 6.0),
+        ("Screening", 2.2, 4.6),
+        ("Included", 0.6, 1.6),
+    ):
+        ax.add_patch(
+            FancyBboxPatch(
+                (0.25, y0),
+                0.4,
+                y1 - y0,
+                boxstyle="round,pad=0.02",
+                fc="#dce8f5",
+                ec="#7a9cc6",
+                lw=0.8,
+            )
+        )
+        ax.text(
+            0.45,
+            (y0 + y1) / 2,
+            label,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=8,
+            fontweight="bold",
+            family=FONT,
+        )
+    ax.text(
+        WIDTH / 2,
+        0.2,
+        "After the PRISMA 2020 flow diagram; exclusion reasons as recorded "
+        "in the screening decisions",
+        ha="center",
+        fontsize=6.5,
+        color="#555",
+    )
+    return fig
+
+
+# --- the co-occurrence network ---------------------------------------------------------------
+
+
+def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
+    """Factors coded in the same study, on a circle grouped by category; lines join co-coded
+    factors (wider = more shared studies), dots are sized by the number of studies."""
+    ds = analysis.dataset
+    pairs = analysis.pairs
+    nodes = {p.first for p in pairs} | {p.second for p in pairs}
+    order = [r.factor for r in ds.factors if r.factor in nodes]
+    studies = _studies_per_factor(analysis)
+    colour = colours(analysis)
+    categories = [c for c in ds.categories if any(ds.factor_rows[f].category == c for f in order)]
+    legend_rows = math.ceil(len(categories) / 2)
+    height = 7.75 + legend_rows * 0.17
+    fig, ax = _figure(height)
+    radius, cx, cy = 1.8, WIDTH / 2, height - 4.0
+    # angles: one slot per factor plus a gap between categories, so groups read apart
+    slots: list[str | None] = []
+    previous = None
+    for factor in order:
+        category = ds.factor_rows[factor].category
+        if previous is not None and category != previous:
+            slots.append(None)
+        slots.append(factor)
+        previous = category
+    slots.append(None)
+    step = 2 * math.pi / max(len(slots), 1)
+    position = {}
+    for i, factor in enumerate(slots):
+        if factor is None:
+            continue
+        angle = math.pi / 2 - i * step
+        position[factor] = (angle, cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+    strongest = max((p.count for p in pairs), default=1)
+    for pair in pairs:
+        _, x1, y1 = position[pair.first]
+        _, x2, y2 = position[pair.second]
+        ax.add_patch(
+            FancyArrowPatch(
+                (x1, y1),
+                (x2, y2),
+                arrowstyle="-",
+                connectionstyle="arc3,rad=0.18",
+                color="#5b6f8a",
+                alpha=0.55,
+                lw=0.8 + 2.2 * (pair.count - 1) / max(strongest - 1, 1),
+            )
+        )
+    for factor, (angle, x, y) in position.items():
+        ax.scatter(
+            [x],
+            [y],
+            s=18 + 22 * studies[factor],
+            color=colour[ds.factor_rows[factor].category],
+            edgecolor="#333",
+            linewidth=0.5,
+            zorder=3,
+        )
+        degrees = math.degrees(angle) % 360
+        flip = 90 < degrees < 270
+        lx, ly = cx + (radius + 0.14) * math.cos(angle), cy + (radius + 0.14) * math.sin(angle)
+        label = _short(ds.label(factor, lang), 30)
+        ax.text(
+            lx,
+            ly,
+            f"{label} ({studies[factor]})",
+            rotation=degrees + 180 if flip else degrees,
+            rotation_mode="anchor",
+            ha="right" if flip else "left",
+            va="center",
+            fontsize=6.3,
+            family=FONT,
+        )
+    handles = [Patch(color=colour[c], label=ds.category_label(c, lang)) for c in categories]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncols=2,
+        fontsize=6.5,
+        frameon=False,
+        prop={"family": FONT, "size": 6.5},
+        bbox_to_anchor=(0.5, 0.02),
+    )
+    ax.text(
+        WIDTH / 2,
+        height - 0.2,
+        f"Factors coded in the same study (n) = studies; {len(pairs)} pairs",
+        ha="center",
+        va="top",
+        fontsize=8,
+        family=FONT,
+    )
+    return fig
+
+
+# --- evidence over time ----------------------------------------------------------------------
+
+
+def timeline(analysis: Analysis, lang: str = "en") -> Figure:
+    """Codes per publication year stacked by category, with the included studies of each year."""
+    ds = analysis.dataset
+    years = analysis.years
+    categories = [c for c in ds.categories if any(c in y.category_codes for y in years)]
+    legend_rows = math.ceil(len(categories) / 2)
+    height = 4.2 + legend_rows * 0.18
+    fig = Figure(figsize=(WIDTH, height))
+    ax = fig.add_axes((0.08, (0.55 + legend_rows * 0.18) / height, 0.9, 3.2 / height))
+    colour = colours(analysis)
+    span = range(years[0].year, years[-1].year + 1) if years else range(0)
+    bottoms = dict.fromkeys(span, 0)
+    for category in categories:
+        heights = [
+            next((y.category_codes.get(category, 0) for y in years if y.year == x), 0) for x in span
+        ]
+        ax.bar(
+            list(span),
+            heights,
+            bottom=[bottoms[x] for x in span],
+            color=colour[category],
+            width=0.75,
+            label=ds.category_label(category, lang),
+            edgecolor="white",
+            lw=0.3,
+        )
+        for x, value in zip(span, heights, strict=True):
+            bottoms[x] += value
+    for y in years:
+        ax.text(
+            y.year,
+            bottoms[y.year] + 0.3,
+            f"{y.studies}",
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="#333",
+        )
+    ax.set_xticks(list(span), [str(x) for x in span], rotation=90, fontsize=6.5)
+    ax.set_ylabel("codes", fontsize=7.5)
+    ax.tick_params(axis="y", labelsize=6.5)
+    ax.set_ylim(0, max(bottoms.values(), default=1) * 1.15 + 1)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(
+        "Codes per year of publication, by category (number above a bar = included studies)",
+        fontsize=8,
+    )
+    fig.legend(
+        loc="lower center",
+        ncols=2,
+        frameon=False,
+        prop={"family": FONT, "size": 6.5},
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    return fig
+
+
+DRAW: dict[str, Callable[[Analysis, str], Figure]] = {
+    "model": model,
+    "heatmap": heatmap,
+    "flow": flow,
+    "cooccurrence": cooccurrence,
+    "timeline": timeline,
+}
+
+
+def render(figure: Figure, fmt: str) -> bytes:
+    """A figure as SVG or PNG bytes (PNG at 150 dpi: sharp on screen and on an A4 print)."""
+    buffer = io.BytesIO()
+    # SVG text as paths: the picture looks the same without the font on the reader's machine
+    figure.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None)
+    return buffer.getvalue()
+
+
+def draw(analysis: Analysis, name: str, fmt: str, lang: str = "en") -> bytes:
+    """One named picture as SVG or PNG bytes."""
+    return render(DRAW[name](analysis, lang), fmt)
+
+
+def write_all(analysis: Analysis, folder: Path, lang: str = "en") -> list[Path]:
+    """Every picture as SVG and PNG in `folder` (each written to a temporary name, then renamed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in NAMES:
+        figure = DRAW[name](analysis, lang)
+        for fmt in ("svg", "png"):
+            target = folder / f"{name}.{fmt}"
+            partial = target.with_suffix(f".{fmt}.partial")
+            partial.write_bytes(render(figure, fmt))
+            os.replace(partial, target)
+            written.append(target)
+    return written
