@@ -422,7 +422,7 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     radius, cx, cy = 1.8, WIDTH / 2, height - 4.0
     # angles: one slot per factor plus a gap between categories, so groups read apart
     slots: list[str | None] = []
-    previous = None
+    previous: str | None = None
     for factor in order:
         category = ds.factor_rows[factor].category
         if previous is not None and category != previous:
@@ -432,11 +432,11 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     slots.append(None)
     step = 2 * math.pi / max(len(slots), 1)
     position = {}
-    for i, factor in enumerate(slots):
-        if factor is None:
+    for i, slot in enumerate(slots):
+        if slot is None:
             continue
         angle = math.pi / 2 - i * step
-        position[factor] = (angle, cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+        position[slot] = (angle, cx + radius * math.cos(angle), cy + radius * math.sin(angle))
     strongest = max((p.count for p in pairs), default=1)
     for pair in pairs:
         _, x1, y1 = position[pair.first]
