@@ -366,6 +366,79 @@ def publish(
         console.print(f"[bold green]published[/] {sum(sizes.values())} triples to {target}")
 
 
+class ReportFormat(StrEnum):
+    """Formats of `report`."""
+
+    html = "html"
+    md = "md"
+
+
+class Language(StrEnum):
+    """Label languages of the pictures."""
+
+    en = "en"
+    fa = "fa"
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder of the report.")] = paths.DIST_DIR
+    / "report",
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="html (one self-contained page) or md.")
+    ] = ReportFormat.html,
+    store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Read a remote SPARQL endpoint instead.")
+    ] = None,
+    cutoff: Annotated[
+        float | None,
+        typer.Option("--cutoff", help="Appraisal inclusion cut-off on a study's total."),
+    ] = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of the labels in the pictures.")
+    ] = Language.en,
+) -> None:
+    """Write the analysis report (tables and pictures) and print its key tables."""
+    from kg.analysis import dataset, document
+    from kg.analysis.report import analyse
+    from kg.store.remote import RemoteStore
+
+    with _errors():
+        db = RemoteStore(endpoint) if endpoint else EmbeddedStore.open(store)
+        analysis = analyse(dataset.fetch(db), cutoff)
+        page = document.write_report(analysis, out, fmt.value, lang.value)
+        _print_analysis(analysis)
+        console.print(f"[bold green]report[/] {page}")
+
+
+def _print_analysis(analysis: object) -> None:
+    """The key tables of the report in the terminal."""
+    from kg.analysis.document import tables
+
+    wanted = {"flow", "breadth", "categories", "kappa", "appraisal"}
+    for table in tables(analysis):  # type: ignore[arg-type]
+        if table.name == "weights":  # the columns that fit a terminal: rank, factor, n, W
+            keep = [table.headers.index(h) for h in ("rank", "factor", "studies", "codes", "W")]
+            table.headers = [table.headers[i] for i in keep]
+            rows = [[row[i] for i in keep] for row in table.rows[:10]]
+            title = f"{table.title} (top 10 of {len(table.rows)})"
+        elif table.name in wanted:
+            rows, title = table.rows, table.title
+        else:
+            continue
+        grid = Table(*table.headers, title=title, title_justify="left")
+        for row in rows:
+            grid.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+        if rows:
+            console.print(grid)
+        else:
+            console.print(f"[bold]{title}[/]")
+        if table.note:
+            console.print(table.note, markup=False, highlight=False)
+        console.print()
+
+
 @app.command()
 def version() -> None:
     """Print the version of rsme-kg."""

@@ -1,0 +1,437 @@
+"""The analysis report: tables and pictures in one folder, as HTML (self-contained) or Markdown.
+
+The folder holds report.html or report.md, figures/ (SVG and PNG of every picture), tables/
+(CSV of every table, the matrices in full) and analysis.json (every number, as the API serves
+them). It is written into a temporary folder beside the target and renamed into place, so a
+failed run leaves the previous report whole; a target that holds anything but an earlier
+report is refused rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+from kg.analysis import figures
+from kg.analysis.matrix import to_csv
+from kg.analysis.report import (
+    Analysis,
+    appraisal_json,
+    cooccurrence_json,
+    flow_json,
+    kappa_json,
+    matrix_json,
+    timeline_json,
+    weights_json,
+)
+from kg.errors import UsageError
+
+FORMATS = ("html", "md")
+MARKERS = ("report.html", "report.md", "analysis.json")  # what makes a folder an earlier report
+CAPTIONS = {
+    "model": "The integrated model: categories and their factors leading to internationalization",
+    "heatmap": "The study x factor frequency matrix",
+    "flow": "Screening flow (PRISMA 2020)",
+    "cooccurrence": "Factor co-occurrence: factors coded in the same study",
+    "timeline": "Evidence over time",
+}
+
+
+@dataclass
+class Table:
+    """A table for the report: rendered as HTML and Markdown, and written as CSV."""
+
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list[object]] = field(default_factory=list)
+    note: str = ""
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.headers)
+        writer.writerows(self.rows)
+        return out.getvalue()
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "" if value is None else str(value)
+
+
+def tables(analysis: Analysis) -> list[Table]:
+    """The tables of the report, in reading order."""
+    ds = analysis.dataset
+    f = flow_json(analysis)
+    flow = Table(
+        "flow",
+        "Screening flow (PRISMA 2020)",
+        ["box", "n"],
+        [
+            ["records identified", f["identified"]],
+            ["awaiting screening", f["awaitingScreening"]],
+            ["records screened", f["screened"]],
+            *[[f"excluded at screening: {r}", n] for r, n in f["excludedAtScreening"].items()],
+            ["reports assessed for eligibility", f["assessedForEligibility"]],
+            *[[f"excluded at full text: {r}", n] for r, n in f["excludedAtFullText"].items()],
+            ["studies included", f["included"]],
+        ],
+    )
+    w = weights_json(analysis)
+    weights = Table(
+        "weights",
+        "Shannon-entropy weights of the factors",
+        ["rank", "factor", "category", "studies", "codes", "E", "d", "W"],
+        [
+            [
+                r["rank"],
+                r["label"],
+                ds.category_label(r["category"] or ""),
+                r["studies"],
+                r["codes"],
+                r["entropy"],
+                r["diversification"],
+                r["weight"],
+            ]
+            for r in w["weights"]
+        ],
+        f"{w['formula']} (m = {w['studies']} studies). {w['note']}"
+        + (f" Not computed: {w['error']}" if w["error"] else ""),
+    )
+    tied = sum(1 for x in analysis.weights if x.rank == 1)
+    if tied > 1:
+        weights.note += f" {tied} factors share rank 1."
+    by_studies = sorted(analysis.weights, key=lambda x: (-x.studies, x.factor))
+    breadth = Table(
+        "breadth",
+        "Factors by number of studies",
+        ["factor", "studies", "codes", "weight rank"],
+        [[ds.label(x.factor), x.studies, x.codes, x.rank] for x in by_studies if x.studies > 1],
+        "Factors coded in more than one included study (in any role, settings included); "
+        "every other coded factor is coded in one.",
+    )
+    studies = Counter(c for row in analysis.category_matrix.values() for c in row)
+    codes: Counter[str] = Counter()
+    for row in analysis.category_matrix.values():
+        codes.update(row)
+    categories = Table(
+        "categories",
+        "Evidence per category",
+        ["category", "studies", "codes"],
+        [[ds.category_label(c), studies[c], codes[c]] for c in ds.categories if studies[c]],
+        "The study x factor and study x category matrices are in tables/matrix-factor.csv and "
+        "tables/matrix-category.csv.",
+    )
+    pairs = cooccurrence_json(analysis)["pairs"]
+    top = max((p["studies"] for p in pairs), default=0)
+    cooccurrence = Table(
+        "cooccurrence",
+        "Factor co-occurrence",
+        ["factor", "factor", "studies", "study ids"],
+        [[p["firstLabel"], p["secondLabel"], p["studies"], " ".join(p["studyIds"])] for p in pairs],
+        f"{len(pairs)} pairs of factors are coded in the same study; the most shared pair "
+        f"is shared by {top} studies.",
+    )
+    timeline = Table(
+        "timeline",
+        "Evidence over time",
+        ["year", "included studies", "codes"],
+        [[y["year"], y["studies"], y["codes"]] for y in timeline_json(analysis)["years"]],
+    )
+    head = [flow, weights, breadth, categories, cooccurrence, timeline]
+    return [*head, *_agreement(analysis), *_appraisal(analysis)]
+
+
+def _agreement(analysis: Analysis) -> list[Table]:
+    k = kappa_json(analysis)
+    pairs = Table(
+        "kappa",
+        "Agreement between coders (Cohen's kappa)",
+        ["coder", "coder", "shared studies", "items", "observed agreement", "kappa", "band"],
+        [
+            [
+                p["first"],
+                p["second"],
+                len(p["studies"]),
+                p["items"],
+                p["observedAgreement"],
+                p["kappa"],
+                p["band"],
+            ]
+            for p in k["pairs"]
+        ],
+        k["message"] or "",
+    )
+    if k["fleiss"]:
+        pairs.note += (
+            f" Fleiss' kappa over the {len(k['fleiss']['studies'])} studies every coder coded: "
+            f"{k['fleiss']['kappa']:.4f} ({k['fleiss']['band']})."
+        )
+    per_factor = Table(
+        "kappa-factors",
+        "Agreement per factor",
+        [
+            "coder",
+            "coder",
+            "factor",
+            "both",
+            "first only",
+            "second only",
+            "neither",
+            "kappa",
+            "band",
+        ],
+        [
+            [
+                p["first"],
+                p["second"],
+                f["factor"],
+                f["both"],
+                f["firstOnly"],
+                f["secondOnly"],
+                f["neither"],
+                f["kappa"],
+                f["band"],
+            ]
+            for p in k["pairs"]
+            for f in p["factors"]
+        ],
+    )
+    return [pairs, per_factor] if per_factor.rows else [pairs]
+
+
+def _appraisal(analysis: Analysis) -> list[Table]:
+    a = appraisal_json(analysis)
+    cut = a["cutoff"]
+    scale = "sum of scores" if a["scale"] == "score" else "number of yes answers (of 10)"
+    note = a["message"] or (
+        f"Total = {scale}; cut-off: {cut if cut is not None else 'none set (--cutoff)'}."
+    )
+    if a["unappraised"]:
+        note += f" {len(a['unappraised'])} included studies have no appraisal."
+    studies = Table(
+        "appraisal",
+        "Quality appraisal per study (CASP qualitative checklist)",
+        ["study", "appraiser", "yes", "can't tell", "no", "total"],
+        [
+            [r["study"], r["appraiser"], r["yes"], r["cantTell"], r["no"], r["total"]]
+            for r in a["appraisals"]
+        ],
+        note,
+    )
+    passes = {s["study"]: s["passes"] for s in a["studies"]}
+    if cut is not None:
+        studies.headers.append("passes")
+        for row in studies.rows:
+            row.append("yes" if passes.get(str(row[0])) else "no")
+    criteria = Table(
+        "appraisal-criteria",
+        "Quality appraisal per criterion",
+        ["criterion", "question", "yes", "can't tell", "no"],
+        [[c["criterion"], c["question"], c["yes"], c["cantTell"], c["no"]] for c in a["criteria"]],
+    )
+    return [studies, criteria] if a["appraisals"] else [studies]
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
+color:#1d1d1f}table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9em}
+th,td{padding:.25rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1rem 0 2rem}figure svg{max-width:100%;height:auto}figcaption{color:#555}
+.note{color:#555;font-size:.9em}header p{margin:.2rem 0;color:#444}"""
+
+
+def _html_table(table: Table) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{escape(_fmt(v))}</td>'
+            if isinstance(v, int | float)
+            else f"<td>{escape(_fmt(v))}</td>"
+            for v in row
+        )
+        + "</tr>"
+        for row in table.rows
+    )
+    note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
+    rows = (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" if table.rows else ""
+    )
+    return f'<h2 id="{table.name}">{escape(table.title)}</h2>{note}{rows}'
+
+
+def _inline_svg(svg: bytes) -> str:
+    text = svg.decode("utf-8")
+    return text[text.index("<svg") :]  # drop the XML declaration and DOCTYPE
+
+
+def _md_cell(value: object) -> str:
+    return _fmt(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(table: Table) -> str:
+    lines = [f"## {table.title}", ""]
+    if table.note:
+        lines += [table.note, ""]
+    if table.rows:
+        lines.append("| " + " | ".join(table.headers) + " |")
+        lines.append("|" + "|".join("---" for _ in table.headers) + "|")
+        lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in table.rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _header(analysis: Analysis, generated: str) -> list[str]:
+    ds = analysis.dataset
+    coded = {c.factor for c in ds.codes}
+    return [
+        f"Build {ds.build or 'unknown'} of {ds.built_at or 'an unknown date'}; "
+        f"report generated {generated}.",
+        f"{analysis.flow.identified} references, {analysis.flow.included} included studies, "
+        f"{len(ds.codes)} codes of {len(coded)} factors in "
+        f"{len({c.category for c in ds.codes})} categories, {len(analysis.agreement.coders)} "
+        "coder(s).",
+    ]
+
+
+# where each picture goes: after the table of this name
+FIGURE_AFTER = {
+    "flow": "flow",
+    "weights": "model",
+    "categories": "heatmap",
+    "cooccurrence": "cooccurrence",
+    "timeline": "timeline",
+}
+
+
+def render_html(analysis: Analysis, svgs: dict[str, bytes], generated: str) -> str:
+    """One self-contained HTML page: tables and the pictures inlined as SVG."""
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>rsme-kg analysis report</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<header><h1>rsme-kg: analysis of the meta-synthesis</h1>",
+        *[f"<p>{escape(line)}</p>" for line in _header(analysis, generated)],
+        "</header>",
+    ]
+    for table in tables(analysis):
+        parts.append(_html_table(table))
+        name = FIGURE_AFTER.get(table.name)
+        if name:
+            parts.append(
+                f'<figure id="figure-{name}">{_inline_svg(svgs[name])}'
+                f"<figcaption>{escape(CAPTIONS[name])} "
+                f'(<a href="figures/{name}.png">PNG</a>, <a href="figures/{name}.svg">SVG</a>)'
+                "</figcaption></figure>"
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def render_md(analysis: Analysis, generated: str) -> str:
+    """The report as Markdown; pictures are linked from figures/."""
+    lines = ["# rsme-kg: analysis of the meta-synthesis", ""]
+    lines += [*_header(analysis, generated), ""]
+    for table in tables(analysis):
+        lines.append(_md_table(table))
+        name = FIGURE_AFTER.get(table.name)
+        if name:
+            lines += [f"![{CAPTIONS[name]}](figures/{name}.png)", "", f"*{CAPTIONS[name]}*", ""]
+    return "\n".join(lines)
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: a file is in the way; give a folder for the report")
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in MARKERS):
+        raise UsageError(
+            f"--out {out}: the folder holds files that are not an rsme-kg report; "
+            "give an empty or new folder (nothing was written)"
+        )
+
+
+def write_report(
+    analysis: Analysis, out: Path, fmt: str = "html", lang: str = "en", now: datetime | None = None
+) -> Path:
+    """Write the report folder; returns the path of report.html or report.md."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    out = out.resolve()
+    _check_target(out)
+    generated = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        figures.write_all(analysis, work / "figures", lang)
+        svgs = {n: (work / "figures" / f"{n}.svg").read_bytes() for n in figures.NAMES}
+        (work / "tables").mkdir()
+        for table in tables(analysis):
+            (work / "tables" / f"{table.name}.csv").write_text(table.csv(), encoding="utf-8")
+        order = analysis.factor_order()
+        for by, matrix in (
+            ("factor", analysis.factor_matrix),
+            ("category", analysis.category_matrix),
+        ):
+            columns = order if by == "factor" else analysis.dataset.categories
+            (work / "tables" / f"matrix-{by}.csv").write_text(to_csv(matrix, columns), "utf-8")
+        (work / "analysis.json").write_text(
+            json.dumps(everything(analysis), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        page = (
+            render_html(analysis, svgs, generated)
+            if fmt == "html"
+            else render_md(analysis, generated)
+        )
+        (work / f"report.{fmt}").write_text(page, encoding="utf-8")
+        _swap(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out / f"report.{fmt}"
+
+
+def _swap(work: Path, out: Path) -> None:
+    """Put the new report in place of the old one (rename, then remove the old)."""
+    if not out.exists():
+        work.rename(out)
+        return
+    old = out.with_name(f".{out.name}.old-{re.sub(r'[^0-9]', '', str(datetime.now(UTC)))}")
+    out.rename(old)
+    work.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def everything(analysis: Analysis, sections: Sequence[str] | None = None) -> dict[str, object]:
+    """Every result as one JSON document (the report's analysis.json)."""
+    parts: dict[str, object] = {
+        "build": analysis.dataset.build,
+        "builtAt": analysis.dataset.built_at,
+        "flow": flow_json(analysis),
+        "weights": weights_json(analysis),
+        "matrix": {
+            "factor": matrix_json(analysis, "factor"),
+            "category": matrix_json(analysis, "category"),
+        },
+        "cooccurrence": cooccurrence_json(analysis),
+        "timeline": timeline_json(analysis),
+        "kappa": kappa_json(analysis),
+        "appraisal": appraisal_json(analysis),
+    }
+    return {k: v for k, v in parts.items() if sections is None or k in sections}
