@@ -20,6 +20,7 @@ from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
 from api.fastcache import ReadCache
 from api.middleware import AccessLogMiddleware
 from api.routes import (
+    analysis,
     categories,
     dataset,
     factors,
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache_bytes = 0 if settings.endpoint else settings.cache_bytes
     app.state.cache = AnswerCache(cache_bytes // 2)
     app.include_router(sparql_router)
-    for module in (factors, categories, studies, search, mappings, sources):
+    for module in (factors, categories, studies, search, mappings, sources, analysis):
         app.include_router(module.router)
     app.include_router(ld.router)
     app.include_router(dataset.router)

@@ -16,6 +16,7 @@ Key = tuple[str, bytes, bytes, bytes]
 CACHED_PREFIXES = (
     "/sparql",
     "/factors",
+    "/analysis",
     "/categories",
     "/studies",
     "/search",

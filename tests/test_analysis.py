@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import math
+from collections import Counter
 
 import pytest
 
+from kg import paths
 from kg.analysis.agreement import band, cohen_kappa, fleiss_kappa
+from kg.analysis.dataset import fetch
 from kg.analysis.matrix import study_factor_matrix
+from kg.analysis.report import analyse
 from kg.analysis.weights import AnalysisError, entropy_weights
 from kg.store.embedded import EmbeddedStore
 
@@ -111,23 +116,57 @@ def test_landis_koch_bands(kappa: float, name: str) -> None:
     assert band(kappa) == name
 
 
+def _csv(name: str) -> list[dict[str, str]]:
+    with (paths.DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_corpus_matrix_and_weights(store: EmbeddedStore) -> None:
-    """The real corpus: 42 included studies, 78 codes, 50 coded factors (counted in codes.csv)."""
-    matrix = study_factor_matrix(store)
-    assert len(matrix) == 42
-    assert sum(sum(row.values()) for row in matrix.values()) == 78
+    """The real corpus through SPARQL, checked against counts taken straight from the CSVs."""
+    data = fetch(store)
+    included = {r["study"] for r in _csv("screening.csv") if r["decision"] == "included"}
+    rows = [r for r in _csv("codes.csv") if r["study"] in included]
+    matrix = study_factor_matrix(data)
+    assert len(matrix) == len(included) == 42
+    assert sum(sum(row.values()) for row in matrix.values()) == len(rows) == 78
     assert matrix["assadinia-2019"] == {
         "learning-orientation": 1,
         "marketing-programme-planning": 1,
         "psychic-distance": 1,
     }
     weights = entropy_weights(matrix)
-    assert len(weights) == 50
+    coded = {r["factor"] for r in rows}
+    assert len(weights) == len(coded) == 50
     assert math.isclose(sum(w.weight for w in weights), 1.0)
+    studies_of = Counter(r["factor"] for r in {(r["study"], r["factor"]): r for r in rows}.values())
+    assert {w.factor: w.studies for w in weights} == dict(studies_of)
     # every factor coded once, in one study, is fully concentrated (E = 0) and shares the top
-    # weight; rural location, coded once in each of 12 studies, is spread out (E = ln 12 / ln 42)
-    rural = next(w for w in weights if w.factor == "rural-location")
-    assert rural.studies == 12
-    assert rural.entropy == pytest.approx(math.log(12) / math.log(42))
+    # weight (rank 1); rural location, coded once in each of 12 studies, is spread out
+    # (E = ln 12 / ln 42) and ranks last
+    single = {f for f, n in studies_of.items() if n == 1}
     top = [w for w in weights if w.rank == 1]
-    assert top[0].entropy == 0.0 and top[0].studies == 1
+    assert {w.factor for w in top} == single and len(single) == 41
+    assert all(w.entropy == 0.0 and w.weight == pytest.approx(top[0].weight) for w in top)
+    rural = weights[-1]
+    assert (rural.factor, rural.studies, rural.rank) == ("rural-location", 12, 50)
+    assert rural.entropy == pytest.approx(math.log(12) / math.log(42))
+
+
+def test_corpus_flow_and_timeline(store: EmbeddedStore) -> None:
+    """PRISMA counts and codes per year of the corpus, against the CSVs."""
+    analysis = analyse(fetch(store))
+    screening = _csv("screening.csv")
+    reasons = Counter(r["reason"] for r in screening if r["decision"] == "excluded")
+    assert analysis.flow.identified == len(_csv("studies.csv")) == 48
+    assert analysis.flow.excluded_at_screening == dict(reasons)  # all decided at title stage
+    assert reasons == {"methodological-reference": 3, "other-field-synthesis": 2, "out-of-scope": 1}
+    assert analysis.flow.included == 42 and analysis.flow.excluded_at_fulltext == {}
+    year_of = {r["id"]: int(r["year"]) for r in _csv("studies.csv")}
+    included = {r["study"] for r in screening if r["decision"] == "included"}
+    per_year = Counter(year_of[r["study"]] for r in _csv("codes.csv") if r["study"] in included)
+    assert {y.year: y.codes for y in analysis.years} == dict(per_year)
+    assert {y.year: y.studies for y in analysis.years} == dict(
+        Counter(year_of[s] for s in included)
+    )
+    assert analysis.agreement.message is not None and "single coder" in analysis.agreement.message
+    assert analysis.appraisal.appraisals == [] and len(analysis.appraisal.unappraised) == 42

@@ -85,7 +85,16 @@ def _settings() -> Any:
 
 
 def _weight() -> Any:
-    return Field(None, description="Entropy weight, filled by the analytics work (null for now).")
+    return Field(
+        None,
+        description="Shannon-entropy weight over the study x factor matrix of the included "
+        "studies (GET /analysis/weights); null for a factor without codes or when fewer than two "
+        "studies are coded. It rewards concentration, not breadth: read it beside `studies`.",
+    )
+
+
+def _weight_rank() -> Any:
+    return Field(None, description="Rank of the weight, 1 = highest; equal weights share a rank.")
 
 
 class FactorSummary(BaseModel):
@@ -100,6 +109,7 @@ class FactorSummary(BaseModel):
     codes: int = _codes()
     settings: int = _settings()
     weight: float | None = _weight()
+    weight_rank: int | None = _weight_rank()
 
     model_config = _examples(
         {
@@ -115,7 +125,8 @@ class FactorSummary(BaseModel):
             "studies": 4,
             "codes": 4,
             "settings": 0,
-            "weight": None,
+            "weight": 0.01335276114708866,
+            "weight_rank": 48,
         }
     )
 
@@ -139,6 +150,7 @@ class FactorDetail(BaseModel):
     codes: int = _codes()
     settings: int = _settings()
     weight: float | None = _weight()
+    weight_rank: int | None = _weight_rank()
 
     model_config = _examples(
         {
@@ -175,7 +187,8 @@ class FactorDetail(BaseModel):
             "studies": 1,
             "codes": 1,
             "settings": 0,
-            "weight": None,
+            "weight": 0.02122511475257819,
+            "weight_rank": 1,
         },
         {
             "id": "entrepreneur-human-capital",
@@ -225,7 +238,8 @@ class FactorDetail(BaseModel):
             "studies": 1,
             "codes": 1,
             "settings": 0,
-            "weight": None,
+            "weight": 0.02122511475257819,
+            "weight_rank": 1,
         },
     )
 

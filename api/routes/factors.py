@@ -28,6 +28,7 @@ from api.models.factors import (
 from api.named import Row, select
 from api.paging import link_header
 from api.problems import Problem, check_year_range, not_found
+from api.routes.analysis import factor_weights
 from kg import iris
 from kg.namespaces import AGROVOC, ID, STW, WD
 
@@ -129,13 +130,26 @@ def rank(
     by_label = sorted(factors, key=lambda f: (f.label.casefold(), f.id))
     if sort == "label":
         return list(reversed(by_label)) if descending else by_label
+    if sort == "weight":  # factors without codes have no weight: last in either order
+        weighted = [f for f in by_label if f.weight is not None]
+        unweighted = [f for f in by_label if f.weight is None]
+        return sorted(weighted, key=lambda f: f.weight or 0.0, reverse=descending) + unweighted
     # sorted() is stable also with reverse=True, so equal keys keep the label order
     return sorted(by_label, key=lambda f: getattr(f, sort), reverse=descending)
 
 
 async def all_factors(request: Request) -> list[FactorSummary]:
-    """Every factor of the taxonomy with its counts (one cached query)."""
-    return [factor_summary(row) for row in await select(request, "api/factor-summary")]
+    """Every factor of the taxonomy with its counts and its entropy weight."""
+    rows, weights = await asyncio.gather(
+        select(request, "api/factor-summary"), factor_weights(request)
+    )
+    return [with_weight(factor_summary(row), weights) for row in rows]
+
+
+def with_weight(summary: FactorSummary, weights: dict[str, tuple[float, int]]) -> FactorSummary:
+    """The summary with the factor's entropy weight and rank (null when it has no codes)."""
+    weight, rank = weights.get(summary.id, (None, None))
+    return summary.model_copy(update={"weight": weight, "weight_rank": rank})
 
 
 async def known_factor(request: Request, ident: str) -> Row:
@@ -163,11 +177,12 @@ async def list_factors(
         int, Query(ge=0, description="Only factors with at least this many supporting studies.")
     ] = 0,
     sort: Annotated[
-        Literal["studies", "codes", "label"], Query(description="Sort key; ties by label.")
+        Literal["studies", "codes", "weight", "label"],
+        Query(description="Sort key; ties by label (factors without a weight sort last)."),
     ] = "studies",
     order: Annotated[
         Literal["asc", "desc"] | None,
-        Query(description="Default: desc for studies and codes, asc for label."),
+        Query(description="Default: desc for studies, codes and weight, asc for label."),
     ] = None,
 ) -> list[FactorSummary]:
     """Every factor of the taxonomy, also those without evidence, filtered and sorted."""
@@ -202,7 +217,7 @@ async def get_factor(
 ) -> FactorDetail:
     """A factor with its labels in every language and its links inside and outside the graph."""
     found = await known_factor(request, factor_id)
-    summary = factor_summary(found)
+    summary = with_weight(factor_summary(found), await factor_weights(request))
     iri = iris.factor(summary.id)
     labels, hierarchy, mappings = await asyncio.gather(
         select(request, "api/factor-labels", factor=iri),
@@ -241,6 +256,8 @@ async def get_factor(
         studies=summary.studies,
         codes=summary.codes,
         settings=summary.settings,
+        weight=summary.weight,
+        weight_rank=summary.weight_rank,
     )
 
 

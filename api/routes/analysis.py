@@ -1,0 +1,192 @@
+"""REST routes: the analytics of the meta-synthesis and its pictures, on either backend.
+
+Every route runs the named queries of kg/queries/analysis/ through the backend (so a remote
+store gives the same numbers as the embedded one) and serialises with kg.analysis.report, as
+`rsme-kg report` does. Pictures are drawn in a worker thread, one at a time (matplotlib's text
+layout and font cache are shared state), and cached with the other read-only answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+
+from api.conneg import choose, parse_accept
+from api.named import select
+from api.problems import Problem
+from kg.analysis import dataset, figures
+from kg.analysis.document import everything
+from kg.analysis.matrix import to_csv
+from kg.analysis.report import (
+    Analysis,
+    analyse,
+    appraisal_json,
+    cooccurrence_json,
+    flow_json,
+    kappa_json,
+    matrix_json,
+    timeline_json,
+    weights_json,
+)
+
+router = APIRouter(prefix="/analysis", tags=["analysis"])
+_DRAWING = threading.Lock()
+_PICTURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+Lang = Annotated[Literal["en", "fa"], Query(description="Language of the labels.")]
+
+
+async def current(request: Request, cutoff: float | None = None) -> Analysis:
+    """The analysis of what the backend holds now (six named queries, run concurrently)."""
+    answers = await asyncio.gather(
+        *(select(request, f"analysis/{name}") for name in dataset.QUERIES)
+    )
+    tables = dict(zip(dataset.QUERIES, answers, strict=True))
+    return analyse(dataset.from_tables(tables), cutoff)
+
+
+async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
+    """factor id -> (entropy weight, rank); empty when the data cannot support weights."""
+    analysis = analyse(dataset.from_tables({"codes": await select(request, "analysis/codes")}))
+    return {w.factor: (w.weight, w.rank) for w in analysis.weights}
+
+
+@router.get("", summary="Every result of the analytics in one document")
+async def all_results(request: Request) -> dict[str, Any]:
+    """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal."""
+    return everything(await current(request))
+
+
+@router.get("/weights", summary="Shannon-entropy weights of the factors, with ranks")
+async def weights(request: Request) -> dict[str, Any]:
+    """Weights with ranks (equal weights share one), the studies and codes beside each."""
+    return weights_json(await current(request))
+
+
+@router.get(
+    "/matrix",
+    summary="The study x factor or study x category frequency matrix (JSON or CSV)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def matrix(
+    request: Request,
+    by: Annotated[
+        Literal["factor", "category"], Query(description="Columns: factors or categories.")
+    ] = "factor",
+    format: Annotated[
+        Literal["json", "csv"] | None,
+        Query(description="Overrides the Accept header."),
+    ] = None,
+) -> Response:
+    """Codes per included study (rows) and factor or category (columns)."""
+    analysis = await current(request)
+    kind = format or _negotiate(request, ["application/json", "text/csv"])
+    if kind in ("csv", "text/csv"):
+        cells = analysis.factor_matrix if by == "factor" else analysis.category_matrix
+        order = analysis.factor_order() if by == "factor" else analysis.dataset.categories
+        return Response(
+            to_csv(cells, order),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'inline; filename="matrix-{by}.csv"',
+                "Vary": "Accept",
+            },
+        )
+    return Response(
+        json.dumps(matrix_json(analysis, by), ensure_ascii=False),
+        media_type="application/json",
+        headers={"Vary": "Accept"},
+    )
+
+
+def _negotiate(request: Request, offers: list[str]) -> str:
+    chosen = choose(parse_accept(request.headers.get("accept")), offers)
+    if chosen is None:
+        raise Problem(
+            406,
+            "Not acceptable",
+            f"this resource is available as {', '.join(offers)}",
+            kind="not-acceptable",
+            offers=offers,
+        )
+    return chosen
+
+
+@router.get("/kappa", summary="Agreement between coders: Cohen's and Fleiss' kappa")
+async def kappa(request: Request) -> dict[str, Any]:
+    """Per pair of coders (overall and per factor) with Landis-Koch bands, or why there is none."""
+    return kappa_json(await current(request))
+
+
+@router.get("/flow", summary="Screening-flow counts in the PRISMA 2020 shape")
+async def flow(request: Request) -> dict[str, Any]:
+    """Records identified, screened, excluded with reasons, assessed and included."""
+    return flow_json(await current(request))
+
+
+@router.get("/cooccurrence", summary="Pairs of factors coded in the same study")
+async def cooccurrence(
+    request: Request,
+    min_studies: Annotated[
+        int, Query(ge=1, description="Only pairs shared by at least this many studies.")
+    ] = 1,
+) -> dict[str, Any]:
+    """Pairs with the number and ids of the studies that code both factors."""
+    return cooccurrence_json(await current(request), min_studies)
+
+
+@router.get("/timeline", summary="Included studies and codes per year, overall and per category")
+async def timeline(request: Request) -> dict[str, Any]:
+    """Evidence over time."""
+    return timeline_json(await current(request))
+
+
+@router.get("/appraisal", summary="CASP quality appraisal per study and per criterion")
+async def appraisal(
+    request: Request,
+    cutoff: Annotated[
+        float | None,
+        Query(description="Inclusion cut-off on a study's total (sum of scores or yes answers)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Answer counts and totals per study and appraiser, counts per criterion, who passes."""
+    return appraisal_json(await current(request, cutoff))
+
+
+@router.get(
+    "/{name}.{extension}",
+    summary="A picture: model, heatmap, flow, cooccurrence or timeline, as SVG or PNG",
+    responses={
+        200: {"content": {"image/svg+xml": {}, "image/png": {}}},
+        404: {"description": "No such picture."},
+    },
+    response_class=Response,
+)
+async def picture(
+    request: Request,
+    name: Annotated[str, PathParam(description="model, heatmap, flow, cooccurrence, timeline")],
+    extension: Annotated[str, PathParam(description="svg or png")],
+    lang: Lang = "en",
+) -> Response:
+    """The picture drawn from the current data; Persian labels with lang=fa."""
+    if name not in figures.NAMES or extension not in _PICTURE_TYPES:
+        raise Problem(
+            404,
+            "Not found",
+            f"no picture {name}.{extension}; pictures: "
+            + ", ".join(f"{n}.svg|png" for n in figures.NAMES),
+            kind="not-found",
+            suggestions=[f"{n}.svg" for n in figures.NAMES],
+        )
+    analysis = await current(request)
+
+    def draw() -> bytes:
+        with _DRAWING:
+            return figures.draw(analysis, name, extension, lang)
+
+    return Response(await run_in_threadpool(draw), media_type=_PICTURE_TYPES[extension])
