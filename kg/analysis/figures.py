@@ -69,6 +69,21 @@ def _category_studies(analysis: Analysis) -> Counter[str]:
     return Counter(c for row in analysis.category_matrix.values() for c, n in row.items() if n)
 
 
+def _nothing(what: str) -> Figure:
+    """A small figure that says there is nothing to draw yet (instead of a blank or an error)."""
+    fig, ax = _figure(1.2)
+    ax.text(
+        WIDTH / 2,
+        0.6,
+        f"No {what} yet: the graph holds no codes of included studies.",
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#555",
+    )
+    return fig
+
+
 # --- the integrated model ---------------------------------------------------------------------
 
 
@@ -97,6 +112,8 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
     (most first); the arrow from a box to the centre is as wide as the number of studies that
     code the category.
     """
+    if not analysis.factor_matrix:
+        return _nothing("model")
     boxes = _model_boxes(analysis, lang)
     title_pt, body_pt, gap = 8.0, 7.0, 0.14
     heights = [
@@ -214,17 +231,21 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
 
 def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     """The study x factor frequency matrix: factors (rows, by category) and studies (columns)."""
+    if not analysis.factor_matrix:
+        return _nothing("frequency matrix")
     ds = analysis.dataset
     matrix = analysis.factor_matrix
     studies = sorted(matrix)
     coded = _studies_per_factor(analysis)
     factors = [r.factor for r in ds.factors if coded[r.factor]]
     cell = min(0.125, (WIDTH - 3.8) / max(len(studies), 1))
+    # rows at least a line of 6.5 pt text high (Persian script is taller than Latin)
+    row = max(cell, 6.5 * LINE * (1.25 if lang == "fa" else 1.0))
     top_margin = 1.35  # study ids written upwards above the columns, and the title
-    height = len(factors) * cell + top_margin + 0.2
+    height = len(factors) * row + top_margin + 0.2
     fig = Figure(figsize=(WIDTH, height))
     left, bottom = 2.6 / WIDTH, 0.2 / height
-    ax = fig.add_axes((left, bottom, len(studies) * cell / WIDTH, len(factors) * cell / height))
+    ax = fig.add_axes((left, bottom, len(studies) * cell / WIDTH, len(factors) * row / height))
     top = max((n for row in matrix.values() for n in row.values()), default=1)
     values = [[matrix[s].get(f, 0) for s in studies] for f in factors]
     cmap = ListedColormap(
@@ -409,6 +430,8 @@ def flow(analysis: Analysis, lang: str = "en") -> Figure:
 def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     """Factors coded in the same study, on a circle grouped by category; lines join co-coded
     factors (wider = more shared studies), dots are sized by the number of studies."""
+    if not analysis.pairs:
+        return _nothing("co-occurring factors")
     ds = analysis.dataset
     pairs = analysis.pairs
     nodes = {p.first for p in pairs} | {p.second for p in pairs}
@@ -504,6 +527,8 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
 
 def timeline(analysis: Analysis, lang: str = "en") -> Figure:
     """Codes per publication year stacked by category, with the included studies of each year."""
+    if not analysis.years:
+        return _nothing("evidence over time")
     ds = analysis.dataset
     years = analysis.years
     categories = [c for c in ds.categories if any(c in y.category_codes for y in years)]

@@ -1,0 +1,136 @@
+"""The pictures: drawn from the corpus, A4 width, no overlapping labels, Persian shaped."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import warnings
+import xml.etree.ElementTree as ET
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+
+from kg.analysis import figures
+from kg.analysis.dataset import fetch
+from kg.analysis.report import Analysis, analyse
+from kg.store.embedded import EmbeddedStore
+
+
+@pytest.fixture(scope="module")
+def analysis(store: EmbeddedStore) -> Analysis:
+    return analyse(fetch(store))
+
+
+def _texts(figure: Figure) -> list[tuple[str, Bbox]]:
+    """Every visible, non-empty text of a figure (tick labels included) with its drawn box."""
+    FigureCanvasAgg(figure)
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    figure.draw(renderer)
+    found = []
+    for artist in figure.findobj(Text):
+        if artist.get_visible() and artist.get_text().strip():
+            found.append((artist.get_text(), artist.get_window_extent(renderer)))
+    return found
+
+
+def _overlaps(texts: list[tuple[str, Bbox]], slack: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of texts whose boxes overlap by more than `slack` pixels both ways."""
+    clashes = []
+    for (a, box_a), (b, box_b) in itertools.combinations(texts, 2):
+        dx = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+        dy = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+        if dx > slack and dy > slack:
+            clashes.append((a, b))
+    return clashes
+
+
+@pytest.mark.parametrize("name", ["model", "heatmap", "flow", "timeline"])
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_labels_do_not_overlap_and_stay_on_the_page(
+    analysis: Analysis, name: str, lang: str
+) -> None:
+    figure = figures.DRAW[name](analysis, lang)
+    width = figure.get_size_inches()[0]
+    assert width == pytest.approx(figures.WIDTH) and width <= 8.27  # A4 width
+    texts = _texts(figure)
+    assert len(texts) >= 8
+    assert _overlaps(texts) == []
+    page = figure.bbox
+    outside = [
+        t
+        for t, box in texts
+        if box.x0 < page.x0 - 1
+        or box.x1 > page.x1 + 1
+        or box.y0 < page.y0 - 1
+        or box.y1 > page.y1 + 1
+    ]
+    assert outside == []
+
+
+def test_cooccurrence_labels_are_spaced_around_the_circle(analysis: Analysis) -> None:
+    """Radial labels never overlap when neighbouring anchors are a text height apart or more."""
+    figure = figures.cooccurrence(analysis)
+    labels = [t for t in figure.findobj(Text) if t.get_rotation_mode() == "anchor" and t.get_text()]
+    nodes = {p.first for p in analysis.pairs} | {p.second for p in analysis.pairs}
+    assert len(labels) == len(nodes) == 43
+    anchors = [t.get_position() for t in labels]
+    nearest = min(math.dist(p, q) for p, q in itertools.combinations(anchors, 2))
+    text_height = max(t.get_fontsize() for t in labels) / 72  # inches (axes measure inches)
+    assert nearest > text_height
+
+
+def test_persian_labels_are_shaped_with_every_glyph(analysis: Analysis) -> None:
+    """No glyph is missing (matplotlib warns), and letters join: the word is narrower than
+    its letters drawn apart, as it only is when the text is shaped."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font" fails the test
+        figure = figures.model(analysis, "fa")
+        texts = [t for t, _ in _texts(figure)]
+    assert "سرمایه انسانی" in texts  # the category label, from the taxonomy
+    probe = Figure()
+    FigureCanvasAgg(probe)
+    renderer = probe.canvas.get_renderer()  # type: ignore[attr-defined]
+
+    def width(text: str) -> float:
+        return (
+            probe.text(0, 0, text, family=figures.FONT, fontsize=20)
+            .get_window_extent(renderer)
+            .width
+        )
+
+    word = "سرمایه"
+    assert width(word) < 0.9 * sum(width(letter) for letter in word)
+
+
+def test_svg_and_png_are_real_pictures(analysis: Analysis) -> None:
+    for name in figures.NAMES:
+        png = figures.draw(analysis, name, "png")
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        png_width = int.from_bytes(png[16:20], "big")
+        assert png_width == int(figures.WIDTH * 150)  # 150 dpi, A4 width
+        svg = figures.draw(analysis, name, "svg")
+        root = ET.fromstring(svg)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert root.get("width") == f"{figures.WIDTH * 72:g}pt"
+
+
+def test_model_shows_every_coded_factor_with_its_studies(analysis: Analysis) -> None:
+    texts = " ".join(t for t, _ in _texts(figures.model(analysis)))
+    assert "Rural location\u00a0(12)" in texts
+    assert "Internationalization strategy\u00a0(4)" in texts
+    coded = {f for row in analysis.factor_matrix.values() for f in row}
+    for factor in coded:
+        assert analysis.dataset.label(factor).split()[0] in texts
+
+
+def test_pictures_of_an_empty_dataset_still_draw() -> None:
+    from kg.analysis.dataset import Dataset
+
+    empty = analyse(Dataset([], [], [], []))
+    for name in figures.NAMES:
+        assert figures.draw(empty, name, "png").startswith(b"\x89PNG")
+    assert io.BytesIO(figures.draw(empty, "flow", "svg")).read(5) in (b"<?xml", b"<svg ")
