@@ -446,6 +446,128 @@ def version() -> None:
 
 
 # --- interchange commands (issue 6: import qdpx/bibtex/ris, export codebook) ---
+import_app = typer.Typer(
+    help="Import coded studies (REFI-QDA .qdpx) and references (BibTeX, RIS) into a data folder.",
+    no_args_is_help=True,
+)
+export_app = typer.Typer(help="Export the factor taxonomy for other tools.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+
+IntoOpt = Annotated[Path, typer.Option("--into", help="Data folder to add to.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and report, but write nothing.")]
+UpdateOpt = Annotated[
+    bool, typer.Option("--update", help="Replace values that differ from the file's.")
+]
+LanguageOpt = Annotated[
+    str | None,
+    typer.Option("--language", help="Language tag of new studies whose entry states none."),
+]
+
+
+class CodebookFormat(StrEnum):
+    """Formats of `export codebook`."""
+
+    qdc = "qdc"
+    qdpx = "qdpx"
+
+
+def _print_report(report: object) -> None:
+    from kg.interchange.writer import Report
+
+    assert isinstance(report, Report)
+    for line in report.lines:
+        console.print(f"  {line}", markup=False, highlight=False)
+    for note in report.notes:
+        console.print(f"  note: {note}", markup=False, highlight=False)
+    if report.written:
+        console.print(f"[bold green]wrote[/] {len(report.written)} file(s):")
+        for path in report.written:
+            console.print(f"  {path}", markup=False, highlight=False)
+    elif not report.dry_run:
+        console.print("[bold green]nothing to change[/]")
+
+
+@import_app.command("qdpx")
+def import_qdpx(
+    file: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx).")],
+    into: IntoOpt = paths.DATA_DIR,
+    factor_map: Annotated[
+        Path | None,
+        typer.Option(
+            "--factor-map", "--map", help="CSV kind,qda,target: codes, sources, users to ids."
+        ),
+    ] = None,
+    allow_new: Annotated[
+        bool, typer.Option("--allow-new", help="Propose unmapped codes as new factors.")
+    ] = False,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Import the coded text selections of a QDA project as full-text codes."""
+    from kg.interchange.qdpx import import_project
+
+    with _errors():
+        report = import_project(
+            file, into, mapping_file=factor_map, allow_new=allow_new, dry_run=dry_run
+        )
+        _print_report(report)
+
+
+@import_app.command("bibtex")
+def import_bibtex(
+    file: Annotated[Path, typer.Argument(help="BibTeX file (.bib).")],
+    into: IntoOpt = paths.DATA_DIR,
+    update: UpdateOpt = False,
+    language: LanguageOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Add or complete studies from a BibTeX file."""
+    from kg.interchange.refs import read_bibtex
+    from kg.interchange.studies import import_references
+
+    with _errors():
+        report = import_references(
+            read_bibtex(file), into, update=update, language=language, dry_run=dry_run
+        )
+        _print_report(report)
+
+
+@import_app.command("ris")
+def import_ris(
+    file: Annotated[Path, typer.Argument(help="RIS file (.ris).")],
+    into: IntoOpt = paths.DATA_DIR,
+    update: UpdateOpt = False,
+    language: LanguageOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Add or complete studies from a RIS file."""
+    from kg.interchange.refs import read_ris
+    from kg.interchange.studies import import_references
+
+    with _errors():
+        report = import_references(
+            read_ris(file), into, update=update, language=language, dry_run=dry_run
+        )
+        _print_report(report)
+
+
+@export_app.command("codebook")
+def export_codebook(
+    fmt: Annotated[
+        CodebookFormat, typer.Option("--format", help="qdc (codebook) or qdpx (project).")
+    ] = CodebookFormat.qdc,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (rsme-kg-codebook.<format>).")
+    ] = None,
+) -> None:
+    """Write the factor taxonomy as a REFI-QDA codebook for QDA software."""
+    from kg.interchange.codebook import export_codebook as write_codebook
+
+    with _errors():
+        path = write_codebook(fmt.value, out)
+        console.print(f"[bold green]wrote[/] {path}", highlight=False)
+
+
 # --- end of interchange commands ---
 
 

@@ -19,6 +19,7 @@ CODES = "codes.csv"
 SCREENING = "screening.csv"
 CODERS = "coders.csv"
 APPRAISALS = "appraisals.csv"
+SOURCES = "sources"  # data/sources/<study>.txt: full texts that fulltext quotes are checked in
 
 STUDY_TYPES = ("article", "book", "chapter")
 DIRECTIONS = ("driver", "barrier", "moderator", "mediator", "context")
@@ -320,9 +321,82 @@ def read_corpus(data_dir: Path) -> Corpus:
     corpus.appraisals = [_appraisal(r) for r in table(APPRAISALS, APPRAISAL_COLUMNS)]
     if not errors:  # references between rows are checked once every row has parsed,
         errors.extend(check_references(corpus))  # so one bad row does not cascade
+    if not errors:
+        errors.extend(check_sources(corpus, data_dir / SOURCES))
     if errors:
         raise InputErrors(errors)
     return corpus
+
+
+def read_source(path: Path) -> str:
+    """A full text exactly as stored: UTF-8, no newline translation (offsets count every \\r)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Location(path), f"the text is not UTF-8 (byte {exc.start})", "UTF-8 plain text"
+        ) from exc
+
+
+def check_sources(corpus: Corpus, sources_dir: Path) -> list[InputError]:
+    """Check `basis = fulltext` quotes against data/sources/<study>.txt where that file exists.
+
+    With offsets, the text's code points start..end must be exactly the quote; without,
+    the quote must occur in the text. The files read join the build's inputs.
+    """
+    if not sources_dir.is_dir():
+        return []
+    errors: list[InputError] = []
+    studies = {s.id for s in corpus.studies}
+    texts: dict[str, str] = {}
+    for path in sorted(sources_dir.glob("*.txt")):
+        if path.stem not in studies:
+            errors.append(
+                InputError(
+                    Location(path),
+                    f"no study {path.stem!r} in studies.csv.{suggest(path.stem, studies)}",
+                    "a file named <study id>.txt",
+                )
+            )
+            continue
+        try:
+            texts[path.stem] = read_source(path)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        corpus.files.append(path)
+    for code in corpus.codes:
+        text = texts.get(code.study)
+        if code.basis == "fulltext" and text is not None:
+            errors.extend(_check_quote(code, text, sources_dir / f"{code.study}.txt"))
+    return errors
+
+
+def _check_quote(code: Code, text: str, path: Path) -> list[InputError]:
+    if code.start is None or code.end is None:
+        if code.quote in text:
+            return []
+        return [
+            InputError(
+                code.origin.location("quote"),
+                f"the quote does not occur in {path}",
+                "the verbatim words of the source text",
+            )
+        ]
+    selected = text[code.start : code.end]
+    if code.end <= len(text) and selected == code.quote:
+        return []
+    if code.end > len(text):
+        found = f"lie outside {path} ({len(text)} code points)"
+    else:
+        found = f"select {selected!r} in {path}, not the quote {code.quote!r}"
+    return [
+        InputError(
+            code.origin.location("start"),
+            f"offsets {code.start}..{code.end} {found}",
+            "offsets that select exactly the quote in the source text",
+        )
+    ]
 
 
 def _duplicates(items: Iterable[tuple[str, Origin]], what: str, field: str) -> list[InputError]:

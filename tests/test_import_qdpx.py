@@ -1,0 +1,459 @@
+"""`rsme-kg import qdpx`: REFI-QDA projects built in code, checked against the schema, imported.
+
+Every hostile or broken project ends in exit 2, a message that says where and what, and a
+data folder whose files are byte for byte what they were.
+"""
+
+from __future__ import annotations
+
+import csv
+import struct
+import uuid
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from kg import pipeline
+from kg.cli import app
+from kg.errors import InputErrors
+from kg.ingest.corpus import read_corpus
+from kg.interchange.safexml import PROJECT_XSD
+from tests.apiserver import ApiServer
+from tests.conftest import tree_digest
+from tests.qdpx_factory import SCHEMA, Code, Coding, Project, Source, check_schema, write_zip
+
+runner = CliRunner()
+STUDY = "yousefi-2019"  # a Persian-language study of the corpus, included
+TITLE = "The Impact of Commercial and Social Networks on the Internationalization of SMEs"
+PERSIAN = "مدیران با تجربه\u200cی بین\u200cالمللی"  # with zero-width non-joiners
+TEXT = (
+    f"{PERSIAN} بازارهای خارجی را بهتر می\u200cشناسند.\n"
+    "Social networks of the owners open foreign markets.\r\n"
+    "Managers speak the buyers' language.  Exports grew.\n"
+)
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class Pilot:
+    """A two-coder project with nested codes and a Persian and English text."""
+
+    def __init__(self) -> None:
+        self.project = Project(name="Pilot coding")
+        self.ali = self.project.user("علی رضایی")
+        self.sara = self.project.user("Sara Karimi")
+        self.managers = Code("Human capital of the entrepreneur and managers")
+        self.language = Code("Language skills", description="Managers speak the buyers' language")
+        self.networks = Code("business networking")  # matched case-insensitively
+        self.project.codes = [
+            Code("Human capital", [self.managers, self.language], codable=False),
+            Code("Networks and cooperation", [self.networks], codable=False),
+        ]
+        self.source = Source(f"{TITLE}.txt", TEXT)
+        self.project.sources = [self.source]
+        self.source.select(PERSIAN, Coding(self.managers.guid, self.ali))
+        self.source.select(
+            "Social networks of the owners",
+            Coding(self.networks.guid, self.ali),
+            Coding(self.networks.guid, self.sara, created="2026-03-02T09:30:00+03:30"),
+        )
+
+    def code_language(self) -> None:
+        """Add a coding with a code that names no factor."""
+        self.source.select(
+            "Managers speak the buyers' language", Coding(self.language.guid, self.sara)
+        )
+
+    def write(self, folder: Path, name: str = "pilot.qdpx") -> Path:
+        check_schema(self.project.xml())
+        return self.project.write(folder / name)
+
+
+@pytest.fixture()
+def pilot() -> Pilot:
+    return Pilot()
+
+
+def imported(data: Path) -> list[dict[str, str]]:
+    return [r for r in rows(data / "codes.csv") if r["basis"] == "fulltext"]
+
+
+def test_the_factory_writes_valid_refi_qda_and_the_package_ships_the_same_schema(
+    pilot: Pilot,
+) -> None:
+    pilot.code_language()
+    check_schema(pilot.project.xml())  # raises on any schema violation
+    assert PROJECT_XSD.read_bytes() == SCHEMA.read_bytes()
+
+
+def test_two_coders_persian_text_nested_codes(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
+    assert code == 0, out
+    assert f"study {STUDY} (name is the title)" in out
+    new = imported(data_copy)
+    assert [(r["id"], r["factor"], r["coder"]) for r in new] == [
+        (f"{STUDY}-3", "entrepreneur-human-capital", "coder-" + pilot.ali[:8].lower()),
+        (f"{STUDY}-4", "business-networking", "coder-" + pilot.ali[:8].lower()),
+        (f"{STUDY}-5", "business-networking", "sara-karimi"),
+    ]
+    for row in new:  # verbatim at code-point offsets, read back from the stored text
+        assert TEXT[int(row["start"]) : int(row["end"])] == row["quote"]
+        assert row["basis"] == "fulltext" and row["direction"] == "" and row["outcome"] == ""
+    assert new[0]["quote"] == PERSIAN and new[0]["start"] == "0" and new[0]["end"] == "28"
+    assert len(PERSIAN.encode()) == 55  # the offsets count code points, not bytes
+    assert [r["coded_on"] for r in new] == ["2026-03-01", "2026-03-01", "2026-03-02"]
+    assert (data_copy / "sources" / f"{STUDY}.txt").read_bytes() == TEXT.encode()  # \r\n kept
+    coders = {r["id"]: r for r in rows(data_copy / "coders.csv")}
+    assert coders["sara-karimi"]["name"] == "Sara Karimi"
+    assert coders["coder-" + pilot.ali[:8].lower()]["name"] == "علی رضایی"
+    ledger = rows(data_copy / "refi-qda-ids.csv")
+    assert {(r["kind"], r["id"]) for r in ledger} >= {("source", STUDY), ("user", "sara-karimi")}
+    read_corpus(data_copy)  # the folder still reads, quotes checked against the source text
+
+
+def test_import_appends_and_keeps_the_other_bytes(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    before = (data_copy / "codes.csv").read_bytes()
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+    assert (data_copy / "codes.csv").read_bytes().startswith(before)
+
+
+def test_importing_the_same_project_twice_changes_nothing(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    path = pilot.write(tmp_path)
+    assert run("import", "qdpx", str(path), "--into", str(data_copy))[0] == 0
+    first = tree_digest(data_copy)
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    assert "3 unchanged" in out and "nothing to change" in out
+    assert tree_digest(data_copy) == first
+
+
+def test_a_moved_selection_updates_its_code(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+    selection = pilot.source.selections[1]
+    selection.start += len("Social ")  # the coder narrowed the selection in the QDA tool
+    code, out = run(
+        "import", "qdpx", str(pilot.write(tmp_path, "v2.qdpx")), "--into", str(data_copy)
+    )
+    assert code == 0, out
+    assert "2 updated" in out
+    new = imported(data_copy)
+    assert len(new) == 3
+    assert {r["quote"] for r in new if r["factor"] == "business-networking"} == {
+        "networks of the owners"
+    }
+
+
+def test_codes_that_name_no_factor_are_listed_and_refused(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.code_language()
+    before = tree_digest(data_copy)
+    code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
+    assert code == 2
+    assert "pilot.qdpx:project.qde, line " in out
+    assert "code 'Language skills'" in out and "matches no factor" in out
+    assert "--factor-map" in out and "--allow-new" in out
+    assert tree_digest(data_copy) == before
+
+
+def test_allow_new_proposes_factors_for_review(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.code_language()
+    path = pilot.write(tmp_path)
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy), "--allow-new")
+    assert code == 0, out
+    [proposal] = rows(data_copy / "factor-proposals.csv")
+    assert proposal["code"] == "Language skills"
+    assert proposal["guid"] == pilot.language.guid
+    assert proposal["parent"] == "Human capital" and proposal["category"] == "human-capital"
+    assert proposal["proposed_id"] == "language-skills"
+    assert proposal["description"] == "Managers speak the buyers' language"
+    assert proposal["example"] == "Managers speak the buyers' language"
+    assert proposal["codings"] == "1"
+    assert len(imported(data_copy)) == 3  # the held coding waits for the review
+    assert "ontology/factors.ttl" in out
+
+
+def test_the_mapping_file_maps_codes_sources_and_users(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.code_language()
+    pilot.source.name = "Interview 7"  # a name that is no title
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(
+        "kind,qda,target\n"
+        "code,language skills,entrepreneur-human-capital\n"
+        f"code,{{{pilot.networks.guid.lower()}}},-\n"
+        f"source,Interview 7,{STUDY}\n"
+        "user,Sara Karimi,rsme-kg-editors\n",
+        encoding="utf-8",
+    )
+    path = pilot.write(tmp_path)
+    code, out = run(
+        "import", "qdpx", str(path), "--into", str(data_copy), "--factor-map", str(mapping)
+    )
+    assert code == 0, out
+    new = imported(data_copy)
+    assert [(r["factor"], r["coder"], r["quote"]) for r in new] == [
+        ("entrepreneur-human-capital", "coder-" + pilot.ali[:8].lower(), PERSIAN),
+        ("entrepreneur-human-capital", "rsme-kg-editors", "Managers speak the buyers' language"),
+    ]
+    assert "sara-karimi" not in {r["id"] for r in rows(data_copy / "coders.csv")}
+
+
+def test_a_mapping_to_an_unknown_factor_says_where(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("kind,qda,target\ncode,business networking,busines-networking\n")
+    before = tree_digest(data_copy)
+    code, out = run(
+        "import",
+        "qdpx",
+        str(pilot.write(tmp_path)),
+        "--into",
+        str(data_copy),
+        "--map",
+        str(mapping),
+    )
+    assert code == 2
+    assert "map.csv, line 2, column 3, field 'target'" in out
+    assert "'busines-networking' is not a factor id. Did you mean business-networking" in out
+    assert tree_digest(data_copy) == before
+
+
+def test_a_source_that_matches_no_study_is_refused_with_suggestions(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.source.name = "The Impact of Commercial Networks on SMEs"
+    before = tree_digest(data_copy)
+    code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
+    assert code == 2
+    assert "text source 'The Impact of Commercial Networks on SMEs'" in out
+    assert "matches no study by id or title. Did you mean yousefi-2019" in out
+    assert tree_digest(data_copy) == before
+
+
+def test_inline_text_and_white_space_at_the_ends_of_a_selection(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    project = Project()
+    user = project.user("Sara Karimi")
+    networks = Code("Business networking")
+    project.codes = [networks]
+    text = "Owners said:   networks matter  \n\nThe end."
+    source = Source(f"{STUDY}.txt", text, inline=True)
+    project.sources = [source]
+    source.select("   networks matter  ", Coding(networks.guid, user))
+    check_schema(project.xml())
+    code, out = run(
+        "import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)
+    )
+    assert code == 0, out
+    [row] = imported(data_copy)
+    assert (row["quote"], row["start"], row["end"]) == ("networks matter", "15", "30")
+    assert text[15:30] == "networks matter"
+
+
+def test_the_ingest_checks_fulltext_quotes_against_the_stored_source(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+    path = data_copy / "codes.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "Social networks of the owners,", "Social networks of the owner,", 1
+        ),
+        encoding="utf-8",
+    )
+    (data_copy / "sources" / "nobody-2020.txt").write_text("text", encoding="utf-8")
+    with pytest.raises(InputErrors) as caught:
+        read_corpus(data_copy)
+    text = str(caught.value)
+    assert "codes.csv, line 81, column 8, field 'start': offsets 63..92 select " in text
+    assert "not the quote 'Social networks of the owner'" in text
+    assert "nobody-2020.txt: no study 'nobody-2020' in studies.csv" in text
+
+
+# --- hostile and broken projects -----------------------------------------------------------
+
+
+def refused(path: Path, data: Path, *expected: str) -> str:
+    """Import `path`; assert exit 2, each expected text in the message, data/ untouched."""
+    before = tree_digest(data)
+    code, out = run("import", "qdpx", str(path), "--into", str(data))
+    assert code == 2, out
+    for text in expected:
+        assert text in out, out
+    assert tree_digest(data) == before
+    return out
+
+
+def test_not_a_zip(data_copy: Path, tmp_path: Path) -> None:
+    path = tmp_path / "project.qdpx"
+    path.write_text("<Project/>", encoding="utf-8")
+    refused(
+        path, data_copy, f"{path}: the file is not a zip archive", "expected a REFI-QDA project"
+    )
+
+
+def test_a_zip_without_project_qde(data_copy: Path, tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.qdpx", {"sources/a.txt": b"text", "Project.xml": b"<x/>"})
+    refused(
+        path, data_copy, "the archive holds no project.qde (it holds sources/a.txt, Project.xml)"
+    )
+
+
+def test_malformed_xml(data_copy: Path, tmp_path: Path) -> None:
+    xml = b'<?xml version="1.0"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="x">\n<Users>\n'
+    xml += b"</Project>"
+    path = write_zip(tmp_path / "p.qdpx", {"project.qde": xml})
+    refused(path, data_copy, "p.qdpx:project.qde, line 4, column 3: malformed XML: mismatched tag")
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE Project [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<Project xmlns="urn:QDA-XML:project:1.0" name="&lol3;"/>
+"""
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE Project [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<Project xmlns="urn:QDA-XML:project:1.0" name="&secret;"/>
+"""
+DOCTYPE_ONLY = b"""<?xml version="1.0"?>
+<!DOCTYPE Project SYSTEM "http://example.org/project.dtd">
+<Project xmlns="urn:QDA-XML:project:1.0" name="x"/>
+"""
+
+
+@pytest.mark.parametrize("xml", [BILLION_LAUGHS, XXE, DOCTYPE_ONLY], ids=["laughs", "xxe", "dtd"])
+def test_dtds_and_entities_are_refused(xml: bytes, data_copy: Path, tmp_path: Path) -> None:
+    path = write_zip(tmp_path / "p.qdpx", {"project.qde": xml})
+    out = refused(path, data_copy, "p.qdpx:project.qde: the XML declares a DTD, entities")
+    assert "root:" not in out  # nothing of /etc/passwd
+
+
+def _patch_sizes(path: Path, size: int) -> None:
+    """Make the zip declare `size` uncompressed bytes for each entry (local + central)."""
+    data = bytearray(path.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + offset : at + offset + 4] = struct.pack("<I", size)
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def test_a_zip_bomb_by_declared_size(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    path = pilot.write(tmp_path)
+    _patch_sizes(path, 0xF0000000)
+    refused(
+        path,
+        data_copy,
+        "pilot.qdpx:project.qde: the entry is 4026531840 bytes uncompressed",
+        "refused as a zip bomb",
+    )
+
+
+def test_a_zip_bomb_by_compression_ratio(data_copy: Path, tmp_path: Path) -> None:
+    xml = b'<Project xmlns="urn:QDA-XML:project:1.0" name="x">' + b" " * (48 * 1024 * 1024)
+    path = write_zip(tmp_path / "bomb.qdpx", {"project.qde": xml + b"</Project>"})
+    refused(path, data_copy, "bomb.qdpx:project.qde: the entry expands", "refused as a zip bomb")
+
+
+def test_an_entry_that_lies_about_its_size_is_corrupt(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    path = pilot.write(tmp_path)
+    _patch_sizes(path, 100)  # smaller than the real project.qde: reading stops, the CRC fails
+    refused(path, data_copy, "pilot.qdpx:project.qde: the entry cannot be read")
+
+
+@pytest.mark.parametrize(
+    "name", ["../../outside.txt", "/etc/cron.d/evil", "sources/../../x.txt", "C:\\evil.txt"]
+)
+def test_entry_names_outside_the_archive(
+    pilot: Pilot, name: str, data_copy: Path, tmp_path: Path
+) -> None:
+    path = pilot.project.write(tmp_path / "p.qdpx", extra={name: b"evil"})
+    assert name in zipfile.ZipFile(path).namelist()
+    refused(path, data_copy, f"unsafe entry name {name!r}: it points outside the archive")
+
+
+def test_a_source_path_outside_the_archive(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    xml = pilot.project.xml().replace(b"internal://", b"internal://../../")
+    path = write_zip(tmp_path / "p.qdpx", {"project.qde": xml})
+    refused(path, data_copy, "field 'plainTextPath': the archive has no entry 'sources/../../")
+
+
+def test_a_selection_outside_the_source_text(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    pilot.source.selections[1].end = len(TEXT) + 40
+    refused(
+        pilot.write(tmp_path),
+        data_copy,
+        "pilot.qdpx:project.qde, line ",
+        f"field 'startPosition': selection {pilot.source.selections[1].guid}",
+        f"runs from 63 to {len(TEXT) + 40}, outside the source text of {len(TEXT)} code points",
+    )
+
+
+def test_a_coding_by_an_unknown_user(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    stranger = str(uuid.uuid4()).upper()
+    pilot.source.selections[0].codings[0].user = stranger
+    refused(
+        pilot.write(tmp_path),
+        data_copy,
+        "field 'creatingUser'",
+        f"is by unknown user {stranger}",
+        "a creatingUser GUID listed in the project's <Users>",
+    )
+
+
+def test_xml_that_breaks_the_schema(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    xml = pilot.project.xml().replace(pilot.ali.encode(), b"not-a-guid", 1)
+    path = write_zip(tmp_path / "p.qdpx", {**pilot.project.entries(), "project.qde": xml})
+    refused(
+        path,
+        data_copy,
+        "p.qdpx:project.qde, line 4, field '/Project/Users/User[1]'",
+        "not valid REFI-QDA: attribute guid='not-a-guid'",
+    )
+
+
+# --- end to end: import, build, serve ------------------------------------------------------
+
+
+def test_imported_evidence_is_served(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+    out = tmp_path / "dist"
+    pipeline.build(data_copy, out, run_reasoner=False)
+    with ApiServer(store=out / "store", log=tmp_path / "server.log") as server:
+        answer = httpx.get(f"{server.base}/factors/business-networking/evidence?limit=100")
+    assert answer.status_code == 200, answer.text
+    items = [i for i in answer.json()["items"] if i["basis"] == "fulltext"]
+    assert {(i["code"], i["quote"], i["coder"]["name"]) for i in items} == {
+        (f"{STUDY}-4", "Social networks of the owners", "علی رضایی"),
+        (f"{STUDY}-5", "Social networks of the owners", "Sara Karimi"),
+    }
+    assert all(i["study"]["id"] == STUDY for i in items)
