@@ -1,0 +1,277 @@
+"""`rsme-kg report` and the /analysis routes: the same numbers on every path.
+
+Besides the real corpus (one coder, no appraisals), a copy of data/ gets a second coder, who
+coded three studies again from their titles, and CASP appraisals of two studies, so that
+agreement and appraisal are checked end to end against numbers worked by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from kg import paths, pipeline
+from kg.analysis.dataset import fetch
+from kg.analysis.matrix import to_csv
+from kg.analysis.report import analyse, weights_json
+from kg.cli import app
+from kg.store.embedded import EmbeddedStore
+from tests.apiserver import ApiServer
+from tests.conftest import DATA, tree_digest
+
+runner = CliRunner()
+Built = tuple[Path, dict[str, object]]
+
+# coder-b's codes: (study, factor, quote as it stands in the title)
+SECOND_CODER = [
+    ("akbari-2019", "environmental-hostility", "Global Environment Hostility"),
+    ("akbari-2019", "industry-characteristics", "Halal Food Industry"),
+    ("alayo-2019", "entrepreneurial-orientation", "entrepreneurial orientation"),
+    ("alayo-2019", "family-character", "family character"),
+    ("alayo-2019", "family-ownership", "family SMEs"),
+    ("assadinia-2019", "learning-orientation", "learning orientation"),
+    ("assadinia-2019", "psychic-distance", "psychic distance"),
+    ("assadinia-2019", "export-capabilities", "export"),
+]
+# By hand, over the 3 shared studies x 51 codebook factors = 153 items: the editors coded 9
+# factors there, coder-b 8; both 7 (all but international corporate entrepreneurship and
+# marketing programme planning, which only the editors coded, and export capabilities, which
+# only coder-b coded); neither 143. p_o = 150/153; p_e = (9*8 + 144*145)/153^2 = 20952/23409;
+# kappa = (150*153 - 20952) / (23409 - 20952) = 1998/2457 = 0.813187: almost perfect.
+KAPPA = 1998 / 2457
+
+
+def _append(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writerows([{k: row.get(k, "") for k in header} for row in rows])
+
+
+@pytest.fixture(scope="module")
+def two_coders(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build of the corpus with a second coder and two appraisals (no reasoner: not its test)."""
+    data = tmp_path_factory.mktemp("two-coders") / "data"
+    shutil.copytree(DATA, data)
+    _append(data / "coders.csv", [{"id": "coder-b", "name": "Coder B", "kind": "person"}])
+    titles = {r["id"]: r["title"] for r in csv.DictReader((data / "studies.csv").open())}
+    codes = []
+    for n, (study, factor, quote) in enumerate(SECOND_CODER, start=1):
+        start = titles[study].index(quote)
+        codes.append(
+            {
+                "id": f"{study}-b{n}",
+                "study": study,
+                "factor": factor,
+                "basis": "title",
+                "quote": quote,
+                "start": str(start),
+                "end": str(start + len(quote)),
+                "coder": "coder-b",
+            }
+        )
+    _append(data / "codes.csv", codes)
+    answers = []
+    for study, appraiser, pattern in (
+        ("assadinia-2019", "coder-b", "yyyyyyyy?n"),  # 8 yes
+        ("alayo-2019", "rsme-kg-editors", "yyyyyynnnn"),  # 6 yes
+    ):
+        value = {"y": "yes", "?": "cant-tell", "n": "no"}
+        answers += [
+            {"study": study, "appraiser": appraiser, "criterion": str(i), "answer": value[a]}
+            for i, a in enumerate(pattern, start=1)
+        ]
+    _append(data / "appraisals.csv", answers)
+    out = data.parent / "dist"
+    pipeline.build(data, out, run_reasoner=False)
+    return out / paths.STORE_SUBDIR
+
+
+@pytest.fixture(scope="module")
+def two_coder_server(
+    two_coders: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiServer]:
+    log = tmp_path_factory.mktemp("two-coder-server") / "server.log"
+    with ApiServer(store=two_coders, log=log) as running:
+        yield running
+
+
+def test_report_html_is_self_contained(built: Built, tmp_path: Path) -> None:
+    store = built[0] / paths.STORE_SUBDIR
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", "--store", str(store), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    # the terminal shows the key tables
+    assert "records identified" in result.output and "48" in result.output
+    assert "Rural location" in result.output and "single coder" in result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    ds = fetch(EmbeddedStore.open(store))
+    assert ds.build == built[1]["build_id"] and f"Build {ds.build} of " in page
+    # one file to share: pictures inline, nothing loaded from elsewhere
+    assert page.count("<svg") == 5
+    assert not any(tag in page for tag in ("<img", "<link", "<script", "<iframe"))
+    for name in ("model", "heatmap", "flow", "cooccurrence", "timeline"):
+        assert (out / "figures" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+        ET.parse(out / "figures" / f"{name}.svg")
+    analysis = analyse(ds)
+    matrix = (out / "tables" / "matrix-factor.csv").read_text(encoding="utf-8")
+    assert matrix == to_csv(analysis.factor_matrix, analysis.factor_order())
+    stored = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
+    assert stored["weights"] == json.loads(json.dumps(weights_json(analysis)))
+    assert stored["flow"]["included"] == 42
+
+
+def test_report_markdown_links_its_pictures(built: Built, tmp_path: Path) -> None:
+    store = built[0] / paths.STORE_SUBDIR
+    out = tmp_path / "md"
+    result = runner.invoke(
+        app, ["report", "--store", str(store), "--out", str(out), "--format", "md", "--lang", "fa"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert text.startswith("# rsme-kg: analysis of the meta-synthesis")
+    for name in ("model", "heatmap", "flow", "cooccurrence", "timeline"):
+        assert f"](figures/{name}.png)" in text
+    assert "| rank | factor | category | studies | codes | E | d | W |" in text
+    assert "41 factors share rank 1" in text
+
+
+def test_report_refuses_a_folder_that_is_not_a_report(built: Built, tmp_path: Path) -> None:
+    store = built[0] / paths.STORE_SUBDIR
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("do not delete", encoding="utf-8")
+    before = tree_digest(precious)
+    result = runner.invoke(app, ["report", "--store", str(store), "--out", str(precious)])
+    assert result.exit_code == 2
+    assert "not an rsme-kg report" in result.output and str(precious) in result.output
+    assert tree_digest(precious) == before
+
+
+def test_report_replaces_an_earlier_report(built: Built, tmp_path: Path) -> None:
+    store = built[0] / paths.STORE_SUBDIR
+    out = tmp_path / "again"
+    assert runner.invoke(app, ["report", "--store", str(store), "--out", str(out)]).exit_code == 0
+    (out / "stale.txt").write_text("left from before", encoding="utf-8")
+    args = ["report", "--store", str(store), "--out", str(out), "--format", "md"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "analysis.json",
+        "figures",
+        "report.md",
+        "tables",
+    ]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_report_without_a_store_says_what_to_do(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["report", "--store", str(tmp_path / "none"), "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2 and "rsme-kg build" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_of_two_coders_and_appraisals(two_coders: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    args = ["report", "--store", str(two_coders), "--out", str(out), "--cutoff", "7"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "0.8132" in result.output and "almost" in result.output  # a narrow terminal wraps
+    stored = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
+    (pair,) = stored["kappa"]["pairs"]
+    assert (pair["first"], pair["second"], pair["items"]) == ("coder-b", "rsme-kg-editors", 153)
+    assert pair["kappa"] == pytest.approx(KAPPA)
+    per_factor = {f["factor"]: f for f in pair["factors"]}
+    assert per_factor["psychic-distance"]["kappa"] == pytest.approx(1.0)
+    # coded by the editors only, in 1 of the 3 studies: p_o 2/3, p_e 2/3, kappa 0
+    assert per_factor["marketing-programme-planning"]["kappa"] == pytest.approx(0.0)
+    assert per_factor["marketing-programme-planning"]["secondOnly"] == 1
+    studies = {s["study"]: s for s in stored["appraisal"]["studies"]}
+    assert studies["assadinia-2019"] == {"study": "assadinia-2019", "total": 8.0, "passes": True}
+    assert studies["alayo-2019"]["passes"] is False
+    # the matrix counts a finding both coders made once: still 78 codes over 42 studies
+    assert sum(sum(r["counts"]) for r in stored["matrix"]["factor"]["rows"]) == 78 + 1
+
+
+def test_api_serves_the_numbers_of_the_report(server: ApiServer, store: EmbeddedStore) -> None:
+    """Both backends (embedded and a real remote store) give what kg.analysis computes."""
+    analysis = analyse(fetch(store))
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        weights = client.get("/analysis/weights").json()
+        assert weights == json.loads(json.dumps(weights_json(analysis)))
+        factors = {f["id"]: f for f in client.get("/factors").json()}
+        for row in weights["weights"]:
+            assert factors[row["factor"]]["weight"] == pytest.approx(row["weight"])
+            assert factors[row["factor"]]["weight_rank"] == row["rank"]
+        assert factors["dynamic-capabilities"]["weight"] is not None
+        uncoded = [f for f in factors.values() if f["weight"] is None]
+        assert [f["id"] for f in uncoded] == ["entrepreneur-characteristics"]
+        detail = client.get("/factors/rural-location").json()
+        assert (detail["weight_rank"], detail["settings"]) == (50, 12)
+        ordered = client.get("/factors", params={"sort": "weight", "order": "asc"}).json()
+        assert ordered[0]["id"] == "rural-location" and ordered[-1]["weight"] is None
+
+        flow = client.get("/analysis/flow").json()
+        assert (flow["identified"], flow["included"], flow["screened"]) == (48, 42, 48)
+        kappa = client.get("/analysis/kappa").json()
+        assert kappa["pairs"] == [] and "single coder" in kappa["message"]
+        csv_answer = client.get(
+            "/analysis/matrix", params={"by": "category"}, headers={"Accept": "text/csv"}
+        )
+        assert csv_answer.headers["content-type"].startswith("text/csv")
+        assert csv_answer.text == to_csv(analysis.category_matrix, analysis.dataset.categories)
+        as_json = client.get("/analysis/matrix", params={"by": "factor"}).json()
+        assert len(as_json["rows"]) == 42 and len(as_json["columns"]) == 50
+        pairs = client.get("/analysis/cooccurrence").json()["pairs"]
+        assert len(pairs) == len(analysis.pairs) == 45
+        assert client.get("/analysis/cooccurrence", params={"min_studies": 2}).json()["pairs"] == []
+        years = client.get("/analysis/timeline").json()["years"]
+        assert sum(y["codes"] for y in years) == 78
+        png = client.get("/analysis/model.png", params={"lang": "fa"})
+        assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+        svg = client.get("/analysis/flow.svg")
+        assert svg.headers["content-type"].startswith("image/svg+xml")
+        assert ET.fromstring(svg.content).tag == "{http://www.w3.org/2000/svg}svg"
+        missing = client.get("/analysis/pie.svg")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert "model.svg" in missing.json()["suggestions"]
+        assert client.get("/analysis/model.gif").status_code == 404
+        bad = client.get("/analysis/matrix", params={"by": "author"})
+        assert bad.status_code == 422
+        refused = client.get("/analysis/matrix", headers={"Accept": "image/png"})
+        assert refused.status_code == 406 and refused.json()["offers"]
+
+
+def test_api_kappa_and_appraisal_of_two_coders(two_coder_server: ApiServer) -> None:
+    with httpx.Client(base_url=two_coder_server.base, timeout=60) as client:
+        kappa = client.get("/analysis/kappa").json()
+        assert kappa["message"] is None
+        (pair,) = kappa["pairs"]
+        assert pair["kappa"] == pytest.approx(KAPPA) and pair["band"] == "almost perfect"
+        assert pair["studies"] == ["akbari-2019", "alayo-2019", "assadinia-2019"]
+        names = {c["id"]: c["name"] for c in kappa["coders"]}
+        assert names == {"coder-b": "Coder B", "rsme-kg-editors": "rsme-kg editors"}
+        appraisal = client.get("/analysis/appraisal", params={"cutoff": 7}).json()
+        assert appraisal["scale"] == "yes" and appraisal["cutoff"] == 7
+        assert {s["study"]: s["passes"] for s in appraisal["studies"]} == {
+            "alayo-2019": False,
+            "assadinia-2019": True,
+        }
+        first = appraisal["criteria"][0]
+        assert (first["yes"], first["cantTell"], first["no"]) == (2, 0, 0)
+        ninth = appraisal["criteria"][8]
+        assert (ninth["yes"], ninth["cantTell"], ninth["no"]) == (0, 1, 1)
+        assert len(appraisal["unappraised"]) == 40
+        no_cut = client.get("/analysis/appraisal").json()
+        assert {s["passes"] for s in no_cut["studies"]} == {None}
