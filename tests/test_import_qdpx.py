@@ -160,6 +160,36 @@ def test_a_moved_selection_updates_its_code(pilot: Pilot, data_copy: Path, tmp_p
     }
 
 
+def test_an_edited_source_text_replaces_the_stored_one_only_if_all_codes_fit(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+    preface = "Preface.\n"
+    pilot.source.text = preface + TEXT
+    for selection in pilot.source.selections:
+        selection.start += len(preface)
+        selection.end += len(preface)
+    code, out = run(
+        "import", "qdpx", str(pilot.write(tmp_path, "v2.qdpx")), "--into", str(data_copy)
+    )
+    assert code == 0, out
+    assert "3 updated" in out and f"sources/{STUDY}.txt is replaced" in out
+    assert (data_copy / "sources" / f"{STUDY}.txt").read_text(encoding="utf-8").startswith(preface)
+    # a third version drops a selection: its code stays, and no longer fits a new text
+    pilot.source.text = "Foreword.\n" + TEXT
+    pilot.source.selections = pilot.source.selections[:1]
+    pilot.source.selections[0].start -= len(preface) - len("Foreword.\n")
+    pilot.source.selections[0].end -= len(preface) - len("Foreword.\n")
+    before = tree_digest(data_copy)
+    code, out = run(
+        "import", "qdpx", str(pilot.write(tmp_path, "v3.qdpx")), "--into", str(data_copy)
+    )
+    assert code == 2
+    assert "codes.csv, line 81, column 8, field 'start': offsets 72..101 select " in out
+    assert f"in {data_copy}/sources/{STUDY}.txt, not the quote" in out
+    assert tree_digest(data_copy) == before
+
+
 def test_codes_that_name_no_factor_are_listed_and_refused(
     pilot: Pilot, data_copy: Path, tmp_path: Path
 ) -> None:

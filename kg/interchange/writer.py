@@ -40,7 +40,7 @@ class Table:
         self.records: list[_Record] = []
         self.bom = ""
         self.newline = "\n"
-        self.changed = not path.is_file()
+        self.changed = False
         if path.is_file():
             self._load(decode(path), path.read_bytes().startswith(BOM.encode()))
 
@@ -144,7 +144,7 @@ def _relocate(error: InputError, stage: Path, data_dir: Path) -> InputError:
     if file.is_relative_to(stage):
         file = data_dir / file.relative_to(stage)
     where = Location(file, error.location.line, error.location.column, error.location.field)
-    return InputError(where, error.message, error.expected)
+    return InputError(where, error.message.replace(str(stage), str(data_dir)), error.expected)
 
 
 def check_staged(data_dir: Path, outputs: dict[str, bytes], vocabulary: Vocabulary) -> None:

@@ -1,0 +1,151 @@
+"""`rsme-kg export codebook`: the taxonomy as a REFI-QDA codebook, valid and reproducible,
+and a round trip (export, then import) that gives the taxonomy back."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+import xmlschema
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.interchange.matching import ConceptIndex
+from kg.interchange.refi import QdaCode, read_codebook, read_project
+from kg.interchange.safexml import CODEBOOK_NS, CODEBOOK_XSD
+from kg.interchange.taxonomy import Taxonomy, load_taxonomy
+from tests.conftest import tree_digest
+from tests.qdpx_factory import SCHEMA, Code, Coding, Project, Source
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def taxonomy() -> Taxonomy:
+    return load_taxonomy()
+
+
+def export(tmp_path: Path, fmt: str, name: str) -> Path:
+    out = tmp_path / name
+    result = runner.invoke(app, ["export", "codebook", "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    return out
+
+
+def tree(codes: dict[str, QdaCode], index: ConceptIndex, by: str) -> set[tuple[str, str | None]]:
+    """(concept id, parent concept id) of each code, the concept found by GUID or by name."""
+
+    def concept(code: QdaCode) -> str:
+        guid = code.guid if by == "guid" else "no such GUID"
+        kind = "factor" if code.codable else "category"
+        [found] = [c for c in index.match(guid, code.name) if c.kind == kind]
+        return found.id
+
+    return {(concept(c), concept(codes[c.parent]) if c.parent else None) for c in codes.values()}
+
+
+def expected_tree(taxonomy: Taxonomy) -> set[tuple[str, str | None]]:
+    return {(c.id, None) for c in taxonomy.categories} | {
+        (f.id, f.category) for f in taxonomy.factors
+    }
+
+
+def test_qdc_is_a_valid_codebook_in_its_namespace(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = export(tmp_path, "qdc", "codes.qdc")
+    xmlschema.XMLSchema(str(CODEBOOK_XSD)).validate(str(path))
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{{{CODEBOOK_NS}}}CodeBook"
+    top = root.findall(f"{{{CODEBOOK_NS}}}Codes/{{{CODEBOOK_NS}}}Code")
+    assert [c.get("name") for c in top] == [c.label for c in taxonomy.categories]
+    assert {c.get("isCodable") for c in top} == {"false"}
+    children = root.findall(f"{{{CODEBOOK_NS}}}Codes/*/{{{CODEBOOK_NS}}}Code")
+    assert len(children) == len(taxonomy.factors) == 51
+    assert {c.get("isCodable") for c in children} == {"true"}
+
+
+def test_qdpx_holds_a_valid_project(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    path = export(tmp_path, "qdpx", "codes.qdpx")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == ["project.qde"]
+        xml = archive.read("project.qde")
+    xmlschema.XMLSchema(str(SCHEMA)).validate(io.BytesIO(xml))  # the shared copy of the XSD
+    assert b'xmlns="urn:QDA-XML:project:1.0"' in xml
+
+
+def test_exports_are_reproducible_and_guids_come_from_the_iris(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    for fmt in ("qdc", "qdpx"):
+        first = export(tmp_path, fmt, f"a.{fmt}").read_bytes()
+        assert export(tmp_path, fmt, f"b.{fmt}").read_bytes() == first
+    codes = read_codebook(tmp_path / "a.qdc")
+    factor = next(f for f in taxonomy.factors if f.id == "psychic-distance")
+    expected = str(uuid.uuid5(uuid.NAMESPACE_URL, factor.iri)).upper()
+    assert codes[expected].name == factor.label
+    assert codes[expected].description == factor.definition
+
+
+@pytest.mark.parametrize("by", ["guid", "name"])
+@pytest.mark.parametrize("fmt", ["qdc", "qdpx"])
+def test_round_trip_gives_the_taxonomy_back(
+    fmt: str, by: str, tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    path = export(tmp_path, fmt, f"codes.{fmt}")
+    codes = read_codebook(path) if fmt == "qdc" else read_project(path).codes
+    index = ConceptIndex(taxonomy)
+    # by GUID as exported, and by name alone (a QDA tool that mints its own GUIDs)
+    assert tree(codes, index, by) == expected_tree(taxonomy)
+    for code in codes.values():
+        kind = "factor" if code.codable else "category"
+        [concept] = [c for c in index.match(code.guid, code.name) if c.kind == kind]
+        assert (code.name, code.description) == (concept.label, concept.definition)
+
+
+def test_a_project_coded_with_the_exported_codebook_imports_by_guid(
+    tmp_path: Path, data_copy: Path
+) -> None:
+    exported = read_project(export(tmp_path, "qdpx", "codes.qdpx"))
+    project = Project()
+    user = project.user("Sara Karimi")
+    # the analyst renamed the code in the QDA tool: the GUID still says which factor it is
+    guid = next(g for g, c in exported.codes.items() if c.name == "Psychic distance")
+    project.codes = [Code("Psychische Distanz", guid=guid)]
+    source = Source("ruzzier-2007.txt", "Distance to markets mattered a lot.")
+    source.select("Distance to markets", Coding(guid, user))
+    project.sources = [source]
+    result = runner.invoke(
+        app, ["import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 by codebook GUID" in result.output
+    codes = (data_copy / "codes.csv").read_text(encoding="utf-8")
+    assert (
+        "ruzzier-2007-2,ruzzier-2007,psychic-distance,,,fulltext,Distance to markets,0,19," in codes
+    )
+
+
+def test_the_exported_project_itself_imports_as_nothing_to_do(
+    tmp_path: Path, data_copy: Path
+) -> None:
+    path = export(tmp_path, "qdpx", "codes.qdpx")
+    before = tree_digest(data_copy)
+    result = runner.invoke(app, ["import", "qdpx", str(path), "--into", str(data_copy)])
+    assert result.exit_code == 0, result.output
+    assert "codebook: 64 code(s); by GUID or name 51 stand for factors, 13 for categories" in (
+        result.output
+    )
+    assert tree_digest(data_copy) == before
+
+
+def test_bad_options(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["export", "codebook", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"--out {tmp_path} is a folder" in result.output
+    result = runner.invoke(app, ["export", "codebook", "--format", "nvivo"])
+    assert result.exit_code == 2
+    assert "nvivo" in result.output

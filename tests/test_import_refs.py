@@ -1,0 +1,325 @@
+"""`rsme-kg import bibtex|ris`: add or complete studies; never overwrite without --update."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.ingest.corpus import read_corpus
+from tests.conftest import tree_digest
+
+runner = CliRunner()
+
+BIBTEX = r"""% exported from a reference manager
+@article{li2018,
+  author  = {Li, Peng},
+  title   = {Top management team characteristics and firm internationalization:
+             The moderating role of the size of middle managers},
+  journal = {International Business Journal},
+  year    = {2018}, volume = {27}, number = {1}, pages = {125--138},
+  doi     = {10.1016/J.IBUSREV.2017.05.011}
+}
+
+@article{eschker,
+  author  = {Eschker, Erick and Gold, Gregg and Lane, Michael D.},
+  title   = {Rural entrepreneurs -- What are the Best Indicators of their Success},
+  year    = 2017,
+  doi     = {https://doi.org/10.1234/TEST.ESCHKER}
+}
+
+@article{grezes2021,
+  author   = {Gr{\`e}zes-B{\"u}rcher, Sylvie and van der Merwe, Jan-Pieter},
+  title    = {Rural {SMEs} Abroad},
+  journal  = {Journal of Rural Studies},
+  year     = {2021}, volume = {80}, pages = {1--20},
+  doi      = {doi:10.1234/RURAL.2021},
+  language = {english}
+}
+
+@incollection{rezaei1400,
+  author    = {رضایی, علی and Karimi, Sara},
+  title     = {صادرات کسب‌وکارهای روستایی},
+  booktitle = {مجموعه مقالات توسعه روستایی},
+  year      = {2021},
+  langid    = {persian}
+}
+"""
+
+RIS = """TY  - JOUR
+AU  - Ruzzier, Mitja
+AU  - Hisrich, Robert D.
+AU  - Konecnik, Maja
+TI  - Human capital and SME internationalization: a structural equation modeling study
+T2  - Canadian Journal of Administrative Sciences
+PY  - 2007///
+VL  - 24
+IS  - 1
+SP  - 15
+EP  - 29
+DO  - 10.1002/cjas.3
+LA  - English
+ER  -
+
+TY  - JOUR
+AU  - Karimi, Sara
+AU  - Rezaei, Ali
+TI  - Export networks of rural cooperatives
+JO  - Journal of Rural Research
+PY  - 2022
+SP  - 101
+EP  - 117
+LA  - Persian
+ER  -
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def studies(data: Path) -> dict[str, dict[str, str]]:
+    with (data / "studies.csv").open(encoding="utf-8", newline="") as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bibtex_adds_new_studies_and_completes_known_ones(data_copy: Path, tmp_path: Path) -> None:
+    before = studies(data_copy)
+    code, out = run(
+        "import", "bibtex", str(write(tmp_path, "refs.bib", BIBTEX)), "--into", str(data_copy)
+    )
+    assert code == 0, out
+    after = studies(data_copy)
+    assert set(after) - set(before) == {"grezes-burcher-2021", "rezaei1400-2021"}
+    new = after["grezes-burcher-2021"]
+    assert (
+        new["type"],
+        new["authors"],
+        new["title"],
+        new["pages"],
+        new["doi"],
+        new["language"],
+    ) == (
+        "article",
+        "Grèzes-Bürcher, S.; van der Merwe, J.-P.",
+        "Rural SMEs Abroad",
+        "1–20",
+        "10.1234/rural.2021",
+        "en",
+    )
+    persian = after["rezaei1400-2021"]
+    assert (persian["type"], persian["authors"], persian["venue"], persian["language"]) == (
+        "chapter",
+        "رضایی, ع.; Karimi, S.",
+        "مجموعه مقالات توسعه روستایی",
+        "fa",
+    )
+    # li-2018 matched by DOI (any case): the empty issue is filled, the differing venue kept
+    assert after["li-2018"]["issue"] == "1"
+    assert after["li-2018"]["venue"] == before["li-2018"]["venue"]
+    assert "venue differs: data 'International Business Review', file 'International" in out
+    assert "Business Journal' (kept; --update replaces)" in out
+    # eschker-2017 matched by normalised title and year: the DOI is new, the title kept
+    assert after["eschker-2017"]["doi"] == "10.1234/test.eschker"
+    assert after["eschker-2017"]["title"] == before["eschker-2017"]["title"]
+    assert "~ eschker-2017 <- entry 'eschker' (line 11): title differs: data 'Rural " in out
+    assert "(kept; --update replaces); filled doi '10.1234/test.eschker'" in out
+    assert "no screening decision yet (grezes-burcher-2021, rezaei1400-2021)" in out
+    unchanged = {k for k in before if k not in ("li-2018", "eschker-2017")}
+    assert all(after[k] == before[k] for k in unchanged)
+    read_corpus(data_copy)
+
+
+def test_update_replaces_the_differing_values(data_copy: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "refs.bib", BIBTEX)
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy), "--update")
+    assert code == 0, out
+    after = studies(data_copy)
+    assert after["li-2018"]["venue"] == "International Business Journal"
+    assert after["eschker-2017"]["title"].startswith("Rural entrepreneurs – What are the Best")
+    assert (
+        "updated venue 'International Business Review' -> 'International Business Journal'" in out
+    )
+
+
+def test_a_second_import_changes_nothing(data_copy: Path, tmp_path: Path) -> None:
+    path = write(tmp_path, "refs.bib", BIBTEX)
+    assert run("import", "bibtex", str(path), "--into", str(data_copy))[0] == 0
+    first = tree_digest(data_copy)
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    assert "= grezes-burcher-2021 <- entry 'grezes2021' (line 18): same" in out
+    assert tree_digest(data_copy) == first
+
+
+def test_dry_run_reports_and_writes_nothing(data_copy: Path, tmp_path: Path) -> None:
+    before = tree_digest(data_copy)
+    path = write(tmp_path, "refs.bib", BIBTEX)
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy), "--dry-run")
+    assert code == 0, out
+    assert "+ grezes-burcher-2021 <- entry 'grezes2021' (line 18): new study" in out
+    assert "dry run: would write" in out
+    assert tree_digest(data_copy) == before
+
+
+def test_ris_adds_and_completes(data_copy: Path, tmp_path: Path) -> None:
+    code, out = run(
+        "import", "ris", str(write(tmp_path, "refs.ris", RIS)), "--into", str(data_copy)
+    )
+    assert code == 0, out
+    after = studies(data_copy)
+    assert after["ruzzier-2007"]["issue"] == "1"  # matched by DOI, the empty issue filled
+    assert "title differs" in out  # the seed's capitalisation is kept
+    new = after["karimi-2022"]
+    assert (new["authors"], new["pages"], new["venue"], new["language"], new["year"]) == (
+        "Karimi, S.; Rezaei, A.",
+        "101–117",
+        "Journal of Rural Research",
+        "fa",
+        "2022",
+    )
+    read_corpus(data_copy)
+
+
+def test_a_new_study_needs_a_language(data_copy: Path, tmp_path: Path) -> None:
+    text = "@article{x, author={Doe, Jane}, title={A study}, journal={J}, year={2020}}\n"
+    path = write(tmp_path, "refs.bib", text)
+    before = tree_digest(data_copy)
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy))
+    assert code == 2
+    assert (
+        "refs.bib, line 1, field 'language': entry 'x' (line 1) matches no study and lacks language"
+        in out
+    )
+    assert "--language" in out
+    assert tree_digest(data_copy) == before
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy), "--language", "en")
+    assert code == 0, out
+    assert studies(data_copy)["doe-2020"]["language"] == "en"
+
+
+def test_an_entry_type_without_a_study_type(data_copy: Path, tmp_path: Path) -> None:
+    text = "@inproceedings{c, author={Doe, J.}, title={Talk}, year={2020}, language={en}}\n"
+    before = tree_digest(data_copy)
+    code, out = run(
+        "import", "bibtex", str(write(tmp_path, "r.bib", text)), "--into", str(data_copy)
+    )
+    assert code == 2
+    assert "r.bib, line 1: entry 'c' (line 1) of type 'inproceedings' matches no study" in out
+    assert tree_digest(data_copy) == before
+
+
+def test_a_new_title_that_breaks_title_codes_is_refused(data_copy: Path, tmp_path: Path) -> None:
+    before = tree_digest(data_copy)
+    path = write(tmp_path, "refs.ris", RIS)
+    code, out = run("import", "ris", str(path), "--into", str(data_copy), "--update")
+    assert code == 2
+    assert "refs.ris, line 1, field 'title'" in out
+    assert "no longer holds the quote 'Human Capital' of code 'ruzzier-2007-1'" in out
+    assert tree_digest(data_copy) == before
+
+
+def test_doi_and_title_of_two_different_studies(data_copy: Path, tmp_path: Path) -> None:
+    text = (
+        "@article{mix, author={Li, P.}, year={2018}, doi={10.1002/cjas.3},\n"
+        "  title={Top management team characteristics and firm internationalization: The "
+        "moderating role of the size of middle managers}}\n"
+    )
+    code, out = run(
+        "import", "bibtex", str(write(tmp_path, "r.bib", text)), "--into", str(data_copy)
+    )
+    assert code == 2
+    assert (
+        "its DOI is that of study 'ruzzier-2007' but its title and year are those of 'li-2018'"
+        in out
+    )
+
+
+def test_one_study_twice_in_a_file(data_copy: Path, tmp_path: Path) -> None:
+    text = "@article{a, doi={10.1002/cjas.3}}\n@article{b, doi={10.1002/CJAS.3}}\n"
+    code, out = run(
+        "import", "bibtex", str(write(tmp_path, "r.bib", text)), "--into", str(data_copy)
+    )
+    assert code == 2
+    assert "r.bib, line 2: entry 'b' (line 2) is the same study as entry 'a' (line 1)" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "@article{ok, title={Fine}, year={2020}}\n\n@article{broken,\n  title = {unclosed,\n",
+            "refs.bib, line 3: BibTeX syntax error in the entry starting here",
+        ),
+        (
+            "@article{x, title={One}}\n@article{x, title={Two}}\n",
+            "refs.bib, line 2: the entry key 'x' is used twice",
+        ),
+        ("just some words, no entries\n", "refs.bib, line 1: no BibTeX entry found"),
+        (
+            "@article{y, year={20}, doi={11.5/x}, title={T}}\n",
+            "refs.bib, line 1, field 'year': entry 'y' (line 1): '20' does not start with a "
+            "four-digit year",
+        ),
+    ],
+    ids=["unclosed", "duplicate-key", "no-entries", "bad-values"],
+)
+def test_bibtex_syntax_errors(text: str, expected: str, data_copy: Path, tmp_path: Path) -> None:
+    before = tree_digest(data_copy)
+    code, out = run(
+        "import", "bibtex", str(write(tmp_path, "refs.bib", text)), "--into", str(data_copy)
+    )
+    assert code == 2
+    assert expected in out, out
+    assert tree_digest(data_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "TY  - JOUR\nTI  - Never closed\n",
+            "refs.ris, line 1: the record starting here is not closed with ER",
+        ),
+        (
+            "TY  - JOUR\nTI  - A\nER  - \nstray words\n",
+            "refs.ris, line 4: 'stray words' stands outside any record",
+        ),
+        (
+            "TY  - JOUR\nTI  - A\nTY  - BOOK\nER  - \n",
+            "refs.ris, line 3: a new record starts before the record of line 1 ends",
+        ),
+        ("ER  - \n", "refs.ris, line 1: ER closes no record"),
+        (
+            "TY  - JOUR\nDO  - not a doi\nER  - \n",
+            "refs.ris, line 1, field 'doi': the entry of line 1: 'not a doi' is not a DOI",
+        ),
+    ],
+    ids=["unclosed", "outside", "nested", "stray-er", "bad-doi"],
+)
+def test_ris_syntax_errors(text: str, expected: str, data_copy: Path, tmp_path: Path) -> None:
+    before = tree_digest(data_copy)
+    code, out = run(
+        "import", "ris", str(write(tmp_path, "refs.ris", text)), "--into", str(data_copy)
+    )
+    assert code == 2
+    assert expected in out, out
+    assert tree_digest(data_copy) == before
+
+
+def test_a_file_that_is_not_utf8(data_copy: Path, tmp_path: Path) -> None:
+    path = tmp_path / "refs.bib"
+    path.write_bytes("@article{x,\n title={Caf\u00e9}}\n".encode("latin-1"))
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy))
+    assert code == 2
+    assert "refs.bib, line 2: the file is not UTF-8" in out
