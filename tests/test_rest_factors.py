@@ -108,7 +108,10 @@ def test_every_factor_of_the_taxonomy_with_counts_from_the_csv(server: ApiServer
         assert factor["studies"] == len({c["study"] for c in support}), ident
         assert factor["settings"] == data.settings(ident), ident
         assert factor["iri"] == f"https://w3id.org/rsme-kg/id/factor/{ident}"
-        assert factor["weight"] is None
+        # the entropy weight is over every coded factor (settings included): null when uncoded
+        coded = bool(support) or data.settings(ident) > 0
+        assert (factor["weight"] is None) == (not coded), ident
+        assert (factor["weight_rank"] is None) == (not coded), ident
 
 
 def test_known_factor_counts(server: ApiServer) -> None:
@@ -201,7 +204,7 @@ def test_bad_list_parameters(server: ApiServer) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["suggestions"][0] == "strategy"
-    for params in ({"min_studies": -1}, {"sort": "weight"}, {"order": "up"}):
+    for params in ({"min_studies": -1}, {"sort": "entropy"}, {"order": "up"}):
         response = get(server, "/factors", **params)
         assert response.status_code == 422, params
         assert response.headers["content-type"] == PROBLEM
