@@ -513,6 +513,20 @@ def import_qdpx(
         _print_report(report)
 
 
+def _import_references(
+    fmt: str, file: Path, into: Path, update: bool, language: str | None, dry_run: bool
+) -> None:
+    from kg.interchange import refs
+    from kg.interchange.studies import import_references
+
+    with _errors():
+        read = refs.read_bibtex if fmt == "bibtex" else refs.read_ris
+        report = import_references(
+            read(file), into, update=update, language=language, dry_run=dry_run
+        )
+        _print_report(report)
+
+
 @import_app.command("bibtex")
 def import_bibtex(
     file: Annotated[Path, typer.Argument(help="BibTeX file (.bib).")],
@@ -522,14 +536,7 @@ def import_bibtex(
     dry_run: DryRunOpt = False,
 ) -> None:
     """Add or complete studies from a BibTeX file."""
-    from kg.interchange.refs import read_bibtex
-    from kg.interchange.studies import import_references
-
-    with _errors():
-        report = import_references(
-            read_bibtex(file), into, update=update, language=language, dry_run=dry_run
-        )
-        _print_report(report)
+    _import_references("bibtex", file, into, update, language, dry_run)
 
 
 @import_app.command("ris")
@@ -541,14 +548,7 @@ def import_ris(
     dry_run: DryRunOpt = False,
 ) -> None:
     """Add or complete studies from a RIS file."""
-    from kg.interchange.refs import read_ris
-    from kg.interchange.studies import import_references
-
-    with _errors():
-        report = import_references(
-            read_ris(file), into, update=update, language=language, dry_run=dry_run
-        )
-        _print_report(report)
+    _import_references("ris", file, into, update, language, dry_run)
 
 
 @export_app.command("codebook")

@@ -11,17 +11,14 @@ from pathlib import Path
 
 import pytest
 import xmlschema
-from typer.testing import CliRunner
 
-from kg.cli import app
 from kg.interchange.matching import ConceptIndex
 from kg.interchange.refi import QdaCode, read_codebook, read_project
 from kg.interchange.safexml import CODEBOOK_NS, CODEBOOK_XSD
 from kg.interchange.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import tree_digest
+from tests.importing import run
 from tests.qdpx_factory import SCHEMA, Code, Coding, Project, Source
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +28,9 @@ def taxonomy() -> Taxonomy:
 
 def export(tmp_path: Path, fmt: str, name: str) -> Path:
     out = tmp_path / name
-    result = runner.invoke(app, ["export", "codebook", "--format", fmt, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert f"wrote {out}" in result.output
+    code, output = run("export", "codebook", "--format", fmt, "--out", str(out))
+    assert code == 0, output
+    assert f"wrote {out}" in output
     return out
 
 
@@ -118,11 +115,11 @@ def test_a_project_coded_with_the_exported_codebook_imports_by_guid(
     source = Source("ruzzier-2007.txt", "Distance to markets mattered a lot.")
     source.select("Distance to markets", Coding(guid, user))
     project.sources = [source]
-    result = runner.invoke(
-        app, ["import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)]
+    code, output = run(
+        "import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)
     )
-    assert result.exit_code == 0, result.output
-    assert "1 by codebook GUID" in result.output
+    assert code == 0, output
+    assert "1 by codebook GUID" in output
     codes = (data_copy / "codes.csv").read_text(encoding="utf-8")
     assert (
         "ruzzier-2007-2,ruzzier-2007,psychic-distance,,,fulltext,Distance to markets,0,19," in codes
@@ -134,18 +131,16 @@ def test_the_exported_project_itself_imports_as_nothing_to_do(
 ) -> None:
     path = export(tmp_path, "qdpx", "codes.qdpx")
     before = tree_digest(data_copy)
-    result = runner.invoke(app, ["import", "qdpx", str(path), "--into", str(data_copy)])
-    assert result.exit_code == 0, result.output
-    assert "codebook: 64 code(s); by GUID or name 51 stand for factors, 13 for categories" in (
-        result.output
-    )
+    code, output = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, output
+    assert "codebook: 64 code(s); by GUID or name 51 stand for factors, 13 for categories" in output
     assert tree_digest(data_copy) == before
 
 
 def test_bad_options(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["export", "codebook", "--out", str(tmp_path)])
-    assert result.exit_code == 2
-    assert f"--out {tmp_path} is a folder" in result.output
-    result = runner.invoke(app, ["export", "codebook", "--format", "nvivo"])
-    assert result.exit_code == 2
-    assert "nvivo" in result.output
+    code, output = run("export", "codebook", "--out", str(tmp_path))
+    assert code == 2
+    assert f"--out {tmp_path} is a folder" in output
+    code, output = run("export", "codebook", "--format", "nvivo")
+    assert code == 2
+    assert "nvivo" in output

@@ -14,18 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from kg import pipeline
-from kg.cli import app
 from kg.errors import InputErrors
 from kg.ingest.corpus import read_corpus
 from kg.interchange.safexml import PROJECT_XSD
 from tests.apiserver import ApiServer
 from tests.conftest import tree_digest
+from tests.importing import refused, run
 from tests.qdpx_factory import SCHEMA, Code, Coding, Project, Source, check_schema, write_zip
 
-runner = CliRunner()
 STUDY = "yousefi-2019"  # a Persian-language study of the corpus, included
 TITLE = "The Impact of Commercial and Social Networks on the Internationalization of SMEs"
 PERSIAN = "مدیران با تجربه\u200cی بین\u200cالمللی"  # with zero-width non-joiners
@@ -34,11 +32,6 @@ TEXT = (
     "Social networks of the owners open foreign markets.\r\n"
     "Managers speak the buyers' language.  Exports grew.\n"
 )
-
-
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -326,29 +319,25 @@ def test_the_ingest_checks_fulltext_quotes_against_the_stored_source(
 # --- hostile and broken projects -----------------------------------------------------------
 
 
-def refused(path: Path, data: Path, *expected: str) -> str:
-    """Import `path`; assert exit 2, each expected text in the message, data/ untouched."""
-    before = tree_digest(data)
-    code, out = run("import", "qdpx", str(path), "--into", str(data))
-    assert code == 2, out
-    for text in expected:
-        assert text in out, out
-    assert tree_digest(data) == before
-    return out
-
-
 def test_not_a_zip(data_copy: Path, tmp_path: Path) -> None:
     path = tmp_path / "project.qdpx"
     path.write_text("<Project/>", encoding="utf-8")
     refused(
-        path, data_copy, f"{path}: the file is not a zip archive", "expected a REFI-QDA project"
+        "qdpx",
+        path,
+        data_copy,
+        f"{path}: the file is not a zip archive",
+        "expected a REFI-QDA project",
     )
 
 
 def test_a_zip_without_project_qde(data_copy: Path, tmp_path: Path) -> None:
     path = write_zip(tmp_path / "p.qdpx", {"sources/a.txt": b"text", "Project.xml": b"<x/>"})
     refused(
-        path, data_copy, "the archive holds no project.qde (it holds sources/a.txt, Project.xml)"
+        "qdpx",
+        path,
+        data_copy,
+        "the archive holds no project.qde (it holds sources/a.txt, Project.xml)",
     )
 
 
@@ -356,7 +345,12 @@ def test_malformed_xml(data_copy: Path, tmp_path: Path) -> None:
     xml = b'<?xml version="1.0"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="x">\n<Users>\n'
     xml += b"</Project>"
     path = write_zip(tmp_path / "p.qdpx", {"project.qde": xml})
-    refused(path, data_copy, "p.qdpx:project.qde, line 4, column 3: malformed XML: mismatched tag")
+    refused(
+        "qdpx",
+        path,
+        data_copy,
+        "p.qdpx:project.qde, line 4, column 3: malformed XML: mismatched tag",
+    )
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -380,7 +374,7 @@ DOCTYPE_ONLY = b"""<?xml version="1.0"?>
 @pytest.mark.parametrize("xml", [BILLION_LAUGHS, XXE, DOCTYPE_ONLY], ids=["laughs", "xxe", "dtd"])
 def test_dtds_and_entities_are_refused(xml: bytes, data_copy: Path, tmp_path: Path) -> None:
     path = write_zip(tmp_path / "p.qdpx", {"project.qde": xml})
-    out = refused(path, data_copy, "p.qdpx:project.qde: the XML declares a DTD, entities")
+    out = refused("qdpx", path, data_copy, "p.qdpx:project.qde: the XML declares a DTD, entities")
     assert "root:" not in out  # nothing of /etc/passwd
 
 
@@ -399,6 +393,7 @@ def test_a_zip_bomb_by_declared_size(pilot: Pilot, data_copy: Path, tmp_path: Pa
     path = pilot.write(tmp_path)
     _patch_sizes(path, 0xF0000000)
     refused(
+        "qdpx",
         path,
         data_copy,
         "pilot.qdpx:project.qde: the entry is 4026531840 bytes uncompressed",
@@ -409,7 +404,9 @@ def test_a_zip_bomb_by_declared_size(pilot: Pilot, data_copy: Path, tmp_path: Pa
 def test_a_zip_bomb_by_compression_ratio(data_copy: Path, tmp_path: Path) -> None:
     xml = b'<Project xmlns="urn:QDA-XML:project:1.0" name="x">' + b" " * (48 * 1024 * 1024)
     path = write_zip(tmp_path / "bomb.qdpx", {"project.qde": xml + b"</Project>"})
-    refused(path, data_copy, "bomb.qdpx:project.qde: the entry expands", "refused as a zip bomb")
+    refused(
+        "qdpx", path, data_copy, "bomb.qdpx:project.qde: the entry expands", "refused as a zip bomb"
+    )
 
 
 def test_an_entry_that_lies_about_its_size_is_corrupt(
@@ -417,7 +414,7 @@ def test_an_entry_that_lies_about_its_size_is_corrupt(
 ) -> None:
     path = pilot.write(tmp_path)
     _patch_sizes(path, 100)  # smaller than the real project.qde: reading stops, the CRC fails
-    refused(path, data_copy, "pilot.qdpx:project.qde: the entry cannot be read")
+    refused("qdpx", path, data_copy, "pilot.qdpx:project.qde: the entry cannot be read")
 
 
 @pytest.mark.parametrize(
@@ -428,18 +425,21 @@ def test_entry_names_outside_the_archive(
 ) -> None:
     path = pilot.project.write(tmp_path / "p.qdpx", extra={name: b"evil"})
     assert name in zipfile.ZipFile(path).namelist()
-    refused(path, data_copy, f"unsafe entry name {name!r}: it points outside the archive")
+    refused("qdpx", path, data_copy, f"unsafe entry name {name!r}: it points outside the archive")
 
 
 def test_a_source_path_outside_the_archive(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
     xml = pilot.project.xml().replace(b"internal://", b"internal://../../")
     path = write_zip(tmp_path / "p.qdpx", {"project.qde": xml})
-    refused(path, data_copy, "field 'plainTextPath': the archive has no entry 'sources/../../")
+    refused(
+        "qdpx", path, data_copy, "field 'plainTextPath': the archive has no entry 'sources/../../"
+    )
 
 
 def test_a_selection_outside_the_source_text(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
     pilot.source.selections[1].end = len(TEXT) + 40
     refused(
+        "qdpx",
         pilot.write(tmp_path),
         data_copy,
         "pilot.qdpx:project.qde, line ",
@@ -452,6 +452,7 @@ def test_a_coding_by_an_unknown_user(pilot: Pilot, data_copy: Path, tmp_path: Pa
     stranger = str(uuid.uuid4()).upper()
     pilot.source.selections[0].codings[0].user = stranger
     refused(
+        "qdpx",
         pilot.write(tmp_path),
         data_copy,
         "field 'creatingUser'",
@@ -464,6 +465,7 @@ def test_xml_that_breaks_the_schema(pilot: Pilot, data_copy: Path, tmp_path: Pat
     xml = pilot.project.xml().replace(pilot.ali.encode(), b"not-a-guid", 1)
     path = write_zip(tmp_path / "p.qdpx", {**pilot.project.entries(), "project.qde": xml})
     refused(
+        "qdpx",
         path,
         data_copy,
         "p.qdpx:project.qde, line 4, field '/Project/Users/User[1]'",

@@ -1,0 +1,31 @@
+"""Run `rsme-kg import ...` as a user does, and check refusals (shared by the import tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kg.cli import app
+from tests.conftest import tree_digest
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    """Exit code and output (stdout and stderr) of the command line."""
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def refused(
+    kind: str, path: Path, data: Path, *expected: str, options: tuple[str, ...] = ()
+) -> str:
+    """`import KIND PATH --into DATA`: exit 2, each expected text said, DATA byte-identical."""
+    before = tree_digest(data)
+    code, out = run("import", kind, str(path), "--into", str(data), *options)
+    assert code == 2, out
+    for text in expected:
+        assert text in out, out
+    assert tree_digest(data) == before
+    return out
