@@ -34,6 +34,8 @@ from kg.analysis.report import (
     timeline_json,
     weights_json,
 )
+from kg.analysis.weights import factor_weights as factor_weights_of
+from kg.errors import AnalysisError
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 _DRAWING = threading.Lock()
@@ -52,8 +54,11 @@ async def current(request: Request, cutoff: float | None = None) -> Analysis:
 
 async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
     """factor id -> (entropy weight, rank); empty when the data cannot support weights."""
-    analysis = analyse(dataset.from_tables({"codes": await select(request, "analysis/codes")}))
-    return {w.factor: (w.weight, w.rank) for w in analysis.weights}
+    codes = dataset.from_tables({"codes": await select(request, "analysis/codes")})
+    try:
+        return {w.factor: (w.weight, w.rank) for w in factor_weights_of(codes)}
+    except AnalysisError:  # fewer than two studies, no codes: no factor has a weight
+        return {}
 
 
 @router.get("", summary="Every result of the analytics in one document")
