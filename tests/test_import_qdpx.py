@@ -378,6 +378,13 @@ def test_dtds_and_entities_are_refused(xml: bytes, data_copy: Path, tmp_path: Pa
     assert "root:" not in out  # nothing of /etc/passwd
 
 
+def test_xml_nested_without_bound(data_copy: Path, tmp_path: Path) -> None:
+    xml = b'<Project xmlns="urn:QDA-XML:project:1.0" name="x"><CodeBook><Codes>'
+    xml += b"<Code>" * 5000  # would exhaust the stack of a recursive reader
+    path = write_zip(tmp_path / "deep.qdpx", {"project.qde": xml})
+    refused("qdpx", path, data_copy, "deep.qdpx:project.qde, line 1: elements are nested more")
+
+
 def _patch_sizes(path: Path, size: int) -> None:
     """Make the zip declare `size` uncompressed bytes for each entry (local + central)."""
     data = bytearray(path.read_bytes())

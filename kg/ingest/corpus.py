@@ -329,9 +329,9 @@ def read_corpus(data_dir: Path) -> Corpus:
 
 
 def read_source(path: Path) -> str:
-    """A full text exactly as stored: UTF-8, no newline translation (offsets count every \\r)."""
+    """A full text as stored: UTF-8 (a BOM is ignored), line ends untranslated (\\r counts)."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
             Location(path), f"the text is not UTF-8 (byte {exc.start})", "UTF-8 plain text"

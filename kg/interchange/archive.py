@@ -133,7 +133,7 @@ def open_archive(path: Path, limits: Limits | None = None) -> Archive:
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
             Location(path),
-            f"the file is not a zip archive ({exc})",
+            "the file is not a zip archive",
             "a REFI-QDA project file (.qdpx): a zip holding project.qde and sources/",
         ) from exc
     infos = archive.infolist()

@@ -210,7 +210,7 @@ def read_bibtex(path: Path) -> list[Reference]:
                 middlewares.SplitNameParts(),
             ],
         )
-    errors = [_block_error(path, block) for block in library.failed_blocks]
+    errors = [_block_error(path, block, text) for block in library.failed_blocks]
     if not errors and not library.entries:
         errors.append(
             InputError(
@@ -223,15 +223,17 @@ def read_bibtex(path: Path) -> list[Reference]:
     return refs
 
 
-def _block_error(path: Path, block: Any) -> InputError:
+def _block_error(path: Path, block: Any, text: str) -> InputError:
     line = block.start_line + 1  # bibtexparser counts lines from 0
     if isinstance(block, DuplicateBlockKeyBlock):
         message = f"the entry key {block.key!r} is used twice"
     elif isinstance(block, MiddlewareErrorBlock):
         message = f"the entry cannot be read: {block.error}"
     elif isinstance(block, ParsingFailedBlock):
-        reason = getattr(block.error, "abort_reason", None) or str(block.error)
-        message = f"BibTeX syntax error in the entry starting here: {reason}"
+        reason = (getattr(block.error, "abort_reason", None) or str(block.error)).strip()
+        end = getattr(block.error, "end_index", None)
+        stop = f" (reading stopped at line {text.count(chr(10), 0, end) + 1})" if end else ""
+        message = f"BibTeX syntax error in the entry starting here{stop}: {reason}"
     else:
         message = f"the block cannot be read: {getattr(block, 'error', '')}"
     return InputError(

@@ -28,6 +28,12 @@ CODEBOOK_XSD = SCHEMAS / "Codebook.xsd"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 MAX_SCHEMA_ERRORS = 10  # the first few say what is wrong; hundreds would bury them
+MAX_DEPTH = 200  # REFI-QDA trees are shallow; deeper nesting only exhausts the stack
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int | None) -> None:
+        self.line = line
 
 
 class LineElement(ET.Element):
@@ -48,6 +54,7 @@ class _Builder(ContentHandler):
         super().__init__()
         self.builder = ET.TreeBuilder(element_factory=LineElement)
         self.locator: Locator | None = None
+        self.depth = 0
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -55,12 +62,17 @@ class _Builder(ContentHandler):
     def startElementNS(
         self, name: tuple[str | None, str], qname: str | None, attrs: AttributesNSImpl
     ) -> None:
+        line = None if self.locator is None else self.locator.getLineNumber()
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(line)
         attributes = {_clark(key): value for key, value in attrs.items()}
         element = self.builder.start(_clark(name), attributes)
-        if isinstance(element, LineElement) and self.locator is not None:
-            element.sourceline = self.locator.getLineNumber()
+        if isinstance(element, LineElement):
+            element.sourceline = line
 
     def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
+        self.depth -= 1
         self.builder.end(_clark(name))
 
     def characters(self, content: str) -> None:
@@ -81,6 +93,12 @@ def parse(data: bytes, where: str) -> LineElement:
             f"the XML declares a DTD, entities or external references ({exc}); "
             "they are refused because they can read local files or expand without bound",
             "plain XML without <!DOCTYPE> or <!ENTITY> declarations",
+        ) from exc
+    except _TooDeep as exc:
+        raise InputError(
+            Location(where, exc.line),
+            f"elements are nested more than {MAX_DEPTH} deep",
+            "a REFI-QDA file (its code tree is a few levels deep)",
         ) from exc
     except SAXParseException as exc:
         column = exc.getColumnNumber()
