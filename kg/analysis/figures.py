@@ -34,6 +34,10 @@ CENTRE = {
     "en": "Internationalization\nof small and\nmedium rural\nenterprises",
     "fa": "بین‌المللی‌سازی\nکسب‌وکارهای کوچک\nو متوسط روستایی",
 }
+MAX_COLUMNS = 60  # studies in the heatmap; beyond, its columns are years
+MAX_ROWS = 80  # factors in the heatmap; beyond, those coded in most studies
+PER_BOX = 10  # factors listed in a category box of the model; beyond, "and N more"
+NETWORK = 44  # factors on the co-occurrence circle; beyond, those coded in most studies
 # the pictures by name: what the report writes and the API serves
 NAMES = ("model", "heatmap", "flow", "cooccurrence", "timeline")
 
@@ -98,9 +102,12 @@ def _model_boxes(analysis: Analysis, lang: str) -> list[tuple[str, list[str], li
             continue
         factors.sort(key=lambda f: (-studies[f], ds.label(f, lang)))
         lines = []
-        for factor in factors:
+        more = factors[PER_BOX:]
+        for factor in factors[:PER_BOX]:
             # a no-break space keeps the count on the line of the label's last word
             lines += _wrap(f"{ds.label(factor, lang)}\u00a0({studies[factor]})", 46)
+        if more:
+            lines.append(f"… and {len(more)} more (coded in fewer studies)")
         boxes.append((category, _wrap(ds.category_label(category, lang), 34), lines))
     return boxes
 
@@ -229,15 +236,32 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
 # --- heatmap of the study x factor matrix ----------------------------------------------------
 
 
+def _top_factors(analysis: Analysis, limit: int) -> list[str]:
+    """The coded factors in taxonomy order, only the `limit` coded in most studies if more."""
+    coded = _studies_per_factor(analysis)
+    kept = set(sorted(coded, key=lambda f: (-coded[f], f))[:limit])
+    return [r.factor for r in analysis.dataset.factors if r.factor in kept]
+
+
 def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
-    """The study x factor frequency matrix: factors (rows, by category) and studies (columns)."""
+    """The study x factor frequency matrix: factors (rows, by category) and studies (columns).
+
+    Beyond MAX_COLUMNS studies the columns are years of publication (codes summed), and beyond
+    MAX_ROWS factors only those coded in most studies are drawn, so labels stay readable.
+    """
     if not analysis.factor_matrix:
         return _nothing("frequency matrix")
     ds = analysis.dataset
-    matrix = analysis.factor_matrix
+    matrix: dict[str, dict[str, int]] = analysis.factor_matrix
+    what = "study"
+    if len(matrix) > MAX_COLUMNS:
+        year_of = {c.study: str(c.year) for c in ds.codes}
+        by_year: dict[str, Counter[str]] = {}
+        for study, cells in matrix.items():
+            by_year.setdefault(year_of[study], Counter()).update(cells)
+        matrix, what = {y: dict(c) for y, c in by_year.items()}, "year of publication"
     studies = sorted(matrix)
-    coded = _studies_per_factor(analysis)
-    factors = [r.factor for r in ds.factors if coded[r.factor]]
+    factors = _top_factors(analysis, MAX_ROWS)
     cell = min(0.125, (WIDTH - 3.8) / max(len(studies), 1))
     # rows at least a line of 6.5 pt text high (Persian script is taller than Latin)
     row = max(cell, 6.5 * LINE * (1.25 if lang == "fa" else 1.0))
@@ -303,7 +327,12 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     fig.text(
         0.5,
         1 - 0.1 / height,
-        "Codes per included study (columns) and factor (rows); darker = more codes",
+        f"Codes per {what} (columns) and factor (rows); darker = more codes"
+        + (
+            ""
+            if len(factors) == len(_studies_per_factor(analysis))
+            else f"; the {len(factors)} factors coded in most studies"
+        ),
         ha="center",
         va="top",
         fontsize=8,
@@ -433,7 +462,8 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     if not analysis.pairs:
         return _nothing("co-occurring factors")
     ds = analysis.dataset
-    pairs = analysis.pairs
+    kept = set(_top_factors(analysis, NETWORK))
+    pairs = [p for p in analysis.pairs if p.first in kept and p.second in kept]
     nodes = {p.first for p in pairs} | {p.second for p in pairs}
     order = [r.factor for r in ds.factors if r.factor in nodes]
     studies = _studies_per_factor(analysis)
@@ -513,7 +543,12 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     ax.text(
         WIDTH / 2,
         height - 0.2,
-        f"Factors coded in the same study (n) = studies; {len(pairs)} pairs",
+        f"Factors coded in the same study (n) = studies; {len(pairs)} pairs"
+        + (
+            ""
+            if len(pairs) == len(analysis.pairs)
+            else f" among the {NETWORK} factors coded in most studies"
+        ),
         ha="center",
         va="top",
         fontsize=8,
