@@ -462,11 +462,12 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     if not analysis.pairs:
         return _nothing("co-occurring factors")
     ds = analysis.dataset
-    kept = set(_top_factors(analysis, NETWORK))
+    studies = _studies_per_factor(analysis)
+    linked = {p.first for p in analysis.pairs} | {p.second for p in analysis.pairs}
+    kept = set(sorted(linked, key=lambda f: (-studies[f], f))[:NETWORK])
     pairs = [p for p in analysis.pairs if p.first in kept and p.second in kept]
     nodes = {p.first for p in pairs} | {p.second for p in pairs}
     order = [r.factor for r in ds.factors if r.factor in nodes]
-    studies = _studies_per_factor(analysis)
     colour = colours(analysis)
     categories = [c for c in ds.categories if any(ds.factor_rows[f].category == c for f in order)]
     legend_rows = math.ceil(len(categories) / 2)
