@@ -134,3 +134,33 @@ def test_pictures_of_an_empty_dataset_still_draw() -> None:
     for name in figures.NAMES:
         assert figures.draw(empty, name, "png").startswith(b"\x89PNG")
     assert io.BytesIO(figures.draw(empty, "flow", "svg")).read(5) in (b"<?xml", b"<svg ")
+
+
+def test_a_large_synthesis_stays_legible() -> None:
+    """120 studies over 25 years and 120 factors: the heatmap turns to years and keeps the 80
+    factors coded in most studies, the model lists 10 factors a box, the circle 44 factors."""
+    from kg.analysis.dataset import CodeRow, Dataset, FactorRow, StudyRow
+
+    factors = [
+        FactorRow(f"f{i:03}", f"Factor {i}", "", f"k{i % 6}", f"Category {i % 6}", "")
+        for i in range(120)
+    ]
+    codes, studies = [], []
+    for s in range(120):
+        year = 2000 + s % 25
+        studies.append(StudyRow(f"s{s:03}", year, "included", "", "title"))
+        for f in {s % 120, (s * 7) % 120, (s * 11 + 3) % 60}:  # popular factors below 60
+            codes.append(
+                CodeRow(f"c{s}-{f}", f"s{s:03}", year, f"f{f:03}", f"k{f % 6}", "x", False)
+            )
+    analysis = analyse(Dataset(codes, studies, [], factors))
+    heat = figures.heatmap(analysis)
+    (ax,) = heat.axes
+    assert len(ax.get_xticklabels()) == 25 and ax.get_xticklabels()[0].get_text() == "2000"
+    assert len(ax.get_yticklabels()) == figures.MAX_ROWS
+    assert _overlaps(_texts(heat)) == []
+    model_texts = [t for t, _ in _texts(figures.model(analysis))]
+    assert sum(t.startswith("… and") for t in model_texts) == 6
+    circle = figures.cooccurrence(analysis)
+    labels = [t for t in circle.findobj(Text) if t.get_rotation_mode() == "anchor" and t.get_text()]
+    assert len(labels) == figures.NETWORK
