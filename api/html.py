@@ -176,7 +176,9 @@ def document(
         + " · "
         + link(home + "id/scheme/factors", "factor taxonomy")
         + " · "
-        + link(home + "sparql", "SPARQL"),
+        + link(home + "sparql", "SPARQL")
+        + " · "
+        + link(home + "analysis", "analysis"),
         class_="top",
     )
     page = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,7 +22,7 @@ from api.conneg import choose, parse_accept
 from api.named import select
 from api.problems import Problem
 from kg.analysis import dataset, figures
-from kg.analysis.document import everything
+from kg.analysis.document import everything, render_html
 from kg.analysis.matrix import to_csv
 from kg.analysis.report import (
     Analysis,
@@ -61,10 +62,41 @@ async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
         return {}
 
 
-@router.get("", summary="Every result of the analytics in one document")
-async def all_results(request: Request) -> dict[str, Any]:
-    """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal."""
-    return everything(await current(request))
+@router.get(
+    "",
+    summary="Every result of the analytics: one JSON document, or the report as a web page",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}, "text/html": {}}},
+        406: {"description": "Neither JSON nor HTML is acceptable."},
+    },
+)
+async def all_results(
+    request: Request, lang: Lang = "en", cutoff: Annotated[float | None, Query()] = None
+) -> Response:
+    """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal as JSON; a
+    browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures."""
+    analysis = await current(request, cutoff)
+    if _negotiate(request, ["application/json", "text/html"]) == "application/json":
+        body = json.dumps(everything(analysis), ensure_ascii=False).encode("utf-8")
+        return Response(body, media_type="application/json", headers={"Vary": "Accept"})
+
+    def page() -> str:
+        with _DRAWING:
+            svgs = {name: figures.draw(analysis, name, "svg", lang) for name in figures.NAMES}
+        generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+        def href(name: str, fmt: str) -> str:
+            path = request.url_for("picture", name=name, extension=fmt).path
+            return f"{path}?lang={lang}"
+
+        return render_html(analysis, svgs, generated, href)
+
+    return Response(
+        await run_in_threadpool(page),
+        media_type="text/html; charset=utf-8",
+        headers={"Vary": "Accept"},
+    )
 
 
 @router.get("/weights", summary="Shannon-entropy weights of the factors, with ranks")

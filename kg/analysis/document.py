@@ -16,7 +16,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
@@ -311,16 +311,28 @@ def _header(analysis: Analysis, generated: str) -> list[str]:
 
 # where each picture goes: after the table of this name
 FIGURE_AFTER = {
-    "flow": "flow",
-    "weights": "model",
-    "categories": "heatmap",
-    "cooccurrence": "cooccurrence",
-    "timeline": "timeline",
+    "flow": ("flow", "model"),  # the integrated model first: it is the synthesis' result
+    "categories": ("heatmap",),
+    "cooccurrence": ("cooccurrence",),
+    "timeline": ("timeline",),
 }
 
 
-def render_html(analysis: Analysis, svgs: dict[str, bytes], generated: str) -> str:
-    """One self-contained HTML page: tables and the pictures inlined as SVG."""
+def _local_figure(name: str, fmt: str) -> str:
+    return f"figures/{name}.{fmt}"
+
+
+def render_html(
+    analysis: Analysis,
+    svgs: dict[str, bytes],
+    generated: str,
+    figure_href: Callable[[str, str], str] = _local_figure,
+) -> str:
+    """One self-contained HTML page: tables and the pictures inlined as SVG.
+
+    `figure_href(name, format)` is where the PNG and SVG links of a picture point (the report
+    folder's figures/ by default, the API's /analysis/{name}.{format} on the server).
+    """
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -333,12 +345,12 @@ def render_html(analysis: Analysis, svgs: dict[str, bytes], generated: str) -> s
     ]
     for table in tables(analysis):
         parts.append(_html_table(table))
-        name = FIGURE_AFTER.get(table.name)
-        if name:
+        for name in FIGURE_AFTER.get(table.name, ()):
             parts.append(
                 f'<figure id="figure-{name}">{_inline_svg(svgs[name])}'
                 f"<figcaption>{escape(CAPTIONS[name])} "
-                f'(<a href="figures/{name}.png">PNG</a>, <a href="figures/{name}.svg">SVG</a>)'
+                f'(<a href="{escape(figure_href(name, "png"))}">PNG</a>, '
+                f'<a href="{escape(figure_href(name, "svg"))}">SVG</a>)'
                 "</figcaption></figure>"
             )
     parts.append("</body></html>")
@@ -351,8 +363,7 @@ def render_md(analysis: Analysis, generated: str) -> str:
     lines += [*_header(analysis, generated), ""]
     for table in tables(analysis):
         lines.append(_md_table(table))
-        name = FIGURE_AFTER.get(table.name)
-        if name:
+        for name in FIGURE_AFTER.get(table.name, ()):
             lines += [f"![{CAPTIONS[name]}](figures/{name}.png)", "", f"*{CAPTIONS[name]}*", ""]
     return "\n".join(lines)
 
