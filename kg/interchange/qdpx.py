@@ -40,6 +40,7 @@ from kg.interchange.resolve import (
     LEDGER_COLUMNS,
     CodeResolver,
     Ledger,
+    Resolved,
     SourceResolver,
     UserResolver,
 )
@@ -195,7 +196,7 @@ class _ProjectImport:
                 continue
             factors[guid] = resolved.id
             rules[resolved.rule] += 1
-        said = [f"{n} by {rule}" for rule, n in sorted(rules.items())]
+        said = [f"{n} {_by(rule)}" for rule, n in sorted(rules.items())]
         if unmapped:
             said.append(f"{len(unmapped)} matching no factor")
         self.report.lines.append(f"codes used: {len(uses)}; " + ", ".join(said))
@@ -259,7 +260,7 @@ class _ProjectImport:
             coders[user_guid] = resolved.id
             if resolved.id is not None:
                 self.ledger.set("user", user.guid, resolved.id)
-            self.report.lines.append(f"user {user.name!r} -> coder {resolved.id} ({resolved.rule})")
+            self.report.lines.append(f"user {user.name!r} -> {_target('coder', resolved)}")
         return coders
 
     def _studies(self, wanted: list[_Found]) -> dict[str, str | None]:
@@ -274,9 +275,7 @@ class _ProjectImport:
             studies[source.guid] = resolved.id
             if resolved.id is not None:
                 self.ledger.set("source", source.guid, resolved.id)
-            self.report.lines.append(
-                f"source {source.name!r} -> study {resolved.id} ({resolved.rule})"
-            )
+            self.report.lines.append(f"source {source.name!r} -> {_target('study', resolved)}")
             if resolved.id is not None and source.text is None:
                 self.errors.append(
                     InputError(
@@ -431,6 +430,18 @@ class _ProjectImport:
                     "note": f"REFI-QDA user of project {self.project.name!r}",
                 }
             )
+
+
+def _by(rule: str) -> str:
+    """'by name', but 'skipped by the mapping' as it is."""
+    return rule if rule.startswith("skipped") else f"by {rule}"
+
+
+def _target(kind: str, resolved: Resolved) -> str:
+    """How the report names what an item became."""
+    if resolved.id is None:
+        return f"not imported ({resolved.rule})"
+    return f"{kind} {resolved.id} ({resolved.rule})"
 
 
 def _date(created: str) -> str:
