@@ -14,6 +14,11 @@ from tests.apiserver import ApiServer
 
 Built = tuple[Path, dict[str, object]]
 REST = ("/factors", "/categories", "/studies", "/search", "/mappings")
+# the analysis tables (JSON); the pictures and the HTML report are not JSON answers
+ANALYSIS = tuple(
+    f"/analysis/{name}"
+    for name in ("weights", "matrix", "kappa", "flow", "cooccurrence", "timeline", "appraisal")
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +61,14 @@ def test_every_operation_has_a_summary_and_a_documented_success(
         "/ontology",
         "/shapes",
         "/context.jsonld",
+        "/analysis/weights",
+        "/analysis/matrix",
+        "/analysis/kappa",
+        "/analysis/flow",
+        "/analysis/cooccurrence",
+        "/analysis/timeline",
+        "/analysis/appraisal",
+        "/analysis/{name}.{extension}",
     ):
         assert any(p == expected or p.startswith(expected.split("{")[0]) for p in seen), expected
 
@@ -65,7 +78,7 @@ def test_every_rest_parameter_is_described(
 ) -> None:
     spec, _ = spec_and_server
     for path, method, operation in operations(spec):
-        if not path.startswith(REST):
+        if not path.startswith((*REST, "/analysis")):
             continue
         for parameter in operation.get("parameters", []):
             where = f"{method.upper()} {path} parameter {parameter['name']}"
@@ -78,7 +91,7 @@ def test_rest_json_answers_have_a_schema_with_examples(
     spec, _ = spec_and_server
     schemas = spec["components"]["schemas"]
     for path, method, operation in operations(spec):
-        if not path.startswith(REST) or method != "get":
+        if not path.startswith(REST + ANALYSIS) or method != "get":
             continue
         content = operation["responses"]["200"].get("content", {})
         json_schema = content.get("application/json", {}).get("schema")

@@ -195,7 +195,7 @@ def test_report_of_two_coders_and_appraisals(two_coders: Path, tmp_path: Path) -
     assert per_factor["psychic-distance"]["kappa"] == pytest.approx(1.0)
     # coded by the editors only, in 1 of the 3 studies: p_o 2/3, p_e 2/3, kappa 0
     assert per_factor["marketing-programme-planning"]["kappa"] == pytest.approx(0.0)
-    assert per_factor["marketing-programme-planning"]["secondOnly"] == 1
+    assert per_factor["marketing-programme-planning"]["second_only"] == 1
     studies = {s["study"]: s for s in stored["appraisal"]["studies"]}
     assert studies["assadinia-2019"] == {"study": "assadinia-2019", "total": 8.0, "passes": True}
     assert studies["alayo-2019"]["passes"] is False
@@ -269,9 +269,9 @@ def test_api_kappa_and_appraisal_of_two_coders(two_coder_server: ApiServer) -> N
             "assadinia-2019": True,
         }
         first = appraisal["criteria"][0]
-        assert (first["yes"], first["cantTell"], first["no"]) == (2, 0, 0)
+        assert (first["yes"], first["cant_tell"], first["no"]) == (2, 0, 0)
         ninth = appraisal["criteria"][8]
-        assert (ninth["yes"], ninth["cantTell"], ninth["no"]) == (0, 1, 1)
+        assert (ninth["yes"], ninth["cant_tell"], ninth["no"]) == (0, 1, 1)
         assert len(appraisal["unappraised"]) == 40
         no_cut = client.get("/analysis/appraisal").json()
         assert {s["passes"] for s in no_cut["studies"]} == {None}

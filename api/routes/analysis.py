@@ -19,6 +19,7 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from api.conneg import choose, parse_accept
+from api.models import analysis as models
 from api.named import select
 from api.problems import Problem
 from kg.analysis import dataset, figures
@@ -72,7 +73,11 @@ async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
     },
 )
 async def all_results(
-    request: Request, lang: Lang = "en", cutoff: Annotated[float | None, Query()] = None
+    request: Request,
+    lang: Lang = "en",
+    cutoff: Annotated[
+        float | None, Query(description="Appraisal inclusion cut-off on a study's total.")
+    ] = None,
 ) -> Response:
     """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal as JSON; a
     browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures."""
@@ -99,7 +104,11 @@ async def all_results(
     )
 
 
-@router.get("/weights", summary="Shannon-entropy weights of the factors, with ranks")
+@router.get(
+    "/weights",
+    summary="Shannon-entropy weights of the factors, with ranks",
+    response_model=models.Weights,
+)
 async def weights(request: Request) -> dict[str, Any]:
     """Weights with ranks (equal weights share one), the studies and codes beside each."""
     return weights_json(await current(request))
@@ -108,6 +117,7 @@ async def weights(request: Request) -> dict[str, Any]:
 @router.get(
     "/matrix",
     summary="The study x factor or study x category frequency matrix (JSON or CSV)",
+    response_model=models.FrequencyMatrix,
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def matrix(
@@ -154,19 +164,31 @@ def _negotiate(request: Request, offers: list[str]) -> str:
     return chosen
 
 
-@router.get("/kappa", summary="Agreement between coders: Cohen's and Fleiss' kappa")
+@router.get(
+    "/kappa",
+    summary="Agreement between coders: Cohen's and Fleiss' kappa",
+    response_model=models.Agreement,
+)
 async def kappa(request: Request) -> dict[str, Any]:
     """Per pair of coders (overall and per factor) with Landis-Koch bands, or why there is none."""
     return kappa_json(await current(request))
 
 
-@router.get("/flow", summary="Screening-flow counts in the PRISMA 2020 shape")
+@router.get(
+    "/flow",
+    summary="Screening-flow counts in the PRISMA 2020 shape",
+    response_model=models.Flow,
+)
 async def flow(request: Request) -> dict[str, Any]:
     """Records identified, screened, excluded with reasons, assessed and included."""
     return flow_json(await current(request))
 
 
-@router.get("/cooccurrence", summary="Pairs of factors coded in the same study")
+@router.get(
+    "/cooccurrence",
+    summary="Pairs of factors coded in the same study",
+    response_model=models.Cooccurrence,
+)
 async def cooccurrence(
     request: Request,
     min_studies: Annotated[
@@ -177,13 +199,21 @@ async def cooccurrence(
     return cooccurrence_json(await current(request), min_studies)
 
 
-@router.get("/timeline", summary="Included studies and codes per year, overall and per category")
+@router.get(
+    "/timeline",
+    summary="Included studies and codes per year, overall and per category",
+    response_model=models.Timeline,
+)
 async def timeline(request: Request) -> dict[str, Any]:
     """Evidence over time."""
     return timeline_json(await current(request))
 
 
-@router.get("/appraisal", summary="CASP quality appraisal per study and per criterion")
+@router.get(
+    "/appraisal",
+    summary="CASP quality appraisal per study and per criterion",
+    response_model=models.Appraisal,
+)
 async def appraisal(
     request: Request,
     cutoff: Annotated[

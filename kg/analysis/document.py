@@ -81,11 +81,11 @@ def tables(analysis: Analysis) -> list[Table]:
         ["box", "n"],
         [
             ["records identified", f["identified"]],
-            ["awaiting screening", f["awaitingScreening"]],
+            ["awaiting screening", f["awaiting_screening"]],
             ["records screened", f["screened"]],
-            *[[f"excluded at screening: {r}", n] for r, n in f["excludedAtScreening"].items()],
-            ["reports assessed for eligibility", f["assessedForEligibility"]],
-            *[[f"excluded at full text: {r}", n] for r, n in f["excludedAtFullText"].items()],
+            *[[f"excluded at screening: {r}", n] for r, n in f["excluded_at_screening"].items()],
+            ["reports assessed for eligibility", f["assessed_for_eligibility"]],
+            *[[f"excluded at full text: {r}", n] for r, n in f["excluded_at_fulltext"].items()],
             ["studies included", f["included"]],
         ],
     )
@@ -140,7 +140,7 @@ def tables(analysis: Analysis) -> list[Table]:
         "cooccurrence",
         "Factor co-occurrence",
         ["factor", "factor", "studies", "study ids"],
-        [[p["firstLabel"], p["secondLabel"], p["studies"], " ".join(p["studyIds"])] for p in pairs],
+        [[p["first_label"], p["second_label"], p["studies"], " ".join(p["study_ids"])] for p in pairs],
         f"{len(pairs)} pairs of factors are coded in the same study; the most shared pair "
         f"is shared by {top} studies.",
     )
@@ -166,7 +166,7 @@ def _agreement(analysis: Analysis) -> list[Table]:
                 p["second"],
                 len(p["studies"]),
                 p["items"],
-                p["observedAgreement"],
+                p["observed_agreement"],
                 p["kappa"],
                 p["band"],
             ]
@@ -199,8 +199,8 @@ def _agreement(analysis: Analysis) -> list[Table]:
                 p["second"],
                 f["factor"],
                 f["both"],
-                f["firstOnly"],
-                f["secondOnly"],
+                f["first_only"],
+                f["second_only"],
                 f["neither"],
                 f["kappa"],
                 f["band"],
@@ -226,7 +226,7 @@ def _appraisal(analysis: Analysis) -> list[Table]:
         "Quality appraisal per study (CASP qualitative checklist)",
         ["study", "appraiser", "yes", "can't tell", "no", "total"],
         [
-            [r["study"], r["appraiser"], r["yes"], r["cantTell"], r["no"], r["total"]]
+            [r["study"], r["appraiser"], r["yes"], r["cant_tell"], r["no"], r["total"]]
             for r in a["appraisals"]
         ],
         note,
@@ -240,7 +240,7 @@ def _appraisal(analysis: Analysis) -> list[Table]:
         "appraisal-criteria",
         "Quality appraisal per criterion",
         ["criterion", "question", "yes", "can't tell", "no"],
-        [[c["criterion"], c["question"], c["yes"], c["cantTell"], c["no"]] for c in a["criteria"]],
+        [[c["criterion"], c["question"], c["yes"], c["cant_tell"], c["no"]] for c in a["criteria"]],
     )
     return [studies, criteria] if a["appraisals"] else [studies]
 
@@ -433,7 +433,7 @@ def everything(analysis: Analysis, sections: Sequence[str] | None = None) -> dic
     """Every result as one JSON document (the report's analysis.json)."""
     parts: dict[str, object] = {
         "build": analysis.dataset.build,
-        "builtAt": analysis.dataset.built_at,
+        "built_at": analysis.dataset.built_at,
         "flow": flow_json(analysis),
         "weights": weights_json(analysis),
         "matrix": {

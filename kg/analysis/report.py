@@ -14,7 +14,7 @@ from kg.analysis.appraisal import AppraisalSummary, summarise
 from kg.analysis.cooccurrence import Pair, cooccurrence
 from kg.analysis.dataset import Dataset
 from kg.analysis.flow import Flow, screening_flow
-from kg.analysis.matrix import Matrix, study_category_matrix, study_factor_matrix
+from kg.analysis.matrix import Matrix, columns, study_category_matrix, study_factor_matrix
 from kg.analysis.timeline import Year, timeline
 from kg.analysis.weights import Weight, entropy_weights
 from kg.errors import AnalysisError
@@ -66,7 +66,7 @@ def _labelled(dataset: Dataset, factor: str) -> dict[str, Any]:
     return {
         "factor": factor,
         "label": dataset.label(factor),
-        "labelFa": row.label_fa if row and row.label_fa else None,
+        "label_fa": row.label_fa if row and row.label_fa else None,
         "category": row.category if row else None,
     }
 
@@ -100,15 +100,14 @@ def matrix_json(analysis: Analysis, by: str) -> dict[str, Any]:
     """The study x factor (by="factor") or study x category (by="category") matrix."""
     matrix = analysis.factor_matrix if by == "factor" else analysis.category_matrix
     order = analysis.factor_order() if by == "factor" else analysis.dataset.categories
-    present = {c for row in matrix.values() for c in row}
-    columns = [c for c in order if c in present] + sorted(present.difference(order))
+    names = columns(matrix, order)
     label = analysis.dataset.label if by == "factor" else analysis.dataset.category_label
     return {
         "build": analysis.dataset.build,
         "by": by,
-        "columns": [{"id": c, "label": label(c)} for c in columns],
+        "columns": [{"id": c, "label": label(c)} for c in names],
         "rows": [
-            {"study": study, "counts": [matrix[study].get(c, 0) for c in columns]}
+            {"study": study, "counts": [matrix[study].get(c, 0) for c in names]}
             for study in sorted(matrix)
         ],
     }
@@ -128,15 +127,15 @@ def kappa_json(analysis: Analysis) -> dict[str, Any]:
                 "second": p.second,
                 "studies": list(p.studies),
                 "items": p.items,
-                "observedAgreement": p.observed,
+                "observed_agreement": p.observed,
                 "kappa": p.kappa,
                 "band": p.band,
                 "factors": [
                     {
                         "factor": f.factor,
                         "both": f.both,
-                        "firstOnly": f.first_only,
-                        "secondOnly": f.second_only,
+                        "first_only": f.first_only,
+                        "second_only": f.second_only,
                         "neither": f.neither,
                         "kappa": f.kappa,
                         "band": f.band,
@@ -171,7 +170,7 @@ def appraisal_json(analysis: Analysis) -> dict[str, Any]:
                 "study": a.study,
                 "appraiser": a.appraiser,
                 "yes": a.yes,
-                "cantTell": a.cant_tell,
+                "cant_tell": a.cant_tell,
                 "no": a.no,
                 "total": a.total,
             }
@@ -190,7 +189,7 @@ def appraisal_json(analysis: Analysis) -> dict[str, Any]:
                 "criterion": c.criterion,
                 "question": c.question,
                 "yes": c.yes,
-                "cantTell": c.cant_tell,
+                "cant_tell": c.cant_tell,
                 "no": c.no,
             }
             for c in summary.criteria
@@ -205,11 +204,11 @@ def flow_json(analysis: Analysis) -> dict[str, Any]:
     return {
         "build": analysis.dataset.build,
         "identified": f.identified,
-        "awaitingScreening": f.awaiting,
+        "awaiting_screening": f.awaiting,
         "screened": f.screened,
-        "excludedAtScreening": f.excluded_at_screening,
-        "assessedForEligibility": f.assessed,
-        "excludedAtFullText": f.excluded_at_fulltext,
+        "excluded_at_screening": f.excluded_at_screening,
+        "assessed_for_eligibility": f.assessed,
+        "excluded_at_fulltext": f.excluded_at_fulltext,
         "included": f.included,
     }
 
@@ -223,10 +222,10 @@ def cooccurrence_json(analysis: Analysis, minimum: int = 1) -> dict[str, Any]:
             {
                 "first": p.first,
                 "second": p.second,
-                "firstLabel": analysis.dataset.label(p.first),
-                "secondLabel": analysis.dataset.label(p.second),
+                "first_label": analysis.dataset.label(p.first),
+                "second_label": analysis.dataset.label(p.second),
                 "studies": p.count,
-                "studyIds": list(p.studies),
+                "study_ids": list(p.studies),
             }
             for p in analysis.pairs
             if p.count >= minimum
