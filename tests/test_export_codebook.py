@@ -18,7 +18,15 @@ from kg.interchange.safexml import CODEBOOK_NS, CODEBOOK_XSD
 from kg.interchange.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import tree_digest
 from tests.importing import run
-from tests.qdpx_factory import SCHEMA, Code, Coding, Project, Source
+from tests.qdpx_factory import (
+    BUNDLED_SCHEMA,
+    SCHEMA,
+    SHARED_SCHEMA,
+    Code,
+    Coding,
+    Project,
+    Source,
+)
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +152,8 @@ def test_bad_options(tmp_path: Path) -> None:
     code, output = run("export", "codebook", "--format", "nvivo")
     assert code == 2
     assert "nvivo" in output
+
+
+@pytest.mark.skipif(not SHARED_SCHEMA.is_file(), reason="../shared is not beside this checkout")
+def test_the_shipped_project_schema_is_the_shared_one() -> None:
+    assert BUNDLED_SCHEMA.read_bytes() == SHARED_SCHEMA.read_bytes()
