@@ -7,6 +7,7 @@ Errors are mapped to exit codes here, once: 0 success, 1 the data does not confo
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kg import __version__, paths, pipeline
-from kg.errors import InputErrors, NonConformingError, RsmeError, UsageError
+from kg.errors import InputErrors, NonConformingError, RsmeError, StoreError, UsageError
 from kg.namespaces import PREFIXES
 from kg.store.embedded import EmbeddedStore
 
@@ -405,8 +406,17 @@ def report(
     from kg.store.remote import RemoteStore
 
     with _errors():
+        if cutoff is not None and not math.isfinite(cutoff):
+            raise UsageError(f"--cutoff {cutoff}: expected a finite number")
         db = RemoteStore(endpoint) if endpoint else EmbeddedStore.open(store)
-        analysis = analyse(dataset.fetch(db), cutoff)
+        data = dataset.fetch(db)
+        if not data.factors:
+            raise StoreError(
+                f"{endpoint or store} holds no factor taxonomy, so it is not an rsme-kg graph "
+                "or its named graphs are not queried as the default graph (a remote store must "
+                "serve their union, e.g. `oxigraph serve --union-default-graph`)"
+            )
+        analysis = analyse(data, cutoff)
         page = document.write_report(analysis, out, fmt.value, lang.value)
         _print_analysis(analysis)
         console.print(f"[bold green]report[/] {page}")

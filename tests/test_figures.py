@@ -164,3 +164,39 @@ def test_a_large_synthesis_stays_legible() -> None:
     circle = figures.cooccurrence(analysis)
     labels = [t for t in circle.findobj(Text) if t.get_rotation_mode() == "anchor" and t.get_text()]
     assert len(labels) == figures.NETWORK
+
+
+def test_one_study_keeps_category_labels_apart() -> None:
+    """One study with a factor in each of three categories: one row each, so each category
+    label gets one line (a long one is cut with an ellipsis) instead of running into the next."""
+    from kg.analysis.dataset import CodeRow, Dataset, FactorRow
+
+    names = {
+        "k1": "Entrepreneurial and international orientation",
+        "k2": "Family ownership and governance",
+        "k3": "Rural context and embeddedness",
+    }
+    factors = [FactorRow(f"f{i}", f"Factor {i}", "", k, names[k], "") for i, k in enumerate(names)]
+    codes = [CodeRow(f"c{i}", "s1", 2019, f"f{i}", k, "x", False) for i, k in enumerate(names)]
+    for lang in ("en", "fa"):
+        heat = figures.heatmap(analyse(Dataset(codes, [], [], factors)), lang)
+        assert _overlaps(_texts(heat)) == [], lang
+
+
+def test_big_dots_stay_clear_of_their_labels() -> None:
+    """A factor coded in 40 studies: its dot's radius is smaller than the gap to its label."""
+    from kg.analysis.dataset import CodeRow, Dataset, FactorRow
+
+    factors = [FactorRow(f"f{i}", f"Factor {i}", "", "k", "K", "") for i in range(3)]
+    codes = [CodeRow(f"a{s}", f"s{s}", 2020, "f0", "k", "x", False) for s in range(40)]
+    codes += [CodeRow(f"b{s}", f"s{s}", 2020, f"f{1 + s % 2}", "k", "x", False) for s in range(4)]
+    figure = figures.cooccurrence(analyse(Dataset(codes, [], [], factors)))
+    sizes = [c.get_sizes()[0] for c in figure.axes[0].collections if len(c.get_sizes())]
+    assert len(sizes) == 3  # one dot per factor
+    gap_points = 0.14 * 72  # labels start 0.14 in outside the circle
+    assert max(sizes) ** 0.5 / 2 < gap_points
+
+
+def test_pictures_are_reproducible(analysis: Analysis) -> None:
+    for name in figures.NAMES:
+        assert figures.draw(analysis, name, "svg") == figures.draw(analysis, name, "svg"), name

@@ -141,7 +141,7 @@ def test_report_markdown_links_its_pictures(built: Built, tmp_path: Path) -> Non
     assert text.startswith("# rsme-kg: analysis of the meta-synthesis")
     for name in ("model", "heatmap", "flow", "cooccurrence", "timeline"):
         assert f"](figures/{name}.png)" in text
-    assert "| rank | factor | category | studies | codes | E | d | W |" in text
+    assert "| rank | id | factor | category | studies | codes | E | d | W |" in text
     assert "41 factors share rank 1" in text
 
 
@@ -153,7 +153,7 @@ def test_report_refuses_a_folder_that_is_not_a_report(built: Built, tmp_path: Pa
     before = tree_digest(precious)
     result = runner.invoke(app, ["report", "--store", str(store), "--out", str(precious)])
     assert result.exit_code == 2
-    assert "not an rsme-kg report" in result.output and str(precious) in result.output
+    assert "not part of an rsme-kg report" in result.output and str(precious) in result.output
     assert tree_digest(precious) == before
 
 
@@ -161,7 +161,7 @@ def test_report_replaces_an_earlier_report(built: Built, tmp_path: Path) -> None
     store = built[0] / paths.STORE_SUBDIR
     out = tmp_path / "again"
     assert runner.invoke(app, ["report", "--store", str(store), "--out", str(out)]).exit_code == 0
-    (out / "stale.txt").write_text("left from before", encoding="utf-8")
+    assert (out / "report.html").is_file()
     args = ["report", "--store", str(store), "--out", str(out), "--format", "md"]
     assert runner.invoke(app, args).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
@@ -275,3 +275,120 @@ def test_api_kappa_and_appraisal_of_two_coders(two_coder_server: ApiServer) -> N
         assert len(appraisal["unappraised"]) == 40
         no_cut = client.get("/analysis/appraisal").json()
         assert {s["passes"] for s in no_cut["studies"]} == {None}
+
+
+def test_report_never_replaces_a_folder_with_more_than_a_report(
+    built: Built, tmp_path: Path
+) -> None:
+    """A folder that has a report file but also anything else is refused, untouched."""
+    store = str(built[0] / paths.STORE_SUBDIR)
+    mixed = tmp_path / "mydocs"
+    (mixed / "sub").mkdir(parents=True)
+    (mixed / "report.md").write_text("notes", encoding="utf-8")
+    (mixed / "chapter1.docx").write_text("x", encoding="utf-8")
+    (mixed / "sub" / "important.csv").write_text("d", encoding="utf-8")
+    before = tree_digest(mixed)
+    result = runner.invoke(app, ["report", "--store", store, "--out", str(mixed)])
+    assert result.exit_code == 2 and "chapter1.docx" in result.output and "sub" in result.output
+    assert tree_digest(mixed) == before
+    # a file added to an earlier report's figures is kept safe too
+    earlier = tmp_path / "earlier"
+    assert runner.invoke(app, ["report", "--store", store, "--out", str(earlier)]).exit_code == 0
+    (earlier / "figures" / "my-sketch.png").write_bytes(b"mine")
+    before = tree_digest(earlier)
+    result = runner.invoke(app, ["report", "--store", store, "--out", str(earlier)])
+    assert result.exit_code == 2 and "figures" in result.output
+    assert tree_digest(earlier) == before
+
+
+def test_report_refuses_the_current_folder(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = str(built[0] / paths.STORE_SUBDIR)
+    inside = tmp_path / "report"
+    assert runner.invoke(app, ["report", "--store", store, "--out", str(inside)]).exit_code == 0
+    monkeypatch.chdir(inside / "figures")
+    for out in (".", ".."):
+        result = runner.invoke(app, ["report", "--store", store, "--out", out])
+        assert result.exit_code == 2 and "current folder" in result.output, out
+    assert (inside / "report.html").is_file()
+
+
+def test_report_write_errors_are_usage_errors(built: Built, tmp_path: Path) -> None:
+    store = str(built[0] / paths.STORE_SUBDIR)
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["report", "--store", store, "--out", str(blocker / "sub")])
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_report_folder_is_readable_by_others(built: Built, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    store = str(built[0] / paths.STORE_SUBDIR)
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "shared"
+        assert runner.invoke(app, ["report", "--store", store, "--out", str(out)]).exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+
+
+def test_report_refuses_a_cut_off_that_is_no_number(built: Built, tmp_path: Path) -> None:
+    store = str(built[0] / paths.STORE_SUBDIR)
+    for value in ("nan", "inf", "-inf"):
+        result = runner.invoke(
+            app, ["report", "--store", store, "--out", str(tmp_path / value), "--cutoff", value]
+        )
+        assert result.exit_code == 2 and "finite number" in result.output, value
+        assert not (tmp_path / value).exists()
+
+
+def test_report_refuses_a_store_without_the_taxonomy(tmp_path: Path) -> None:
+    """E.g. a remote store whose named graphs are not its default graph: no silent zeros."""
+    import pyoxigraph as ox
+
+    folder = tmp_path / "other"
+    other = ox.Store(str(folder))
+    other.add(ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"), ox.Literal("c")))
+    other.flush()
+    del other
+    result = runner.invoke(app, ["report", "--store", str(folder), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "no factor taxonomy" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_tables_show_what_decides_a_pass(two_coders: Path, tmp_path: Path) -> None:
+    """The per-study table carries the mean total that the cut-off is applied to."""
+    out = tmp_path / "r"
+    args = ["report", "--store", str(two_coders), "--out", str(out), "--cutoff", "7"]
+    assert runner.invoke(app, args).exit_code == 0
+    rows = list(csv.DictReader((out / "tables" / "appraisal.csv").open(encoding="utf-8")))
+    assert rows == [
+        {"study": "alayo-2019", "appraisers": "1", "total (mean)": "6.0", "passes": "no"},
+        {"study": "assadinia-2019", "appraisers": "1", "total (mean)": "8.0", "passes": "yes"},
+    ]
+    answers = list(csv.DictReader((out / "tables" / "appraisal-answers.csv").open()))
+    assert answers[1]["answered"] == "10" and answers[1]["can't tell"] == "1"
+    kappa = (out / "tables" / "kappa.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert kappa.startswith("first coder,second coder,")
+    weights = next(csv.DictReader((out / "tables" / "weights.csv").open(encoding="utf-8")))
+    assert set(weights) >= {"rank", "id", "factor", "W"}
+
+
+def test_api_and_cli_agree_to_the_letter(
+    two_coders: Path, two_coder_server: ApiServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "r"
+    assert (
+        runner.invoke(app, ["report", "--store", str(two_coders), "--out", str(out)]).exit_code == 0
+    )
+    stored = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
+    served = httpx.get(f"{two_coder_server.base}/analysis", timeout=60).json()
+    assert served == stored and stored["built_at"].endswith("Z")
+    for value in ("nan", "inf"):
+        reply = httpx.get(f"{two_coder_server.base}/analysis/appraisal", params={"cutoff": value})
+        assert reply.status_code == 422, value

@@ -312,7 +312,8 @@ class Appraisal(BaseModel):
         description="score: sum of the scores (every answer has one); yes: yes answers of 10."
     )
     cutoff: float | None
-    message: str | None = None
+    message: str | None = Field(None, description="Why there is nothing, when there is nothing.")
+    note: str | None = Field(None, description="A caveat, e.g. scores given to some answers only.")
     appraisals: list[StudyAppraisal]
     studies: list[StudyVerdict]
     criteria: list[CriterionCounts]
@@ -324,6 +325,7 @@ class Appraisal(BaseModel):
             "scale": "yes",
             "cutoff": 7,
             "message": None,
+            "note": None,
             "appraisals": [
                 {
                     "study": "assadinia-2019",

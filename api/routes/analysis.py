@@ -76,7 +76,8 @@ async def all_results(
     request: Request,
     lang: Lang = "en",
     cutoff: Annotated[
-        float | None, Query(description="Appraisal inclusion cut-off on a study's total.")
+        float | None,
+        Query(allow_inf_nan=False, description="Appraisal inclusion cut-off on a study's total."),
     ] = None,
 ) -> Response:
     """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal as JSON; a
@@ -218,7 +219,10 @@ async def appraisal(
     request: Request,
     cutoff: Annotated[
         float | None,
-        Query(description="Inclusion cut-off on a study's total (sum of scores or yes answers)."),
+        Query(
+            allow_inf_nan=False,
+            description="Inclusion cut-off on a study's total (sum of scores or yes answers).",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Answer counts and totals per study and appraiser, counts per criterion, who passes."""

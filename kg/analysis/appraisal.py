@@ -8,11 +8,13 @@ appraised by several appraisers passes when the mean of their totals reaches the
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from statistics import fmean
 
 from kg.analysis.dataset import AnswerRow, Dataset
+from kg.errors import AnalysisError
 
 # the ten questions of the CASP qualitative checklist, in order (criterion 1 to 10)
 CASP = (
@@ -63,6 +65,7 @@ class AppraisalSummary:
     cutoff: float | None
     study_totals: dict[str, float]  # mean total per study over its appraisers
     unappraised: list[str]  # included studies nobody appraised
+    partly_scored: bool = False  # some answers carry a score, not all: totals count yes answers
 
     @property
     def passed(self) -> list[str] | None:
@@ -87,8 +90,11 @@ def summarise(dataset: Dataset, cutoff: float | None = None) -> AppraisalSummary
     >>> s.scale, s.study_totals, s.passed
     ('yes', {'s': 7.0}, ['s'])
     """
+    if cutoff is not None and not math.isfinite(cutoff):
+        raise AnalysisError(f"the appraisal cut-off must be a finite number, not {cutoff}")
     answers = dataset.appraisals
     scale = "score" if answers and all(a.score is not None for a in answers) else "yes"
+    partly_scored = scale == "yes" and any(a.score is not None for a in answers)
     grouped: dict[tuple[str, str], list[AnswerRow]] = defaultdict(list)
     for answer in answers:
         grouped[answer.study, answer.appraiser].append(answer)
@@ -122,4 +128,5 @@ def summarise(dataset: Dataset, cutoff: float | None = None) -> AppraisalSummary
         cutoff,
         {study: fmean(totals) for study, totals in sorted(per_study.items())},
         [s for s in included if s not in per_study],
+        partly_scored,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -210,8 +211,21 @@ def from_tables(tables: Tables) -> Dataset:
         factors,
         agents,
         _text(build, "build") or None,
-        _text(build, "started") or None,
+        timestamp(_text(build, "started")) or None,
     )
+
+
+def timestamp(text: str) -> str:
+    """An xsd:dateTime in one spelling, whichever way the store wrote it (UTC as Z).
+
+    >>> timestamp("2026-11-27T16:27:15+00:00"), timestamp("2026-11-27T16:27:15Z")
+    ('2026-11-27T16:27:15Z', '2026-11-27T16:27:15Z')
+    """
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def fetch(store: Store) -> Dataset:

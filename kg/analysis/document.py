@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -93,10 +94,11 @@ def tables(analysis: Analysis) -> list[Table]:
     weights = Table(
         "weights",
         "Shannon-entropy weights of the factors",
-        ["rank", "factor", "category", "studies", "codes", "E", "d", "W"],
+        ["rank", "id", "factor", "category", "studies", "codes", "E", "d", "W"],
         [
             [
                 r["rank"],
+                r["factor"],
                 r["label"],
                 ds.category_label(r["category"] or ""),
                 r["studies"],
@@ -119,8 +121,12 @@ def tables(analysis: Analysis) -> list[Table]:
         "Factors by number of studies",
         ["factor", "studies", "codes", "weight rank"],
         [[ds.label(x.factor), x.studies, x.codes, x.rank] for x in by_studies if x.studies > 1],
-        "Factors coded in more than one included study (in any role, settings included); "
-        "every other coded factor is coded in one.",
+        (
+            "Factors coded in more than one included study (in any role, settings included); "
+            "every other coded factor is coded in one."
+        )
+        if analysis.weights
+        else "No factor is coded yet.",
     )
     studies = Counter(c for row in analysis.category_matrix.values() for c in row)
     codes: Counter[str] = Counter()
@@ -140,7 +146,10 @@ def tables(analysis: Analysis) -> list[Table]:
         "cooccurrence",
         "Factor co-occurrence",
         ["factor", "factor", "studies", "study ids"],
-        [[p["first_label"], p["second_label"], p["studies"], " ".join(p["study_ids"])] for p in pairs],
+        [
+            [p["first_label"], p["second_label"], p["studies"], " ".join(p["study_ids"])]
+            for p in pairs
+        ],
         f"{len(pairs)} pairs of factors are coded in the same study; the most shared pair "
         f"is shared by {top} studies.",
     )
@@ -159,7 +168,15 @@ def _agreement(analysis: Analysis) -> list[Table]:
     pairs = Table(
         "kappa",
         "Agreement between coders (Cohen's kappa)",
-        ["coder", "coder", "shared studies", "items", "observed agreement", "kappa", "band"],
+        [
+            "first coder",
+            "second coder",
+            "shared studies",
+            "items",
+            "observed agreement",
+            "kappa",
+            "band",
+        ],
         [
             [
                 p["first"],
@@ -183,8 +200,8 @@ def _agreement(analysis: Analysis) -> list[Table]:
         "kappa-factors",
         "Agreement per factor",
         [
-            "coder",
-            "coder",
+            "first coder",
+            "second coder",
             "factor",
             "both",
             "first only",
@@ -217,32 +234,55 @@ def _appraisal(analysis: Analysis) -> list[Table]:
     cut = a["cutoff"]
     scale = "sum of scores" if a["scale"] == "score" else "number of yes answers (of 10)"
     note = a["message"] or (
-        f"Total = {scale}; cut-off: {cut if cut is not None else 'none set (--cutoff)'}."
+        f"Total = {scale}; a study's total is the mean over its appraisers; cut-off: "
+        f"{cut if cut is not None else 'none set (--cutoff)'}."
     )
+    if a["note"]:
+        note += f" {a['note']}"
     if a["unappraised"]:
         note += f" {len(a['unappraised'])} included studies have no appraisal."
+    counts = {s["study"]: 0 for s in a["studies"]}
+    for r in a["appraisals"]:
+        counts[r["study"]] += 1
     studies = Table(
         "appraisal",
         "Quality appraisal per study (CASP qualitative checklist)",
-        ["study", "appraiser", "yes", "can't tell", "no", "total"],
+        ["study", "appraisers", "total (mean)", "passes"],
         [
-            [r["study"], r["appraiser"], r["yes"], r["cant_tell"], r["no"], r["total"]]
-            for r in a["appraisals"]
+            [
+                s["study"],
+                counts[s["study"]],
+                s["total"],
+                "" if s["passes"] is None else ("yes" if s["passes"] else "no"),
+            ]
+            for s in a["studies"]
         ],
         note,
     )
-    passes = {s["study"]: s["passes"] for s in a["studies"]}
-    if cut is not None:
-        studies.headers.append("passes")
-        for row in studies.rows:
-            row.append("yes" if passes.get(str(row[0])) else "no")
+    answers = Table(
+        "appraisal-answers",
+        "Quality appraisal per study and appraiser",
+        ["study", "appraiser", "answered", "yes", "can't tell", "no", "total"],
+        [
+            [
+                r["study"],
+                r["appraiser"],
+                r["yes"] + r["cant_tell"] + r["no"],
+                r["yes"],
+                r["cant_tell"],
+                r["no"],
+                r["total"],
+            ]
+            for r in a["appraisals"]
+        ],
+    )
     criteria = Table(
         "appraisal-criteria",
         "Quality appraisal per criterion",
         ["criterion", "question", "yes", "can't tell", "no"],
         [[c["criterion"], c["question"], c["yes"], c["cant_tell"], c["no"]] for c in a["criteria"]],
     )
-    return [studies, criteria] if a["appraisals"] else [studies]
+    return [studies, answers, criteria] if a["appraisals"] else [studies]
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -368,14 +408,36 @@ def render_md(analysis: Analysis, generated: str) -> str:
     return "\n".join(lines)
 
 
+def _is_report_entry(path: Path) -> bool:
+    """Whether a path inside a report folder is one that `write_report` writes."""
+    if path.name in MARKERS:
+        return path.is_file()
+    if path.name == "figures" and path.is_dir():
+        names = {f"{n}.{x}" for n in figures.NAMES for x in ("svg", "png")}
+        return all(p.is_file() and p.name in names for p in path.iterdir())
+    if path.name == "tables" and path.is_dir():
+        return all(p.is_file() and p.suffix == ".csv" for p in path.iterdir())
+    return False
+
+
 def _check_target(out: Path) -> None:
+    """Refuse any --out that replacing would lose something: only an earlier report may go."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: a file is in the way; give a folder for the report")
-    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in MARKERS):
+    here = Path.cwd().resolve()
+    if out == here or out in here.parents:
         raise UsageError(
-            f"--out {out}: the folder holds files that are not an rsme-kg report; "
-            "give an empty or new folder (nothing was written)"
+            f"--out {out}: the report folder is replaced as a whole, so it cannot be the "
+            "current folder or one that holds it; give a folder of its own (e.g. --out report)"
         )
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if not _is_report_entry(p))
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+            raise UsageError(
+                f"--out {out}: the folder holds files that are not part of an rsme-kg report "
+                f"({shown}); give an empty or new folder (nothing was written)"
+            )
 
 
 def write_report(
@@ -387,35 +449,45 @@ def write_report(
     out = out.resolve()
     _check_target(out)
     generated = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        figures.write_all(analysis, work / "figures", lang)
-        svgs = {n: (work / "figures" / f"{n}.svg").read_bytes() for n in figures.NAMES}
-        (work / "tables").mkdir()
-        for table in tables(analysis):
-            (work / "tables" / f"{table.name}.csv").write_text(table.csv(), encoding="utf-8")
-        order = analysis.factor_order()
-        for by, matrix in (
-            ("factor", analysis.factor_matrix),
-            ("category", analysis.category_matrix),
-        ):
-            columns = order if by == "factor" else analysis.dataset.categories
-            (work / "tables" / f"matrix-{by}.csv").write_text(to_csv(matrix, columns), "utf-8")
-        (work / "analysis.json").write_text(
-            json.dumps(everything(analysis), ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        page = (
-            render_html(analysis, svgs, generated)
-            if fmt == "html"
-            else render_md(analysis, generated)
-        )
-        (work / f"report.{fmt}").write_text(page, encoding="utf-8")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as error:
+        raise UsageError(f"--out {out}: cannot write there ({error.strerror})") from error
+    try:
+        _fill(work, analysis, fmt, lang, generated)
+        # mkdtemp makes the folder private (0700); a report is for sharing: honour the umask
+        mask = os.umask(0)
+        os.umask(mask)
+        work.chmod(0o777 & ~mask)
         _swap(work, out)
+    except OSError as error:
+        shutil.rmtree(work, ignore_errors=True)
+        raise UsageError(f"--out {out}: cannot write the report ({error})") from error
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return out / f"report.{fmt}"
+
+
+def _fill(work: Path, analysis: Analysis, fmt: str, lang: str, generated: str) -> None:
+    """Write every file of the report into the (temporary) folder `work`."""
+    figures.write_all(analysis, work / "figures", lang)
+    svgs = {n: (work / "figures" / f"{n}.svg").read_bytes() for n in figures.NAMES}
+    (work / "tables").mkdir()
+    for table in tables(analysis):
+        (work / "tables" / f"{table.name}.csv").write_text(table.csv(), encoding="utf-8")
+    order = analysis.factor_order()
+    for by, matrix in (("factor", analysis.factor_matrix), ("category", analysis.category_matrix)):
+        columns = order if by == "factor" else analysis.dataset.categories
+        (work / "tables" / f"matrix-{by}.csv").write_text(to_csv(matrix, columns), "utf-8")
+    (work / "analysis.json").write_text(
+        json.dumps(everything(analysis), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    page = (
+        render_html(analysis, svgs, generated) if fmt == "html" else render_md(analysis, generated)
+    )
+    (work / f"report.{fmt}").write_text(page, encoding="utf-8")
 
 
 def _swap(work: Path, out: Path) -> None:

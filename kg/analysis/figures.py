@@ -65,6 +65,18 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _fit(text: str, width: int, room: float) -> list[str]:
+    """Text wrapped to `width` characters in at most `room` lines (at least one); what does not
+    fit ends in an ellipsis, so a label never runs into its neighbour's rows."""
+    lines = _wrap(text, width)
+    most = max(1, int(room))
+    if len(lines) <= most:
+        return lines
+    if most == 1:
+        return [_short(text, int(width * 1.6))]  # one line may run wider, into the margin
+    return [*lines[: most - 1], _short(" ".join(lines[most - 1 :]), width)]
+
+
 def _studies_per_factor(analysis: Analysis) -> Counter[str]:
     return Counter(f for row in analysis.factor_matrix.values() for f, n in row.items() if n)
 
@@ -264,12 +276,12 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     factors = _top_factors(analysis, MAX_ROWS)
     cell = min(0.125, (WIDTH - 3.8) / max(len(studies), 1))
     # rows at least a line of 6.5 pt text high (Persian script is taller than Latin)
-    row = max(cell, 6.5 * LINE * (1.25 if lang == "fa" else 1.0))
+    row_h = max(cell, 6.5 * LINE * (1.25 if lang == "fa" else 1.0))
     top_margin = 1.35  # study ids written upwards above the columns, and the title
-    height = len(factors) * row + top_margin + 0.2
+    height = len(factors) * row_h + top_margin + 0.2
     fig = Figure(figsize=(WIDTH, height))
     left, bottom = 2.6 / WIDTH, 0.2 / height
-    ax = fig.add_axes((left, bottom, len(studies) * cell / WIDTH, len(factors) * row / height))
+    ax = fig.add_axes((left, bottom, len(studies) * cell / WIDTH, len(factors) * row_h / height))
     top = max((n for row in matrix.values() for n in row.values()), default=1)
     values = [[matrix[s].get(f, 0) for s in studies] for f in factors]
     cmap = ListedColormap(
@@ -317,7 +329,7 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
         ax.text(
             len(studies) + 0.3,
             row + n / 2 - 0.5,
-            "\n".join(_wrap(ds.category_label(category, lang), 15)),
+            "\n".join(_fit(ds.category_label(category, lang), 15, n * row_h / (6 * LINE))),
             va="center",
             fontsize=6,
             color="#333",
@@ -492,6 +504,7 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
         angle = math.pi / 2 - i * step
         position[slot] = (angle, cx + radius * math.cos(angle), cy + radius * math.sin(angle))
     strongest = max((p.count for p in pairs), default=1)
+    most = max((studies[f] for f in nodes), default=1)  # dots stay inside their label's gap
     for pair in pairs:
         _, x1, y1 = position[pair.first]
         _, x2, y2 = position[pair.second]
@@ -510,7 +523,7 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
         ax.scatter(
             [x],
             [y],
-            s=18 + 22 * studies[factor],
+            s=18 + 160 * studies[factor] / most,
             color=colour[ds.factor_rows[factor].category],
             edgecolor="#333",
             linewidth=0.5,
@@ -633,7 +646,11 @@ def render(figure: Figure, fmt: str) -> bytes:
     """A figure as SVG or PNG bytes (PNG at 150 dpi: sharp on screen and on an A4 print)."""
     buffer = io.BytesIO()
     # SVG text as paths: the picture looks the same without the font on the reader's machine
-    figure.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None)
+    # a fixed salt makes the ids of clip paths the same from run to run: reproducible SVGs
+    with matplotlib.rc_context({"svg.hashsalt": "rsme-kg"}):
+        figure.savefig(
+            buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None
+        )
     return buffer.getvalue()
 
 

@@ -165,6 +165,9 @@ def appraisal_json(analysis: Analysis) -> dict[str, Any]:
         "message": None
         if summary.appraisals
         else "No quality appraisals are recorded (data/appraisals.csv has no rows).",
+        "note": "Some answers carry a score and some do not, so every total counts yes answers."
+        if summary.partly_scored
+        else None,
         "appraisals": [
             {
                 "study": a.study,
