@@ -275,3 +275,24 @@ def test_values_from_a_store_and_from_json_rows_agree() -> None:
     first = from_tables({"codes": [as_terms]}).codes
     second = from_tables({"codes": [as_json]}).codes
     assert first == second == [CodeRow("s1-1", "s1", 2019, "a", "k1", "ann", True)]
+
+
+def test_report_tables_carry_fleiss_kappa_for_three_coders() -> None:
+    from kg.analysis.document import tables
+
+    data = Dataset(
+        codes(
+            ("ann", "s1", "a"),
+            ("bob", "s1", "a"),
+            ("cy", "s1", "a"),
+            ("ann", "s1", "b"),
+            ("bob", "s1", "b"),
+        ),
+        [],
+        [],
+        CODEBOOK,
+    )
+    by_name = {t.name: t for t in tables(analyse(data))}
+    ((coders, studies, kappa, band),) = by_name["fleiss"].rows
+    assert (coders, studies, band) == (3, 1, "moderate") and kappa == pytest.approx(0.55)
+    assert len(by_name["kappa"].rows) == 3  # every pair of coders

@@ -191,10 +191,22 @@ def _agreement(analysis: Analysis) -> list[Table]:
         ],
         k["message"] or "",
     )
+    fleiss = []
     if k["fleiss"]:
-        pairs.note += (
-            f" Fleiss' kappa over the {len(k['fleiss']['studies'])} studies every coder coded: "
-            f"{k['fleiss']['kappa']:.4f} ({k['fleiss']['band']})."
+        fleiss.append(
+            Table(
+                "fleiss",
+                "Agreement of all coders (Fleiss' kappa)",
+                ["coders", "studies every coder coded", "kappa", "band"],
+                [
+                    [
+                        len(k["coders"]),
+                        len(k["fleiss"]["studies"]),
+                        k["fleiss"]["kappa"],
+                        k["fleiss"]["band"],
+                    ]
+                ],
+            )
         )
     per_factor = Table(
         "kappa-factors",
@@ -226,7 +238,7 @@ def _agreement(analysis: Analysis) -> list[Table]:
             for f in p["factors"]
         ],
     )
-    return [pairs, per_factor] if per_factor.rows else [pairs]
+    return [pairs, *fleiss, *([per_factor] if per_factor.rows else [])]
 
 
 def _appraisal(analysis: Analysis) -> list[Table]:
@@ -481,6 +493,17 @@ def _fill(work: Path, analysis: Analysis, fmt: str, lang: str, generated: str) -
     for by, matrix in (("factor", analysis.factor_matrix), ("category", analysis.category_matrix)):
         columns = order if by == "factor" else analysis.dataset.categories
         (work / "tables" / f"matrix-{by}.csv").write_text(to_csv(matrix, columns), "utf-8")
+    per_category = Table(
+        "timeline-categories",
+        "Evidence over time per category",
+        ["year", "category", "studies", "codes"],
+        [
+            [y["year"], c["category"], c["studies"], c["codes"]]
+            for y in timeline_json(analysis)["years"]
+            for c in y["categories"]
+        ],
+    )
+    (work / "tables" / "timeline-categories.csv").write_text(per_category.csv(), "utf-8")
     (work / "analysis.json").write_text(
         json.dumps(everything(analysis), ensure_ascii=False, indent=2), encoding="utf-8"
     )
