@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install build run test lint format bench clean
+.PHONY: help install build run report test lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ run: build ## Set up, build the graph and serve it on http://127.0.0.1:8000
 	$(BIN)/rsme-kg stats
 	$(BIN)/rsme-kg serve --host 127.0.0.1 --port 8000
 
+report: build ## Build, then write the analysis report (tables and pictures) into dist/report/
+	$(BIN)/rsme-kg report
+
 test: $(STAMP) ## Set up and run the whole test suite
 	$(BIN)/pytest
 
@@ -42,6 +45,8 @@ format: $(STAMP) ## Format the code
 bench: $(STAMP) ## Run the benchmarks (writes docs/benchmarks.md)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/sparql_bench.py
+	$(BIN)/python bench/rest_bench.py
+	$(BIN)/python bench/analysis_bench.py
 
 clean: ## Remove the build output and caches
 	rm -rf dist dist.* .pytest_cache .ruff_cache .mypy_cache
