@@ -11,7 +11,7 @@ import csv
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -392,3 +392,21 @@ def test_api_and_cli_agree_to_the_letter(
     for value in ("nan", "inf"):
         reply = httpx.get(f"{two_coder_server.base}/analysis/appraisal", params={"cutoff": value})
         assert reply.status_code == 422, value
+
+
+def test_pictures_are_drawn_once_per_data() -> None:
+    """The server keeps the last pictures by the digest of their rows (also for a remote store)."""
+    from api.routes.analysis import _Pictures
+
+    drawn: list[str] = []
+
+    def drawer(name: str) -> Callable[[], bytes]:
+        return lambda: drawn.append(name) or name.encode()
+
+    cache = _Pictures(size=2)
+    assert cache.get(("d1", "model", "svg", "en"), drawer("a")) == b"a"
+    assert cache.get(("d1", "model", "svg", "en"), drawer("b")) == b"a"  # not drawn again
+    cache.get(("d2", "model", "svg", "en"), drawer("c"))  # new data: drawn
+    cache.get(("d3", "model", "svg", "en"), drawer("d"))  # evicts the oldest
+    cache.get(("d1", "model", "svg", "en"), drawer("e"))
+    assert drawn == ["a", "c", "d", "e"]

@@ -9,8 +9,11 @@ layout and font cache are shared state), and cached with the other read-only ans
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -47,11 +50,45 @@ Lang = Annotated[Literal["en", "fa"], Query(description="Language of the labels.
 
 async def current(request: Request, cutoff: float | None = None) -> Analysis:
     """The analysis of what the backend holds now (six named queries, run concurrently)."""
+    return (await _current(request, cutoff))[0]
+
+
+async def _current(request: Request, cutoff: float | None = None) -> tuple[Analysis, str]:
+    """The analysis and a digest of the rows it was computed from."""
     answers = await asyncio.gather(
         *(select(request, f"analysis/{name}") for name in dataset.QUERIES)
     )
     tables = dict(zip(dataset.QUERIES, answers, strict=True))
-    return analyse(dataset.from_tables(tables), cutoff)
+    digest = hashlib.sha256(
+        json.dumps(tables, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    ).hexdigest()
+    return analyse(dataset.from_tables(tables), cutoff), digest
+
+
+class _Pictures:
+    """The last pictures drawn, by the digest of their data: a remote store is not cached as a
+    whole (it may change), but the same rows never cost a second drawing."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...], draw: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        with _DRAWING:  # matplotlib's text layout and font cache are shared: one at a time
+            body = draw()
+        with self._lock:
+            self._items[key] = body
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body
+
+
+_PICTURES = _Pictures()
 
 
 async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
@@ -82,14 +119,19 @@ async def all_results(
 ) -> Response:
     """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal as JSON; a
     browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures."""
-    analysis = await current(request, cutoff)
+    analysis, digest = await _current(request, cutoff)
     if _negotiate(request, ["application/json", "text/html"]) == "application/json":
         body = json.dumps(everything(analysis), ensure_ascii=False).encode("utf-8")
         return Response(body, media_type="application/json", headers={"Vary": "Accept"})
 
     def page() -> str:
-        with _DRAWING:
-            svgs = {name: figures.draw(analysis, name, "svg", lang) for name in figures.NAMES}
+        svgs = {
+            name: _PICTURES.get(
+                (digest, name, "svg", lang),
+                lambda name=name: figures.draw(analysis, name, "svg", lang),  # type: ignore[misc]
+            )
+            for name in figures.NAMES
+        }
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
         def href(name: str, fmt: str) -> str:
@@ -254,10 +296,10 @@ async def picture(
             kind="not-found",
             suggestions=[f"{n}.svg" for n in figures.NAMES],
         )
-    analysis = await current(request)
-
-    def draw() -> bytes:
-        with _DRAWING:
-            return figures.draw(analysis, name, extension, lang)
-
-    return Response(await run_in_threadpool(draw), media_type=_PICTURE_TYPES[extension])
+    analysis, digest = await _current(request)
+    body = await run_in_threadpool(
+        _PICTURES.get,
+        (digest, name, extension, lang),
+        lambda: figures.draw(analysis, name, extension, lang),
+    )
+    return Response(body, media_type=_PICTURE_TYPES[extension])
