@@ -471,7 +471,10 @@ UpdateOpt = Annotated[
 ]
 LanguageOpt = Annotated[
     str | None,
-    typer.Option("--language", help="Language tag of new studies whose entry states none."),
+    typer.Option(
+        "--language",
+        help="Language of new studies whose entry states none: a tag (en) or a name (English).",
+    ),
 ]
 
 
@@ -527,13 +530,12 @@ def _import_references(
     fmt: str, file: Path, into: Path, update: bool, language: str | None, dry_run: bool
 ) -> None:
     from kg.interchange import refs
-    from kg.interchange.studies import import_references
+    from kg.interchange.studies import import_references, language_option
 
     with _errors():
+        tag = language_option(language)  # a wrong option is said before the file is read
         read = refs.read_bibtex if fmt == "bibtex" else refs.read_ris
-        report = import_references(
-            read(file), into, update=update, language=language, dry_run=dry_run
-        )
+        report = import_references(read(file), into, update=update, language=tag, dry_run=dry_run)
         _print_report(report)
 
 

@@ -157,3 +157,17 @@ def test_bad_options(tmp_path: Path) -> None:
 @pytest.mark.skipif(not SHARED_SCHEMA.is_file(), reason="../shared is not beside this checkout")
 def test_the_shipped_project_schema_is_the_shared_one() -> None:
     assert BUNDLED_SCHEMA.read_bytes() == SHARED_SCHEMA.read_bytes()
+
+
+def test_an_output_name_of_the_other_format_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "codes.qdc"
+    code, output = run("export", "codebook", "--format", "qdpx", "--out", str(out))
+    assert code == 2
+    assert "--out" in output and "expected a file name ending in .qdpx" in output
+    assert not out.exists()
+
+
+def test_the_codebook_schema_says_it_is_a_reconstruction() -> None:
+    header = CODEBOOK_XSD.read_text(encoding="utf-8")[:3000]
+    assert "A RECONSTRUCTION, not the official REFI-QDA file" in header
+    assert "Reconstructed by:" in header and "Reconstructed from:" in header

@@ -82,6 +82,17 @@ def imported(data: Path) -> list[dict[str, str]]:
     return [r for r in rows(data / "codes.csv") if r["basis"] == "fulltext"]
 
 
+def one_coding(name: str, text: str, words: str, code: str = "Business networking") -> Project:
+    """A project of one user, one code and one source, whose `words` are coded once."""
+    project = Project()
+    user = project.user("Sara Karimi")
+    project.codes = [Code(code)]
+    source = Source(name, text)
+    project.sources = [source]
+    source.select(words, Coding(project.codes[0].guid, user))
+    return project
+
+
 def test_the_factory_writes_valid_refi_qda_and_the_package_ships_the_same_schema(
     pilot: Pilot,
 ) -> None:
@@ -179,7 +190,8 @@ def test_an_edited_source_text_replaces_the_stored_one_only_if_all_codes_fit(
     )
     assert code == 2
     assert "codes.csv, line 81, column 8, field 'start': offsets 72..101 select " in out
-    assert f"in {data_copy}/sources/{STUDY}.txt, not the quote" in out
+    assert f"in the text of source {TITLE + '.txt'!r} that this import would write to " in out
+    assert f"{data_copy}/sources/{STUDY}.txt, not the quote" in out
     assert tree_digest(data_copy) == before
 
 
@@ -278,14 +290,9 @@ def test_a_source_that_matches_no_study_is_refused_with_suggestions(
 def test_inline_text_and_white_space_at_the_ends_of_a_selection(
     data_copy: Path, tmp_path: Path
 ) -> None:
-    project = Project()
-    user = project.user("Sara Karimi")
-    networks = Code("Business networking")
-    project.codes = [networks]
     text = "Owners said:   networks matter  \n\nThe end."
-    source = Source(f"{STUDY}.txt", text, inline=True)
-    project.sources = [source]
-    source.select("   networks matter  ", Coding(networks.guid, user))
+    project = one_coding(f"{STUDY}.txt", text, "   networks matter  ")
+    project.sources[0].inline = True
     check_schema(project.xml())
     code, out = run(
         "import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)
@@ -496,3 +503,329 @@ def test_imported_evidence_is_served(pilot: Pilot, data_copy: Path, tmp_path: Pa
         (f"{STUDY}-5", "Social networks of the owners", "Sara Karimi"),
     }
     assert all(i["study"]["id"] == STUDY for i in items)
+
+
+# --- regressions from the review of the import (issue 6) ------------------------------------
+
+
+def _add_screening(data: Path, line: str) -> None:
+    path = data / "screening.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + ("" if text.endswith("\n") else "\n") + line + "\n", encoding="utf-8")
+
+
+def _imported_pilot(pilot: Pilot, data: Path, folder: Path) -> Path:
+    """The pilot project, written and imported once; its path."""
+    path = pilot.write(folder)
+    assert run("import", "qdpx", str(path), "--into", str(data))[0] == 0
+    return path
+
+
+def _ledger_lines(data: Path) -> list[str]:
+    return (data / "refi-qda-ids.csv").read_text(encoding="utf-8").splitlines()
+
+
+def _line_of(lines: list[str], start: str) -> int:
+    return next(n for n, line in enumerate(lines, start=1) if line.startswith(start))
+
+
+def test_nvivo_capitalised_sources_folder_is_found(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    entries = {k.replace("sources/", "Sources/"): v for k, v in pilot.project.entries().items()}
+    path = write_zip(tmp_path / "nvivo.qdpx", entries)
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    assert imported(data_copy)[0]["quote"] == PERSIAN
+
+
+def test_source_entries_that_differ_only_in_case_are_refused(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    entries = pilot.project.entries()
+    entries[f"Sources/{pilot.source.guid}.txt"] = b"another text"
+    path = write_zip(tmp_path / "p.qdpx", entries)
+    refused(
+        "qdpx",
+        path,
+        data_copy,
+        "field 'plainTextPath': several archive entries match",
+        f"sources/{pilot.source.guid}.txt",
+        f"Sources/{pilot.source.guid}.txt",
+    )
+
+
+@pytest.mark.parametrize("written", [b"\r\n", b"&#13;\n"], ids=["raw-crlf", "entity-cr"])
+def test_inline_text_with_crlf_line_ends_keeps_its_offsets(
+    written: bytes, data_copy: Path, tmp_path: Path
+) -> None:
+    text = "First line.\r\nSecond line.\r\nOwners' networks matter.\r\nLast line."
+    project = one_coding(f"{STUDY}.txt", text, "networks matter")
+    project.sources[0].inline = True
+    xml = project.xml()
+    assert xml.count(b"\r\n") == 3  # ElementTree writes CR raw; an XML reader makes it LF
+    entries = {"project.qde": xml.replace(b"\r\n", written)}
+    path = write_zip(tmp_path / "p.qdpx", entries)
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    [row] = imported(data_copy)
+    assert (row["quote"], row["start"], row["end"]) == ("networks matter", "35", "50")
+    assert (data_copy / "sources" / f"{STUDY}.txt").read_bytes() == text.encode()
+    read_corpus(data_copy)
+
+
+def test_a_coding_guid_used_twice_is_refused(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    twin = pilot.source.selections[0].codings[0].guid
+    pilot.source.selections[1].codings[1].guid = twin
+    xml = pilot.project.xml().decode()
+    lines = [n for n, line in enumerate(xml.splitlines(), start=1) if twin in line]
+    assert len(lines) == 2
+    refused(
+        "qdpx",
+        pilot.write(tmp_path),
+        data_copy,
+        f"pilot.qdpx:project.qde, line {lines[1]}, field 'guid': the coding GUID {twin} is "
+        f"also the GUID of the coding of line {lines[0]}",
+    )
+
+
+def test_a_malformed_ledger_is_a_located_error(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    path = _imported_pilot(pilot, data_copy, tmp_path)
+    ledger = data_copy / "refi-qda-ids.csv"
+    n = len(_ledger_lines(data_copy))
+    ledger.write_text(ledger.read_text(encoding="utf-8") + 'coding,"broken\n', encoding="utf-8")
+    out = refused("qdpx", path, data_copy, f"refi-qda-ids.csv, line {n + 1}: the CSV record")
+    assert "Traceback" not in out
+    ledger.write_text("\n".join(_ledger_lines(data_copy)[:n]) + "\nthing,ABC,x,\n")
+    refused("qdpx", path, data_copy, f"refi-qda-ids.csv, line {n + 1}, column 1, field 'kind'")
+
+
+def test_a_malformed_proposals_file_is_a_located_error(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.code_language()
+    (data_copy / "factor-proposals.csv").write_text('guid,code\n"x,y\n', encoding="utf-8")
+    out = refused(
+        "qdpx",
+        pilot.write(tmp_path),
+        data_copy,
+        "factor-proposals.csv, line 2: the CSV record starting here is malformed",
+        options=("--allow-new",),
+    )
+    assert "Traceback" not in out
+
+
+def test_ledger_edits_are_located_in_the_ledger(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    path = _imported_pilot(pilot, data_copy, tmp_path)
+    ledger = data_copy / "refi-qda-ids.csv"
+    original = ledger.read_text(encoding="utf-8")
+    line = _line_of(_ledger_lines(data_copy), "source,")
+    ledger.write_text(original.replace(f",{STUDY},", ",nobody-2020,"), encoding="utf-8")
+    refused(
+        "qdpx",
+        path,
+        data_copy,
+        f"refi-qda-ids.csv, line {line}, column 3, field 'id': no study 'nobody-2020'",
+    )
+    line = _line_of(_ledger_lines(data_copy), "user,")
+    ledger.write_text(original.replace(",sara-karimi,", ",Sara K,"), encoding="utf-8")
+    out = refused("qdpx", path, data_copy, "refi-qda-ids.csv, line ", "field 'id': 'Sara K'")
+    assert "codes.csv" not in out
+
+
+def test_a_renamed_code_keeps_the_factor_of_the_earlier_import(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    # named by an alternative label, with a GUID the QDA tool minted
+    project = one_coding(
+        f"{STUDY}.txt", "Owners' networks matter.", "networks matter", "business networks"
+    )
+    code = project.codes[0]
+    assert (
+        run("import", "qdpx", str(project.write(tmp_path / "a.qdpx")), "--into", str(data_copy))[0]
+        == 0
+    )
+    assert ("code", code.guid, "business-networking") in {
+        (r["kind"], r["guid"], r["id"]) for r in rows(data_copy / "refi-qda-ids.csv")
+    }
+    code.name = "Networks of the owners"  # renamed in the QDA tool: no factor has that name
+    result, out = run(
+        "import", "qdpx", str(project.write(tmp_path / "b.qdpx")), "--into", str(data_copy)
+    )
+    assert result == 0, out
+    assert "1 by earlier import" in out and "1 unchanged" in out
+    # renamed to another factor's name: which one is meant is for the analyst to say
+    code.name = "Social networks"
+    out = refused(
+        "qdpx",
+        project.write(tmp_path / "c.qdpx"),
+        data_copy,
+        "code 'Social networks'",
+        "was imported as factor business-networking",
+        "now matches factor social-networks",
+    )
+    assert "--factor-map" in out
+
+
+def test_included_studies_awaiting_codes_do_not_lock_the_imports(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{n, author={Nguyen, An}, title={Rural export networks}, journal={J},\n"
+        " year={2023}, language={en}}\n",
+        encoding="utf-8",
+    )
+    code, out = run("import", "bibtex", str(bib), "--into", str(data_copy))
+    assert code == 0, out
+    assert "rsme-kg import qdpx" in out  # the note gives an order that works
+    _add_screening(data_copy, "nguyen-2023,included,,rsme-kg-editors,fulltext,")
+    with pytest.raises(InputErrors, match="'nguyen-2023' is included but has no code"):
+        read_corpus(data_copy)  # validate and build still refuse
+    code, out = run("import", "bibtex", str(bib), "--into", str(data_copy))
+    assert code == 0, out
+    assert "'nguyen-2023' is included but has no code" in out  # said, as still to do
+    project = one_coding(
+        "nguyen-2023.txt", "Export networks of rural firms grew.", "Export networks"
+    )
+    code, out = run(
+        "import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)
+    )
+    assert code == 0, out
+    assert "nguyen-2023" in out and "has codes now" in out
+    read_corpus(data_copy)  # the folder is whole again
+    # an import that would itself take the codes of an included study away is refused
+    ledger = data_copy / "refi-qda-ids.csv"
+    ledger.write_text(
+        ledger.read_text(encoding="utf-8").replace(",nguyen-2023,", f",{STUDY},"), encoding="utf-8"
+    )
+    refused(
+        "qdpx",
+        tmp_path / "p.qdpx",
+        data_copy,
+        "screening.csv, line 50, column 2, field 'decision': study 'nguyen-2023' is included "
+        "but has no code",
+    )
+
+
+def test_a_replaced_source_text_is_named_as_the_import_would_write_it(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+    pilot.source.text = TEXT[:40]
+    pilot.source.selections = pilot.source.selections[:1]
+    out = refused(
+        "qdpx",
+        pilot.write(tmp_path, "v2.qdpx"),
+        data_copy,
+        "offsets 63..92 lie outside the text of source",
+        f"that this import would write to {data_copy}/sources/{STUDY}.txt (40 code points)",
+    )
+    assert f"{data_copy}/sources/{STUDY}.txt ({len(TEXT)}" not in out
+
+
+def test_mapping_lines_are_all_checked_and_unused_ones_reported(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(
+        "kind,qda,target\n"
+        "code,Not in this project,busines-networking\n"
+        "source,Interview 99,nobody-2020\n"
+        "user,Nobody,nobody-here\n",
+        encoding="utf-8",
+    )
+    path = pilot.write(tmp_path)
+    refused(
+        "qdpx",
+        path,
+        data_copy,
+        "map.csv, line 2, column 3, field 'target': 'busines-networking' is not a factor id",
+        "map.csv, line 3, column 3, field 'target': no study 'nobody-2020'",
+        "map.csv, line 4, column 3, field 'target': no coder 'nobody-here' in coders.csv",
+        options=("--map", str(mapping)),
+    )
+    mapping.write_text(
+        "kind,qda,target\ncode,Not in this project,business-networking\n", encoding="utf-8"
+    )
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy), "--map", str(mapping))
+    assert code == 0, out
+    assert "map.csv, line 2: code 'Not in this project' matches no code of the project" in out
+
+
+def test_an_interrupted_write_changes_nothing(
+    pilot: Pilot, data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from kg.interchange.qdpx import import_project
+
+    path = pilot.write(tmp_path)
+    before = tree_digest(data_copy)
+    real = os.replace
+    calls: list[str] = []
+
+    def interrupted(src: str | Path, dst: str | Path) -> None:
+        calls.append(str(dst))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        import_project(path, data_copy)
+    monkeypatch.undo()
+    assert tree_digest(data_copy) == before
+    assert not (data_copy / "sources").exists()
+    assert not [p for p in data_copy.iterdir() if p.name.startswith(".")]
+
+
+def test_a_selection_error_is_said_once_and_an_empty_one_as_empty(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    selection = pilot.source.selections[1]  # coded twice
+    selection.end = selection.start
+    out = refused(
+        "qdpx",
+        pilot.write(tmp_path),
+        data_copy,
+        f"selection {selection.guid} of source {pilot.source.name!r} is empty",
+    )
+    assert out.count(selection.guid) == 1
+
+
+def test_a_folder_where_a_source_text_belongs_is_a_located_error(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    folder = data_copy / "sources" / f"{STUDY}.txt"
+    folder.mkdir(parents=True)
+    out = refused(
+        "qdpx", pilot.write(tmp_path), data_copy, f"{folder}: ", "is a folder, not a file"
+    )
+    assert "Traceback" not in out
+    with pytest.raises(InputErrors, match="is a folder, not a file"):
+        read_corpus(data_copy)
+
+
+def test_a_user_name_is_never_written_as_a_spreadsheet_formula(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.project.users[pilot.sara] = '=HYPERLINK("http://evil.example","Sara")'
+    code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
+    assert code == 0, out
+    names = {r["name"] for r in rows(data_copy / "coders.csv")}
+    assert '\'=HYPERLINK("http://evil.example","Sara")' in names
+    assert not [n for n in names if n.startswith(("=", "+", "-", "@"))]
+
+
+def test_a_source_named_after_the_study_id_in_any_case(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.source.name = "Yousefi-2019.TXT"
+    code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
+    assert code == 0, out
+    assert f"study {STUDY} (name is the study id)" in out

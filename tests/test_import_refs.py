@@ -85,6 +85,14 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+def imports(data: Path, folder: Path, name: str, text: str) -> str:
+    """`import bibtex|ris` of `text` (by the file name's extension): it succeeds; its output."""
+    kind = "bibtex" if name.endswith(".bib") else "ris"
+    code, out = run("import", kind, str(write(folder, name, text)), "--into", str(data))
+    assert code == 0, out
+    return out
+
+
 def test_bibtex_adds_new_studies_and_completes_known_ones(data_copy: Path, tmp_path: Path) -> None:
     before = studies(data_copy)
     code, out = run(
@@ -193,9 +201,16 @@ def test_a_new_study_needs_a_language(data_copy: Path, tmp_path: Path) -> None:
         "refs.bib, line 1, field 'language': entry 'x' (line 1) matches no study and lacks",
         "(give --language TAG for entries without one)",
     )
-    code, out = run("import", "bibtex", str(path), "--into", str(data_copy), "--language", "en")
+    refused(
+        "bibtex",
+        path,
+        data_copy,
+        "--language 'Klingon': not a language tag or a known language name",
+        options=("--language", "Klingon"),
+    )
+    code, out = run("import", "bibtex", str(path), "--into", str(data_copy), "--language", "Farsi")
     assert code == 0, out
-    assert studies(data_copy)["doe-2020"]["language"] == "en"
+    assert studies(data_copy)["doe-2020"]["language"] == "fa"  # a name, as in the files
 
 
 def test_an_entry_type_without_a_study_type(data_copy: Path, tmp_path: Path) -> None:
@@ -317,3 +332,68 @@ def test_a_file_that_is_not_utf8(data_copy: Path, tmp_path: Path) -> None:
     code, out = run("import", "bibtex", str(path), "--into", str(data_copy))
     assert code == 2
     assert "refs.bib, line 2: the file is not UTF-8" in out
+
+
+# --- regressions from the review of the import (issue 6) ------------------------------------
+
+
+def test_capitalised_field_names_are_read(data_copy: Path, tmp_path: Path) -> None:
+    text = (
+        "@Article{Nguyen2023,\n"
+        "  Author = {Nguyen, An and Tran, Binh},\n"
+        "  Title = {Capitalised field names},\n"
+        "  Journal = {Journal X},\n"
+        "  Year = {2023},\n"
+        "  Language = {English}\n"
+        "}\n"
+        "@ARTICLE{li, AUTHOR = {Li, Peter and Wang, Lin}, DOI = {10.1016/j.ibusrev.2017.05.011}}\n"
+    )
+    out = imports(data_copy, tmp_path, "caps.bib", text)
+    new = studies(data_copy)["nguyen-2023"]
+    assert (new["authors"], new["title"], new["venue"], new["language"]) == (
+        "Nguyen, A.; Tran, B.",
+        "Capitalised field names",
+        "Journal X",
+        "en",
+    )
+    assert "authors differs: data 'Li, P.', file 'Li, P.; Wang, L.'" in out
+
+
+def test_a_corporate_author_stays_one_name_and_others_is_no_author(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    text = (
+        "@article{wb, author = {{World Bank}}, title = {Corporate author},\n"
+        "  journal = {J}, year = {2023}, language = {en}}\n"
+        "@article{al, author = {Nguyen, An and others}, title = {Many hands},\n"
+        "  journal = {J}, year = {2024}, language = {en}}\n"
+    )
+    out = imports(data_copy, tmp_path, "r.bib", text)
+    after = studies(data_copy)
+    assert after["world-bank-2023"]["authors"] == "World Bank"
+    assert after["nguyen-2024"]["authors"] == "Nguyen, A."
+    assert "entry 'al' (line 3): 'and others' stands for authors it does not name" in out
+
+
+def test_two_studies_with_one_title_and_year_are_ambiguous(data_copy: Path, tmp_path: Path) -> None:
+    path = data_copy / "studies.csv"
+    twin = studies(data_copy)["eschker-2017"] | {"id": "eschker-2017b"}
+    with path.open("a", encoding="utf-8", newline="") as f:
+        csv.DictWriter(f, fieldnames=list(twin), lineterminator="\n").writerow(twin)
+    text = (
+        "@article{e, author={Eschker, E.}, year={2017}, publisher={Emerald},\n"
+        "  title={Rural entrepreneurs: what are the best indicators of their success?}}\n"
+    )
+    refused(
+        "bibtex",
+        write(tmp_path, "r.bib", text),
+        data_copy,
+        "r.bib, line 1, field 'title': entry 'e' (line 1) has the title and year of several "
+        "studies: eschker-2017, eschker-2017b",
+    )
+
+
+def test_a_ris_author_without_a_comma_is_one_name(data_copy: Path, tmp_path: Path) -> None:
+    text = "TY  - JOUR\nAU  - World Bank\nTI  - Rural exports\nPY  - 2023\nLA  - en\nER  - \n"
+    imports(data_copy, tmp_path, "r.ris", text)
+    assert studies(data_copy)["world-bank-2023"]["authors"] == "World Bank"

@@ -295,8 +295,12 @@ def _appraisal(row: Row) -> AppraisalAnswer:
     )
 
 
-def read_corpus(data_dir: Path) -> Corpus:
-    """Read every table of a data folder; raise InputErrors listing all problems found."""
+def read_corpus(data_dir: Path, *, unfinished: list[InputError] | None = None) -> Corpus:
+    """Read every table of a data folder; raise InputErrors listing all problems found.
+
+    With `unfinished`, included studies that have no code yet are listed there instead of
+    raised: an import that is about to add codes reads a folder the build would refuse.
+    """
     errors: list[InputError] = []
     corpus = Corpus()
     if not data_dir.is_dir():
@@ -320,7 +324,7 @@ def read_corpus(data_dir: Path) -> Corpus:
     corpus.agents = [_agent(r) for r in table(CODERS, AGENT_COLUMNS)]
     corpus.appraisals = [_appraisal(r) for r in table(APPRAISALS, APPRAISAL_COLUMNS)]
     if not errors:  # references between rows are checked once every row has parsed,
-        errors.extend(check_references(corpus))  # so one bad row does not cascade
+        errors.extend(check_references(corpus, unfinished))  # so one bad row does not cascade
     if not errors:
         errors.extend(check_sources(corpus, data_dir / SOURCES))
     if errors:
@@ -330,8 +334,14 @@ def read_corpus(data_dir: Path) -> Corpus:
 
 def read_source(path: Path) -> str:
     """A full text as stored: UTF-8 (a BOM is ignored), line ends untranslated (\\r counts)."""
+    if path.is_dir():
+        raise InputError(
+            Location(path), "is a folder, not a file", "a UTF-8 plain text file <study id>.txt"
+        )
     try:
         return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError(Location(path), f"cannot read the text: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(
             Location(path), f"the text is not UTF-8 (byte {exc.start})", "UTF-8 plain text"
@@ -430,8 +440,14 @@ def _unknown(origin: Origin, field: str, what: str, value: str, known: Iterable[
     )
 
 
-def check_references(corpus: Corpus) -> list[InputError]:
-    """Duplicate ids and references between the tables (studies, coders)."""
+def check_references(
+    corpus: Corpus, unfinished: list[InputError] | None = None
+) -> list[InputError]:
+    """Duplicate ids and references between the tables (studies, coders).
+
+    An included study without codes goes to `unfinished` when that list is given (the
+    corpus lacks something, rather than says something wrong), else among the errors.
+    """
     errors: list[InputError] = []
     errors += _duplicates(((s.id, s.origin) for s in corpus.studies), "study id", "id")
     errors += _duplicates(((c.id, c.origin) for c in corpus.codes), "code id", "id")
@@ -470,7 +486,7 @@ def check_references(corpus: Corpus) -> list[InputError]:
     for screening in corpus.screenings:
         # the synthesis counts codes of included studies only; both mistakes would skew it
         if screening.decision == "included" and screening.study not in coded:
-            errors.append(
+            (errors if unfinished is None else unfinished).append(
                 InputError(
                     screening.origin.location("decision"),
                     f"study {screening.study!r} is included but has no code",

@@ -84,6 +84,10 @@ def _checked(data: bytes, xsd: Path) -> bytes:
     return data
 
 
+def _other(fmt: str) -> str:
+    return next(f for f in FORMATS if f != fmt)
+
+
 def export_codebook(fmt: str, out: Path | None, taxonomy: Taxonomy | None = None) -> Path:
     """Write the codebook in `fmt` to `out` (default rsme-kg-codebook.<fmt>), atomically."""
     if fmt not in FORMATS:
@@ -91,13 +95,23 @@ def export_codebook(fmt: str, out: Path | None, taxonomy: Taxonomy | None = None
     out = out or Path(f"rsme-kg-codebook.{fmt}")
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; expected a file name such as codes.{fmt}")
+    if out.suffix.lower() != f".{fmt}":
+        # QDA tools tell a codebook (.qdc) from a project (.qdpx) by the file name
+        raise UsageError(
+            f"--out {out}: a {fmt} file under another name; "
+            f"expected a file name ending in .{fmt} (or --format {_other(fmt)})"
+            if out.suffix.lower() in {f".{f}" for f in FORMATS}
+            else f"--out {out}: expected a file name ending in .{fmt}"
+        )
     taxonomy = taxonomy or load_taxonomy()
     data = qdc(taxonomy) if fmt == "qdc" else qdpx(taxonomy)
     temp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
         temp.write_bytes(data)
         os.replace(temp, out)
-    except OSError as exc:
+    except BaseException as exc:  # Ctrl-C too: no temporary file is left behind
         temp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
+        raise
     return out

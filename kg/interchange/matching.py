@@ -6,6 +6,7 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +91,11 @@ class MapEntry:
     location: Location
 
     @property
+    def line(self) -> str:
+        """How the report names the line: 'map.csv, line 2'."""
+        return f"{self.location.file}, line {self.location.line}"
+
+    @property
     def skip(self) -> bool:
         """Whether the line says not to import the item."""
         return self.target == SKIP
@@ -116,6 +122,38 @@ class Mapping:
 
     def __init__(self, entries: list[MapEntry]) -> None:
         self.entries = {(e.kind, map_key(e.qda)): e for e in entries}
+
+    def check(self, index: ConceptIndex, studies: Collection[str], coders: Collection[str]) -> None:
+        """Every target names a factor, a study or a coder that exists, used or not."""
+        known = {"code": index.taxonomy.vocabulary.factors, "source": studies, "user": coders}
+        errors: list[InputError] = []
+        for entry in self.entries.values():
+            if entry.skip or entry.target in known[entry.kind]:
+                continue
+            if entry.kind == "code":
+                message = f"{entry.target!r} is not a factor id.{hint(index.suggest(entry.target))}"
+                expected = "the id of a factor in ontology/factors.ttl, or '-' to skip the code"
+            elif entry.kind == "source":
+                close = difflib.get_close_matches(entry.target, sorted(studies), n=3)
+                message = f"no study {entry.target!r} in studies.csv.{hint(close)}"
+                expected = "the id of a study in studies.csv, or '-' to skip the source"
+            else:
+                close = difflib.get_close_matches(entry.target, sorted(coders), n=3)
+                message = f"no coder {entry.target!r} in coders.csv.{hint(close)}"
+                expected = (
+                    "the id of a coder in coders.csv (add a new coder there first), "
+                    "or '-' to skip the user"
+                )
+            errors.append(InputError(entry.location, message, expected))
+        if errors:
+            raise InputErrors(errors)
+
+    def unused(self, items: Iterable[tuple[str, str, str]]) -> list[MapEntry]:
+        """The lines that match none of the (kind, GUID, name) items of a project."""
+        keys = set()
+        for kind, guid, name in items:
+            keys.update({(kind, "guid:" + guid), (kind, "name:" + normalise(name))})
+        return [e for key, e in self.entries.items() if key not in keys]
 
     def find(self, kind: str, guid: str, name: str) -> MapEntry | None:
         """The line for an item: its GUID first, then its name."""
@@ -149,3 +187,8 @@ def read_mapping(path: Path | None) -> Mapping:
     if errors:
         raise InputErrors(errors)
     return Mapping(entries)
+
+
+def hint(ids: list[str]) -> str:
+    """' Did you mean a, b?' naming close ids, or ''."""
+    return f" Did you mean {', '.join(ids)}?" if ids else ""

@@ -38,6 +38,7 @@ from kg.interchange.refi import (
 from kg.interchange.resolve import (
     LEDGER,
     LEDGER_COLUMNS,
+    LEDGER_SPEC,
     CodeResolver,
     Ledger,
     Resolved,
@@ -45,7 +46,7 @@ from kg.interchange.resolve import (
     UserResolver,
 )
 from kg.interchange.taxonomy import Taxonomy, load_taxonomy
-from kg.interchange.writer import Changes, Report, apply
+from kg.interchange.writer import Changes, Report, apply, safe_text
 from kg.iris import slug
 from kg.records import Corpus
 
@@ -97,12 +98,17 @@ def import_project(
 ) -> Report:
     """Import the coded text selections of a .qdpx project into a data folder."""
     taxonomy = taxonomy or load_taxonomy()
-    corpus = read_corpus(data_dir)  # the folder must be sound before anything is added
+    changes = Changes(data_dir)
+    # the folder must be sound before anything is added; included studies still waiting
+    # for their codes are not wrong, the import may be what brings them
+    corpus = read_corpus(data_dir, unfinished=changes.unfinished)
     check_vocabulary(corpus, taxonomy.vocabulary)
     mapping = read_mapping(mapping_file)
+    mapping.check(
+        ConceptIndex(taxonomy), {s.id for s in corpus.studies}, {a.id for a in corpus.agents}
+    )
     project = read_project(path, limits)
     report = Report(dry_run=dry_run)
-    changes = Changes(data_dir)
     _ProjectImport(project, corpus, taxonomy, mapping, changes, report, allow_new).run()
     apply(changes, taxonomy.vocabulary, report)
     return report
@@ -126,8 +132,9 @@ class _ProjectImport:
         self.changes = changes
         self.report = report
         self.allow_new = allow_new
-        self.ledger = Ledger(changes.table(LEDGER, LEDGER_COLUMNS))
-        self.codes = CodeResolver(project, ConceptIndex(taxonomy), mapping)
+        self.mapping = mapping
+        self.ledger = Ledger(changes.table(LEDGER, LEDGER_COLUMNS, LEDGER_SPEC))
+        self.codes = CodeResolver(project, ConceptIndex(taxonomy), mapping, self.ledger)
         self.users = UserResolver(project, corpus.agents, mapping, self.ledger)
         self.sources = SourceResolver(project, corpus.studies, mapping, self.ledger)
         self.errors: list[InputError] = []
@@ -147,25 +154,64 @@ class _ProjectImport:
         )
         self.report.lines.append(self.codes.summary())
         self.report.notes.extend(self.project.skipped)
+        self.report.notes.extend(self.project.notes)
+        self._unused_mapping()
         if not found:
             self.report.lines.append("no coded text selections: nothing to import")
             return
+        self._check_coding_guids(found)
         factors = self._factors(found)
         coders = self._coders(found)
         wanted = [f for f in found if factors.get(f.coding.code) and coders.get(f.coding.user)]
         studies = self._studies(wanted)
-        if self.errors:
-            raise InputErrors(self.errors)
+        self._raise()
         codes = [
             self._code(f, study, factors, coders)
             for f in wanted
             if (study := studies.get(f.source.guid))
         ]
-        if self.errors:
-            raise InputErrors(self.errors)
+        self._raise()
         self._write_texts(codes)
         self._write_codes(codes)
         self._write_coders()
+
+    def _raise(self) -> None:
+        """Raise the problems found so far, each once (a selection coded twice is one)."""
+        if self.errors:
+            unique = {str(e): e for e in self.errors}
+            raise InputErrors(list(unique.values()))
+
+    def _unused_mapping(self) -> None:
+        """Report the mapping lines that match no item of the project."""
+        items = [
+            *(("code", c.guid, c.name) for c in self.project.codes.values()),
+            *(("user", u.guid, u.name) for u in self.project.users.values()),
+            *(("source", s.guid, s.name) for s in self.project.sources),
+        ]
+        for entry in self.mapping.unused(items):
+            what = "text source" if entry.kind == "source" else entry.kind
+            self.report.notes.append(
+                f"{entry.line}: {entry.kind} {entry.qda!r} matches no {what} of the project "
+                "(line not used)"
+            )
+
+    def _check_coding_guids(self, found: list[_Found]) -> None:
+        """A coding GUID names one coding: the ledger keys what each coding became by it."""
+        first: dict[str, QdaCoding] = {}
+        for f in found:
+            coding = f.coding
+            if coding.guid not in first:
+                first[coding.guid] = coding
+                continue
+            self.errors.append(
+                InputError(
+                    Location(self.project.where, coding.line, None, "guid"),
+                    f"the coding GUID {coding.guid} is also the GUID of the coding of line "
+                    f"{first[coding.guid].line}",
+                    "a GUID of its own for each <Coding> (one of them would be lost)",
+                )
+            )
+        self._raise()
 
     def _factors(self, found: list[_Found]) -> dict[str, str | None]:
         """Code GUID -> factor id (None: skipped or held back as a proposal)."""
@@ -196,6 +242,8 @@ class _ProjectImport:
                 continue
             factors[guid] = resolved.id
             rules[resolved.rule] += 1
+            if resolved.id is not None:  # found again by its GUID if renamed in the QDA tool
+                self.ledger.set("code", guid, resolved.id)
         said = [f"{n} {_by(rule)}" for rule, n in sorted(rules.items())]
         if unmapped:
             said.append(f"{len(unmapped)} matching no factor")
@@ -208,8 +256,10 @@ class _ProjectImport:
 
     def _propose(self, codes: list[QdaCode], uses: Counter[str], found: list[_Found]) -> None:
         """--allow-new: new factors proposed for review; their codings wait for the review."""
+        # a file for review: analysts may add columns; only its CSV must be sound (the
+        # table says where it is not)
         table = self.changes.table(PROPOSALS, PROPOSAL_COLUMNS)
-        rows = {row["guid"]: index for index, row in table.rows()}
+        rows = {row.get("guid", ""): index for index, row in table.rows()}
         for code in codes:
             example = next(f for f in found if f.coding.code == code.guid)
             text = example.source.text or ""
@@ -217,14 +267,14 @@ class _ProjectImport:
             category = self.codes.category_of(code)
             values = {
                 "guid": code.guid,
-                "code": code.name,
-                "parent": "" if parent is None else parent.name,
+                "code": safe_text(code.name),
+                "parent": "" if parent is None else safe_text(parent.name),
                 "category": "" if category is None else category.id,
                 "proposed_id": slug(code.name),
-                "description": code.description,
+                "description": safe_text(code.description),
                 "codings": str(uses[code.guid]),
-                "example": text[example.selection.start : example.selection.end].strip(),
-                "project": self.project.name,
+                "example": safe_text(text[example.selection.start : example.selection.end].strip()),
+                "project": safe_text(self.project.name),
             }
             if code.guid in rows:
                 table.update(rows[code.guid], values)
@@ -297,7 +347,16 @@ class _ProjectImport:
         text = found.source.text or ""
         selection = found.selection
         start, end = selection.start, selection.end
-        if not 0 <= start < end <= len(text):
+        if 0 <= start == end <= len(text):
+            self.errors.append(
+                InputError(
+                    Location(self.project.where, selection.line, None, "startPosition"),
+                    f"selection {selection.guid} of source {found.source.name!r} is empty "
+                    f"(from {start} to {end})",
+                    "a selection of words: startPosition < endPosition",
+                )
+            )
+        elif not 0 <= start < end <= len(text):
             self.errors.append(
                 InputError(
                     Location(self.project.where, selection.line, None, "startPosition"),
@@ -345,16 +404,28 @@ class _ProjectImport:
                     )
                 )
             texts.setdefault(study, code.found)
-        if self.errors:
-            raise InputErrors(self.errors)
+        for study in texts:
+            old = self.changes.data_dir / SOURCES / f"{study}.txt"
+            if old.exists() and not old.is_file():
+                self.errors.append(
+                    InputError(
+                        Location(old),
+                        "is a folder, not a file",
+                        "data/sources/<study id>.txt as a UTF-8 plain text file (or nothing)",
+                    )
+                )
+        self._raise()
         for study, found in sorted(texts.items()):
             name = f"{SOURCES}/{study}.txt"
-            data = (found.source.text or "").encode("utf-8")
+            text = found.source.text or ""
+            data = text.encode("utf-8")
             old = self.changes.data_dir / name
+            self.changes.explain[name] = f"the text of source {found.source.name!r}"
             if old.is_file() and old.read_bytes() != data:
                 self.report.notes.append(
-                    f"{old} is replaced by the text of source {found.source.name!r}; "
-                    "the check that follows refuses the import if older codes no longer fit it"
+                    f"{old} is replaced by the text of source {found.source.name!r} "
+                    f"({len(text)} code points); the check that follows refuses the import if "
+                    "older codes no longer fit it"
                 )
             self.changes.files[name] = data
 
@@ -386,7 +457,7 @@ class _ProjectImport:
                 counts["already present"] += 1
             else:
                 known = _next_id(code.values["study"], numbers, rows)
-                note = code.found.selection.description
+                note = safe_text(code.found.selection.description)
                 table.append({"id": known, **code.values, "note": note})
                 same[code.key()] = known
                 counts["new"] += 1
@@ -422,12 +493,18 @@ class _ProjectImport:
         for ident, user in sorted(self.users.new.items()):
             if ident in known:
                 continue
+            name = user.name or user.user_id or f"REFI-QDA user {user.guid}"
+            if safe_text(name) != name:
+                self.report.notes.append(
+                    f"user {name!r} is written to coders.csv as {safe_text(name)!r}, so that "
+                    "a spreadsheet does not read the name as a formula"
+                )
             table.append(
                 {
                     "id": ident,
-                    "name": user.name or user.user_id or f"REFI-QDA user {user.guid}",
+                    "name": safe_text(name),
                     "kind": "person",
-                    "note": f"REFI-QDA user of project {self.project.name!r}",
+                    "note": safe_text(f"REFI-QDA user of project {self.project.name!r}"),
                 }
             )
 

@@ -6,9 +6,12 @@ coded selections. Matching them to the corpus is kg/interchange/qdpx.py's job.
 
 from __future__ import annotations
 
+import codecs
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 from kg.errors import InputError, Location
 from kg.interchange import archive, safexml
@@ -93,6 +96,7 @@ class QdaProject:
     codes: dict[str, QdaCode] = field(default_factory=dict)
     sources: list[QdaSource] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _line(element: ET.Element) -> int | None:
@@ -152,16 +156,19 @@ def read_project(path: Path, limits: archive.Limits | None = None) -> QdaProject
                 "a REFI-QDA project: project.qde at the top of the zip, sources in sources/",
             )
         where = zipped.where(PROJECT_ENTRY)
-        root = safexml.parse(zipped.read(PROJECT_ENTRY), where)
+        data = zipped.read(PROJECT_ENTRY)
+        root = safexml.parse(data, where)
         safexml.validate(root, PROJECT_XSD, where)
-        return _project(root, zipped, where)
+        return _project(root, zipped, where, _inline_texts(data, root, where))
 
 
 def _q(name: str) -> str:
     return f"{{{PROJECT_NS}}}{name}"
 
 
-def _project(root: ET.Element, zipped: archive.Archive, where: str) -> QdaProject:
+def _project(
+    root: ET.Element, zipped: archive.Archive, where: str, inline: dict[int, str]
+) -> QdaProject:
     project = QdaProject(name=root.get("name", ""), where=where)
     for node in root.iterfind(f"{_q('Users')}/{_q('User')}"):
         guid = guid_key(node.get("guid", ""))
@@ -173,7 +180,7 @@ def _project(root: ET.Element, zipped: archive.Archive, where: str) -> QdaProjec
     for node in [] if sources is None else list(sources):
         kind = safexml.local(node.tag)
         if kind == "TextSource":
-            project.sources.append(_source(node, zipped, where, project))
+            project.sources.append(_source(node, zipped, where, project, inline))
         elif codings := len(list(node.iter(_q("Coding")))):
             project.skipped.append(
                 f"{kind} {node.get('name', '')!r}: {codings} coding(s) not imported "
@@ -183,7 +190,11 @@ def _project(root: ET.Element, zipped: archive.Archive, where: str) -> QdaProjec
 
 
 def _source(
-    node: ET.Element, zipped: archive.Archive, where: str, project: QdaProject
+    node: ET.Element,
+    zipped: archive.Archive,
+    where: str,
+    project: QdaProject,
+    inline: dict[int, str],
 ) -> QdaSource:
     name = node.get("name", "").strip()
     whole = node.findall(_q("Coding"))
@@ -203,7 +214,13 @@ def _source(
         )
         for sel in node.findall(_q("PlainTextSelection"))
     )
-    text = _source_text(node, zipped, where) if selections else None
+    text = _source_text(node, zipped, where, inline) if selections else None
+    content = node.find(_q("PlainTextContent"))
+    if text is not None and content is not None and id(content) in inline:
+        project.notes.append(
+            f"TextSource {name!r}: its PlainTextContent has carriage returns (CR LF line "
+            "ends); kept as written, so the selections count them as the QDA tool did"
+        )
     return QdaSource(guid_key(node.get("guid", "")), name, text, selections, _line(node))
 
 
@@ -220,11 +237,13 @@ def _coding(node: ET.Element, selection: ET.Element) -> QdaCoding:
     )
 
 
-def _source_text(node: ET.Element, zipped: archive.Archive, where: str) -> str | None:
+def _source_text(
+    node: ET.Element, zipped: archive.Archive, where: str, inline: dict[int, str]
+) -> str | None:
     """The plain text a source's selections count in: inline, or an internal:// entry."""
-    inline = node.find(_q("PlainTextContent"))
-    if inline is not None:
-        return _text(inline)
+    content = node.find(_q("PlainTextContent"))
+    if content is not None:
+        return inline.get(id(content), _text(content))
     path = node.get("plainTextPath", "").strip()
     if not path:
         return None
@@ -235,9 +254,7 @@ def _source_text(node: ET.Element, zipped: archive.Archive, where: str) -> str |
             f"the source text {path!r} lies outside the project file",
             "sources embedded in the .qdpx (internal://...); export the project with its sources",
         )
-    entry = "sources/" + path[len(INTERNAL) :]
-    if archive.unsafe_name(entry) or not zipped.has(entry):
-        raise InputError(location, f"the archive has no entry {entry!r}", "the source's text file")
+    entry = _entry(zipped, "sources/" + path[len(INTERNAL) :], location)
     data = zipped.read(entry)
     try:
         return data.decode("utf-8-sig")  # offsets count the text, not a byte-order mark
@@ -247,3 +264,96 @@ def _source_text(node: ET.Element, zipped: archive.Archive, where: str) -> str |
             f"the source text is not UTF-8 (byte {exc.start})",
             "UTF-8 plain text, as REFI-QDA requires",
         ) from exc
+
+
+def _entry(zipped: archive.Archive, wanted: str, location: Location) -> str:
+    """The archive entry of a source path; its case does not matter (NVivo writes Sources/)."""
+    if archive.unsafe_name(wanted):
+        raise InputError(location, f"the archive has no entry {wanted!r}", "the source's text file")
+    key = wanted.replace("\\", "/").casefold()
+    found = [n for n in zipped.names() if n.replace("\\", "/").casefold() == key]
+    if len(found) > 1:
+        raise InputError(
+            location,
+            f"several archive entries match {wanted!r}: {', '.join(found)}",
+            "one entry per source text (entry names that differ only in case are ambiguous)",
+        )
+    if not found:
+        raise InputError(location, f"the archive has no entry {wanted!r}", "the source's text file")
+    return found[0]
+
+
+_INLINE = re.compile(
+    r"<(?:[A-Za-z_][\w.-]*:)?PlainTextContent(?:\s[^>]*?)?(?:/>|>(.*?)"
+    r"</(?:[A-Za-z_][\w.-]*:)?PlainTextContent\s*>)",
+    re.S,
+)
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _inline_texts(data: bytes, root: ET.Element, where: str) -> dict[int, str]:
+    """The inline texts (PlainTextContent) that hold carriage returns, as written.
+
+    An XML reader turns every CR LF (and lone CR) of the document into LF, but the QDA
+    tool counted its selections in the text it wrote, CRs included; read as parsed, every
+    selection after a line end would shift. Such texts are read again from the document
+    with their CRs kept; by element (its id()), for the elements that need it.
+    """
+    elements = list(root.iter(_q("PlainTextContent")))
+    if not elements or b"\r" not in data:  # also true of UTF-16, whose CR is 0D 00 or 00 0D
+        return {}
+    location = Location(where, None, None, "PlainTextContent")
+    problem = InputError(
+        location,
+        "the inline source texts hold carriage returns (CR) that cannot be located in the "
+        "document, so the selections' offsets cannot be counted as the QDA tool counted them",
+        "the project exported with its sources as files (plainTextPath), or LF line ends",
+    )
+    text = _decode(data)
+    if text is None:
+        raise problem
+    if "\r" not in text:
+        return {}
+    found = list(_INLINE.finditer(text))
+    if len(found) != len(elements):
+        raise problem
+    texts: dict[int, str] = {}
+    for element, match in zip(elements, found, strict=True):
+        raw = match.group(1) or ""
+        if "\r" not in raw:
+            continue
+        kept = _with_crs(raw)
+        if kept is None or kept.replace("\r\n", "\n").replace("\r", "\n") != _text(element):
+            raise problem
+        texts[id(element)] = kept
+    return texts
+
+
+def _decode(data: bytes) -> str | None:
+    """An XML document's text, in the encoding its byte-order mark or declaration names."""
+    if data.startswith(codecs.BOM_UTF8):
+        data, encoding = data[3:], "utf-8"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        declared = _DECLARED.match(data)
+        encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _with_crs(raw: str) -> str | None:
+    """The character data of an element's content as written, CRs kept; None if unsure."""
+    if "<![CDATA[" in raw or "<!DOCTYPE" in raw or "<!ENTITY" in raw:
+        return None  # CDATA cannot keep an escaped CR; entities were refused already
+    parts: list[str] = []
+    parser = expat.ParserCreate()
+    parser.CharacterDataHandler = parts.append
+    try:
+        # a CR escaped as a character reference survives the reader's line-end handling
+        parser.Parse(f"<t>{raw.replace(chr(13), '&#13;')}</t>", True)
+    except expat.ExpatError:
+        return None
+    return "".join(parts)

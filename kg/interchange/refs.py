@@ -24,6 +24,7 @@ from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
 )
 from bibtexparser.model import DuplicateBlockKeyBlock, MiddlewareErrorBlock, ParsingFailedBlock
+from pylatexenc.latex2text import LatexNodes2Text
 
 from kg.errors import InputError, InputErrors, Location
 from kg.ingest.corpus import parse_doi, parse_language
@@ -77,6 +78,7 @@ class Reference:
     kind: str  # the file's own entry type, e.g. 'article', 'JOUR'
     type: str | None  # our study type, None when it has none
     values: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the import should say about it
 
     def location(self, column: str | None = None) -> Location:
         """Where the entry (and one of its fields) stands."""
@@ -131,10 +133,18 @@ def person(name: NameParts) -> str:
     return f"{surname}, {given}" if given else surname
 
 
+def language_tag(value: str) -> str:
+    """A BCP 47 tag for a tag or a language name; ValueError if it is neither.
+
+    >>> language_tag("English"), language_tag("Farsi"), language_tag("EN"), language_tag("fa")
+    ('en', 'fa', 'en', 'fa')
+    """
+    return parse_language(LANGUAGES.get(value.strip().lower(), value.strip().lower()))
+
+
 def _language(value: str, ref: Reference, field_name: str) -> str:
-    tag = LANGUAGES.get(value.strip().lower(), value.strip().lower())
     try:
-        return parse_language(tag)
+        return language_tag(value)
     except ValueError as exc:
         raise InputError(
             ref.location(field_name),
@@ -181,9 +191,20 @@ def finish(
                 ref.values[column] = check(value, ref, column) if check else value
         except InputError as exc:
             errors.append(exc)
-    if names:
-        ref.values["authors"] = "; ".join(dict.fromkeys(person(n) for n in names))
+    named = [n for n in names if not _others(n)]
+    if len(named) < len(names):
+        ref.notes.append(
+            f"{ref.label}: 'and others' stands for authors it does not name; only the "
+            f"{len(named)} named author(s) are written"
+        )
+    if named:
+        ref.values["authors"] = "; ".join(dict.fromkeys(person(n) for n in named))
     return ref
+
+
+def _others(name: NameParts) -> bool:
+    """Whether a name is BibTeX's 'others' (et al.), which names nobody."""
+    return not (name.first or name.von or name.jr) and [p.lower() for p in name.last] == ["others"]
 
 
 @contextmanager
@@ -205,9 +226,15 @@ def read_bibtex(path: Path) -> list[Reference]:
         library = bibtexparser.parse_string(
             text,
             append_middleware=[
-                middlewares.LatexDecodingMiddleware(),
+                # field names are case-insensitive in BibTeX (Author = ...), and the name
+                # middlewares only look at lower-case ones
+                middlewares.NormalizeFieldKeys(),
+                # names are split before LaTeX is decoded, so that the braces of a
+                # corporate author ({World Bank}) keep it one name; the decoding skips the
+                # split names, which _decode_name decodes part by part
                 middlewares.SeparateCoAuthors(),
                 middlewares.SplitNameParts(),
+                middlewares.LatexDecodingMiddleware(),
             ],
         )
     errors = [_block_error(path, block, text) for block in library.failed_blocks]
@@ -259,7 +286,22 @@ def _bibtex_entry(path: Path, entry: Any, errors: list[InputError]) -> Reference
         "place": _first(fields, "address", "location"),
     }
     authors = fields.get("author", [])
-    return finish(ref, raw, authors if isinstance(authors, list) else [], errors)
+    names = [_decode_name(n) for n in authors if isinstance(n, NameParts)]
+    return finish(ref, raw, names if isinstance(authors, list) else [], errors)
+
+
+_LATEX = LatexNodes2Text(keep_braced_groups=False, math_mode="verbatim")
+
+
+def _decode_name(name: NameParts) -> NameParts:
+    """A name split from LaTeX source, each part decoded (Gr{\\`e}zes -> Grèzes)."""
+
+    def decode(parts: list[str]) -> list[str]:
+        return [" ".join(_LATEX.latex_to_text(p).split()) for p in parts]
+
+    return NameParts(
+        first=decode(name.first), von=decode(name.von), last=decode(name.last), jr=decode(name.jr)
+    )
 
 
 def _first(fields: dict[str, Any], *keys: str) -> str:
@@ -358,6 +400,9 @@ def _ris_record(
     authors = record.get("authors") or record.get("first_authors") or []
     names: list[NameParts] = []
     for author in (a for a in authors if a.strip()):
+        if "," not in author:  # RIS writes "Surname, Given": without a comma, one whole name
+            names.append(NameParts(first=[], von=[], last=[" ".join(author.split())], jr=[]))
+            continue
         try:
             names.append(parse_single_name_into_parts(author))
         except InvalidNameError as exc:

@@ -13,8 +13,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kg.errors import InputError, Location
-from kg.interchange.matching import ConceptIndex, Mapping, normalise
-from kg.interchange.refi import QdaCode, QdaProject, QdaSource, QdaUser
+from kg.ingest.corpus import ID_EXPECTED, one_of, parse_id
+from kg.ingest.table import Column
+from kg.interchange.matching import ConceptIndex, Mapping, hint, is_guid, normalise
+from kg.interchange.refi import QdaCode, QdaProject, QdaSource, QdaUser, guid_key
 from kg.interchange.taxonomy import Concept
 from kg.interchange.writer import Table
 from kg.iris import slug
@@ -22,6 +24,22 @@ from kg.records import Agent, Study
 
 LEDGER = "refi-qda-ids.csv"
 LEDGER_COLUMNS = ["kind", "guid", "id", "time"]
+LEDGER_KINDS = ("user", "source", "code", "coding")
+
+
+def _guid(value: str) -> str:
+    if not is_guid(value):
+        raise ValueError("not a GUID")
+    return guid_key(value)
+
+
+# how the ledger is checked when read, so that a hand edit gives a located error
+LEDGER_SPEC = [
+    Column("kind", nonempty=True, parse=one_of(*LEDGER_KINDS), expected=", ".join(LEDGER_KINDS)),
+    Column("guid", nonempty=True, parse=_guid, expected="the GUID of the item in the QDA project"),
+    Column("id", nonempty=True, parse=parse_id, expected=f"what the item became: {ID_EXPECTED}"),
+    Column("time", required=False, expected="the coding's creationDateTime, as written"),
+]
 _EXTENSIONS = (".txt", ".pdf", ".docx", ".doc", ".rtf", ".odt", ".html", ".htm", ".md")
 
 
@@ -44,7 +62,7 @@ class Ledger:
         self.table = table
         self.rows: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}
         for index, row in table.rows():
-            key = (row.get("kind", ""), row.get("guid", "").upper())
+            key = (row.get("kind", ""), guid_key(row.get("guid", "")))
             if all(key) and row.get("id"):
                 self.rows[key] = (index, row)
 
@@ -52,6 +70,15 @@ class Ledger:
         """The id an item got from an earlier import."""
         found = self.rows.get((kind, guid))
         return None if found is None else found[1]["id"]
+
+    def location(self, kind: str, guid: str) -> Location:
+        """Where the ledger says what an item became (its `id` field)."""
+        found = self.rows.get((kind, guid))
+        if found is None or found[0] < 0:
+            return Location(self.table.path, None, None, "id")
+        line = self.table.location(found[0]).line
+        column = self.table.header.index("id") + 1 if "id" in self.table.header else None
+        return Location(self.table.path, line, column, "id")
 
     def entries(self, kind: str) -> dict[str, str]:
         """GUID -> id of every item of one kind."""
@@ -76,10 +103,13 @@ def _where(project: QdaProject, line: int | None, field: str) -> Location:
 class CodeResolver:
     """QDA codes to factor ids."""
 
-    def __init__(self, project: QdaProject, index: ConceptIndex, mapping: Mapping) -> None:
+    def __init__(
+        self, project: QdaProject, index: ConceptIndex, mapping: Mapping, ledger: Ledger
+    ) -> None:
         self.project = project
         self.index = index
         self.mapping = mapping
+        self.ledger = ledger
 
     def resolve(self, code: QdaCode) -> Resolved | None:
         """The factor of a code, None if it has none; InputError when the answer is unclear."""
@@ -87,16 +117,11 @@ class CodeResolver:
         if entry is not None:
             if entry.skip:
                 return Resolved(None, "skipped by the mapping")
-            if entry.target not in self.index.taxonomy.vocabulary.factors:
-                hint = _hint(self.index.suggest(entry.target))
-                raise InputError(
-                    entry.location,
-                    f"{entry.target!r} is not a factor id.{hint}",
-                    "the id of a factor in ontology/factors.ttl, or '-' to skip the code",
-                )
-            return Resolved(entry.target, "mapping file")
+            return Resolved(entry.target, "mapping file")  # checked by Mapping.check
         found = self.index.match(code.guid, code.name)
         factors = [c for c in found if c.kind == "factor"]
+        if (known := self.ledger.get("code", code.guid)) is not None:
+            return self._earlier(code, known, factors)
         if len(factors) == 1:
             rule = "codebook GUID" if code.guid in self.index.guids else "name"
             return Resolved(factors[0].id, rule)
@@ -107,6 +132,27 @@ class CodeResolver:
                 "a line `code,<GUID>,<factor id>` in --factor-map saying which",
             )
         return None
+
+    def _earlier(self, code: QdaCode, known: str, factors: list[Concept]) -> Resolved:
+        """The factor an earlier import gave a code (renamed since, perhaps)."""
+        where = self.ledger.location("code", code.guid)
+        if known not in self.index.taxonomy.vocabulary.factors:
+            raise InputError(
+                where,
+                f"code {code.name!r} ({code.guid}) was imported as factor {known!r}, which the "
+                f"taxonomy no longer defines.{hint(self.index.suggest(known))}",
+                "a factor id of ontology/factors.ttl in this line, or a line "
+                "`code,<GUID>,<factor id>` in --factor-map",
+            )
+        if len(factors) == 1 and factors[0].id != known:
+            # renamed in the QDA tool to another factor's name: the analyst says which is meant
+            raise InputError(
+                _where(self.project, code.line, "name"),
+                f"code {code.name!r} ({code.guid}) was imported as factor {known} ({where}), "
+                f"but its name now matches factor {factors[0].id}",
+                f"a line `code,{code.guid},<{known} or {factors[0].id}>` in --factor-map",
+            )
+        return Resolved(known, "earlier import")
 
     def summary(self) -> str:
         """How many codes of the codebook name a factor, a category, or neither."""
@@ -127,7 +173,7 @@ class CodeResolver:
         return InputError(
             _where(self.project, code.line, "name"),
             f"code {code.name!r} ({code.guid}), used by {codings} coding(s), {what}."
-            + _hint(self.index.suggest(code.name)),
+            + hint(self.index.suggest(code.name)),
             "a line `code,<name or GUID>,<factor id>` in --factor-map ('-' skips the code), "
             "or --allow-new to propose it as a new factor",
         )
@@ -139,10 +185,6 @@ class CodeResolver:
             return None
         found = [c for c in self.index.match(parent.guid, parent.name) if c.kind == "category"]
         return found[0] if len(found) == 1 else None
-
-
-def _hint(ids: list[str]) -> str:
-    return f" Did you mean {', '.join(ids)}?" if ids else ""
 
 
 class UserResolver:
@@ -210,10 +252,10 @@ class SourceResolver:
                 return Resolved(None, "skipped by the mapping")
             return self._existing(entry.target, entry.location, "mapping file")
         if (known := self.ledger.get("source", source.guid)) is not None:
-            return self._existing(known, _where(self.project, source.line, "guid"), "ledger")
+            return self._existing(known, self.ledger.location("source", source.guid), "ledger")
         for name in _names(source.name):
-            if name in self.studies:
-                return Resolved(name, "name is the study id")
+            if name.lower() in self.studies:  # study ids are lower case; file names vary
+                return Resolved(name.lower(), "name is the study id")
             found = self.titles.get(normalise(name), [])
             if len(found) == 1:
                 return Resolved(found[0], "name is the title")
@@ -226,7 +268,7 @@ class SourceResolver:
         raise InputError(
             _where(self.project, source.line, "name"),
             f"text source {source.name!r} ({source.guid}) matches no study by id or title."
-            + _hint(self._suggest(source.name)),
+            + hint(self._suggest(source.name)),
             "a line `source,<name or GUID>,<study id>` in --factor-map, a source named after "
             "the study's id or title, or the study added first (rsme-kg import bibtex/ris)",
         )
@@ -235,7 +277,7 @@ class SourceResolver:
         if ident not in self.studies:
             raise InputError(
                 where,
-                f"no study {ident!r} in studies.csv.{_hint(self._suggest(ident))}",
+                f"no study {ident!r} in studies.csv.{hint(self._suggest(ident))}",
                 "the id of a study in studies.csv",
             )
         return Resolved(ident, rule)

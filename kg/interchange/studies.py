@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.errors import InputError, InputErrors
+from kg.errors import InputError, InputErrors, UsageError
 from kg.ingest.corpus import STUDIES, STUDY_COLUMNS, check_vocabulary, read_corpus
 from kg.interchange.matching import normalise
-from kg.interchange.refs import Reference
+from kg.interchange.refs import Reference, language_tag
 from kg.interchange.taxonomy import Taxonomy, load_taxonomy
 from kg.interchange.writer import Changes, Report, Table, apply
 from kg.iris import slug
@@ -45,7 +45,8 @@ class _Index:
     title_codes: list[Code]  # quotes of titles: a new title must keep them
     rows: dict[int, dict[str, str]] = field(default_factory=dict)
     dois: dict[str, int] = field(default_factory=dict)
-    titles: dict[tuple[str, str], int] = field(default_factory=dict)
+    titles: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    title_of: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for index, row in self.table.rows():
@@ -56,13 +57,25 @@ class _Index:
         self.rows[index] = row
         if row.get("doi"):
             self.dois[row["doi"].lower()] = index
-        self.titles[(normalise(row.get("title", "")), row.get("year", ""))] = index
+        if index in self.title_of:  # a row whose title changed is found by its new one
+            self.titles[self.title_of[index]].remove(index)
+        key = (normalise(row.get("title", "")), row.get("year", ""))
+        self.titles.setdefault(key, []).append(index)
+        self.title_of[index] = key
 
     def match(self, ref: Reference) -> int | None:
         """The row a reference stands for; an InputError if DOI and title disagree."""
         by_doi = self.dois.get(ref.values.get("doi", ""))
         key = (normalise(ref.values.get("title", "")), ref.values.get("year", ""))
-        by_title = self.titles.get(key) if key[0] else None
+        same = self.titles.get(key, []) if key[0] else []
+        if by_doi is None and len(same) > 1:
+            ids = ", ".join(self.rows[i]["id"] for i in same)
+            raise InputError(
+                ref.location("title"),
+                f"{ref.label} has the title and year of several studies: {ids}",
+                "a DOI in the entry that says which (or the studies told apart in studies.csv)",
+            )
+        by_title = same[0] if len(same) == 1 else None
         if by_doi is not None and by_title is not None and by_doi != by_title:
             raise InputError(
                 ref.location("doi"),
@@ -83,17 +96,20 @@ def import_references(
     taxonomy: Taxonomy | None = None,
 ) -> Report:
     """Add or complete the studies of `refs` in the data folder's studies.csv."""
+    language = language_option(language)
     taxonomy = taxonomy or load_taxonomy()
-    corpus = read_corpus(data_dir)
+    changes = Changes(data_dir)
+    # included studies still waiting for codes do not stop the import (see writer.apply)
+    corpus = read_corpus(data_dir, unfinished=changes.unfinished)
     check_vocabulary(corpus, taxonomy.vocabulary)
     report = Report(dry_run=dry_run)
-    changes = Changes(data_dir)
     table = changes.table(STUDIES, [c.name for c in STUDY_COLUMNS])
     index = _Index(table, [c for c in corpus.codes if c.basis == "title"])
     errors: list[InputError] = []
     claimed: dict[int, Reference] = {}
     added: list[str] = []
     for ref in refs:
+        report.notes.extend(ref.notes)
         if language and "language" not in ref.values:
             ref.values["language"] = language
         try:
@@ -119,10 +135,24 @@ def import_references(
     if added:
         report.notes.append(
             f"{len(added)} new stud{'y has' if len(added) == 1 else 'ies have'} no screening "
-            f"decision yet ({', '.join(added)}): add a row for each to screening.csv "
-            "before `rsme-kg build`"
+            f"decision yet ({', '.join(added)}): before `rsme-kg build`, add a row for each "
+            "to screening.csv and give each included one its codes (`rsme-kg import qdpx`, "
+            "before or after the screening rows)"
         )
     return report
+
+
+def language_option(value: str | None) -> str | None:
+    """The --language option as a BCP 47 tag (names such as English are accepted)."""
+    if value is None:
+        return None
+    try:
+        return language_tag(value)
+    except ValueError:
+        raise UsageError(
+            f"--language {value!r}: not a language tag or a known language name "
+            "(expected a BCP 47 tag such as en or fa, or a name such as English or Persian)"
+        ) from None
 
 
 def _same(column: str, old: str, new: str) -> bool:

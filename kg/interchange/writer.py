@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -19,15 +20,27 @@ from pathlib import Path
 
 from kg.errors import InputError, InputErrors, Location, RsmeError
 from kg.ingest.corpus import Vocabulary, check_vocabulary, read_corpus
-from kg.ingest.table import decode
+from kg.ingest.table import Column, decode, read_table
 
 BOM = "\ufeff"
+# what a spreadsheet reads as the start of a formula (CSV injection)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Free text from an outside file, so that a spreadsheet shows it and never runs it.
+
+    >>> safe_text("=1+1"), safe_text("Sara Karimi")
+    ("'=1+1", 'Sara Karimi')
+    """
+    return "'" + value if value.startswith(_FORMULA) else value
 
 
 @dataclass
 class _Record:
     raw: str  # the record's text as read, line end included; "" for a new or changed record
     fields: list[str]
+    line: int | None = None  # the line it starts on in the file as read
 
 
 class Table:
@@ -51,13 +64,23 @@ class Table:
         lines = io.StringIO(text, newline="").readlines()
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         previous = 0
-        for fields in reader:
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise InputError(
+                    Location(self.path, previous + 1),
+                    f"the CSV record starting here is malformed ({exc})",
+                    'quotes only around whole values, each opened quote closed, "" for a quote',
+                ) from exc
             raw = "".join(lines[previous : reader.line_num])
-            previous = reader.line_num
+            start, previous = previous + 1, reader.line_num
             if not self.header_raw and fields:
                 self.header, self.header_raw = [name.strip() for name in fields], raw
             elif self.header_raw:
-                self.records.append(_Record(raw, fields))
+                self.records.append(_Record(raw, fields, start))
 
     def rows(self) -> Iterator[tuple[int, dict[str, str]]]:
         """(index, values by column) of each data row; blank rows are passed over."""
@@ -70,6 +93,10 @@ class Table:
                         for i, name in enumerate(self.header)
                     },
                 )
+
+    def location(self, index: int, field: str | None = None) -> Location:
+        """Where the row at `index` stands in the file (no line for a row not yet written)."""
+        return Location(self.path, self.records[index].line, None, field)
 
     def _ensure_columns(self, names: list[str]) -> None:
         missing = [n for n in names if n not in self.header]
@@ -121,10 +148,23 @@ class Changes:
     tables: dict[str, Table] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
-    def table(self, name: str, header: list[str]) -> Table:
-        """The table of that file name, loaded once."""
+    unfinished: list[InputError] = field(default_factory=list)  # as found before the import
+    explain: dict[str, str] = field(default_factory=dict)  # file name -> where its text is from
+
+    def table(self, name: str, header: list[str], columns: list[Column] | None = None) -> Table:
+        """The table of that file name, loaded once; checked against `columns` if given.
+
+        The corpus tables are checked by the corpus reader; the import's own files (the
+        ledger, the proposals) are checked here, so a hand edit gives a located error.
+        """
         if name not in self.tables:
-            self.tables[name] = Table(self.data_dir / name, header)
+            path = self.data_dir / name
+            if columns is not None and path.exists():
+                errors: list[InputError] = []
+                read_table(path, columns, errors)
+                if errors:
+                    raise InputErrors(errors)
+            self.tables[name] = Table(path, header)
         return self.tables[name]
 
     def outputs(self) -> dict[str, bytes]:
@@ -138,17 +178,43 @@ class Changes:
         }
 
 
-def _relocate(error: InputError, stage: Path, data_dir: Path) -> InputError:
-    """The same error, naming the data folder's file instead of the staged copy's."""
+def _relocate(
+    error: InputError, stage: Path, data_dir: Path, explain: dict[str, str]
+) -> InputError:
+    """The same error, naming the data folder's file instead of the staged copy's.
+
+    A file the import writes is named as what it would become ("the text of source 'x'
+    that this import would write to data/sources/s.txt"), so that sizes and quotes in the
+    message are not mistaken for those of the file on disk.
+    """
     file = Path(error.location.file)
     if file.is_relative_to(stage):
         file = data_dir / file.relative_to(stage)
+    message = error.message
+    for name, why in explain.items():
+        message = message.replace(
+            str(stage / name), f"{why} that this import would write to {data_dir / name}"
+        )
     where = Location(file, error.location.line, error.location.column, error.location.field)
-    return InputError(where, error.message.replace(str(stage), str(data_dir)), error.expected)
+    return InputError(where, message.replace(str(stage), str(data_dir)), error.expected)
 
 
-def check_staged(data_dir: Path, outputs: dict[str, bytes], vocabulary: Vocabulary) -> None:
-    """Read the data folder as it would be after writing `outputs`; raise what is wrong."""
+def check_staged(
+    data_dir: Path,
+    outputs: dict[str, bytes],
+    vocabulary: Vocabulary,
+    unfinished: list[InputError] | None = None,
+    explain: dict[str, str] | None = None,
+) -> list[InputError]:
+    """Read the data folder as it would be after writing `outputs`; raise what is wrong.
+
+    Included studies that still have no code are what the folder lacks, not errors: those
+    that were already `unfinished` before the import are returned, and only those the
+    import itself would leave without codes are raised.
+    """
+    explain = explain or {}
+    known = {e.message for e in unfinished or []}
+    after: list[InputError] = []
     with tempfile.TemporaryDirectory(prefix="rsme-kg-import-") as tmp:
         stage = Path(tmp) / "data"
         shutil.copytree(data_dir, stage)
@@ -156,13 +222,21 @@ def check_staged(data_dir: Path, outputs: dict[str, bytes], vocabulary: Vocabula
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
             (stage / name).write_bytes(data)
         try:
-            check_vocabulary(read_corpus(stage), vocabulary)
+            check_vocabulary(read_corpus(stage, unfinished=after), vocabulary)
         except InputErrors as exc:
-            raise InputErrors([_relocate(e, stage, data_dir) for e in exc.errors]) from None
+            errors = [_relocate(e, stage, data_dir, explain) for e in exc.errors]
+            raise InputErrors(errors) from None
+        after = [_relocate(e, stage, data_dir, explain) for e in after]
+    worse = [e for e in after if e.message not in known]
+    if worse:
+        raise InputErrors(worse)
+    return after
 
 
 def write_all(data_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
     """Write every file or none: temporary files first, then renames, undone on failure."""
+    # Undone on any exception, Ctrl-C (KeyboardInterrupt) included: a half-written data
+    # folder is worse than an interrupted command.
     pid = os.getpid()
     temps: dict[Path, Path] = {}
     created_dirs: list[Path] = []
@@ -170,22 +244,24 @@ def write_all(data_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
         for name, data in outputs.items():
             target = data_dir / name
             if not target.parent.is_dir():
+                missing = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
                 target.parent.mkdir(parents=True)
-                created_dirs.append(target.parent)
+                created_dirs.extend(reversed(missing))
             temp = target.with_name(f".{target.name}.tmp-{pid}")
+            temps[target] = temp
             with temp.open("wb") as stream:
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
-            temps[target] = temp
         _swap_in(temps, pid)
-    except OSError as exc:
-        for directory in reversed(created_dirs):
-            shutil.rmtree(directory, ignore_errors=True)
-        raise WriteError(f"cannot write to {data_dir}: {exc}; nothing was changed") from exc
-    finally:
+    except BaseException as exc:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
+        for directory in reversed(created_dirs):
+            shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise WriteError(f"cannot write to {data_dir}: {exc}; nothing was changed") from exc
+        raise
     return list(temps)
 
 
@@ -200,7 +276,7 @@ def _swap_in(temps: dict[Path, Path], pid: int) -> None:
                 shutil.copy2(target, backup)
             backups[target] = backup
             os.replace(temp, target)
-    except OSError:
+    except BaseException:
         for target, backup in backups.items():
             if backup is None:
                 target.unlink(missing_ok=True)
@@ -230,12 +306,37 @@ class Report:
 def apply(changes: Changes, vocabulary: Vocabulary, report: Report) -> None:
     """Check the changed folder as a whole, then write it (unless it is a dry run)."""
     outputs = changes.outputs()
+    after = changes.unfinished
+    if outputs:
+        after = check_staged(
+            changes.data_dir, outputs, vocabulary, changes.unfinished, changes.explain
+        )
+    _say_unfinished(changes.unfinished, after, report)
     if not outputs:
         return
-    check_staged(changes.data_dir, outputs, vocabulary)
     if report.dry_run:
         report.notes.append(
             "dry run: would write " + ", ".join(str(changes.data_dir / n) for n in outputs)
         )
         return
     report.written = write_all(changes.data_dir, outputs)
+
+
+def _say_unfinished(before: list[InputError], after: list[InputError], report: Report) -> None:
+    """Which included studies got their first codes, and which still wait for them."""
+    still = {e.message for e in after}
+    done = [e for e in before if e.message not in still]
+    if done:
+        report.notes.append(
+            "included in screening.csv and has codes now: " + ", ".join(_study_of(e) for e in done)
+        )
+    for error in after:
+        report.notes.append(
+            f"still to do before `rsme-kg build`: {error.location}: {error.message} "
+            "(import its coded text, or code it by hand, or exclude it)"
+        )
+
+
+def _study_of(error: InputError) -> str:
+    found = re.search(r"study '([^']+)'", error.message)
+    return found.group(1) if found else error.message
