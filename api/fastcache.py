@@ -7,6 +7,7 @@ without routing, parsing, evaluation or serialization. Only successful answers a
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,6 +43,7 @@ class ReadCache:
         self.size = 0
         self.hits = 0
         self._items: OrderedDict[Key, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._flights: dict[Key, asyncio.Event] = {}
 
     def _key(self, scope: Scope) -> Key | None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -68,21 +70,42 @@ class ReadCache:
         if key is None or self.max_bytes <= 0:
             await self.app(scope, receive, send)
             return
-        stored = self._items.get(key)
-        if stored is not None:
-            self._items.move_to_end(key)
-            self.hits += 1
-            headers, body = stored
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [*headers, (b"server-timing", b"cache;desc=request")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+        if await self._answer(key, send):
             return
-        await self.app(scope, receive, _Recorder(self, key, send))
+        # single flight: while one request computes an answer, identical ones wait for it
+        # rather than computing it again (a cold start under load would otherwise run the
+        # same named queries once per waiting client)
+        running = self._flights.get(key)
+        if running is not None:
+            await running.wait()
+            if await self._answer(key, send):
+                return
+            await self.app(scope, receive, send)  # the first one was not cacheable
+            return
+        done = self._flights[key] = asyncio.Event()
+        try:
+            await self.app(scope, receive, _Recorder(self, key, send))
+        finally:
+            del self._flights[key]
+            done.set()
+
+    async def _answer(self, key: Key, send: Send) -> bool:
+        """Send the stored answer for a key, if there is one."""
+        stored = self._items.get(key)
+        if stored is None:
+            return False
+        self._items.move_to_end(key)
+        self.hits += 1
+        headers, body = stored
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*headers, (b"server-timing", b"cache;desc=request")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return True
 
     def store(self, key: Key, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """Remember one answer, evicting the least recently used ones past the byte budget."""
