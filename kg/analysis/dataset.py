@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from rdflib import Literal
@@ -126,16 +127,26 @@ class Dataset:
 
     def category_label(self, category: str, lang: str = "en") -> str:
         """A category's label in `lang` (English when there is none), or its id."""
-        for row in self.factors:
-            if row.category == category:
-                fa = lang == "fa" and row.category_label_fa
-                return row.category_label_fa if fa else row.category_label
-        return category
+        row = self._category_rows.get(category)
+        if row is None:
+            return category
+        return (
+            row.category_label_fa if lang == "fa" and row.category_label_fa else row.category_label
+        )
 
-    @property
+    # the lookups below are asked for once per label drawn or written: computed once
+    @cached_property
     def factor_rows(self) -> dict[str, FactorRow]:
         """The taxonomy by factor id."""
         return {row.factor: row for row in self.factors}
+
+    @cached_property
+    def _category_rows(self) -> dict[str, FactorRow]:
+        """The first taxonomy row of each category (it carries the category's labels)."""
+        rows: dict[str, FactorRow] = {}
+        for row in self.factors:
+            rows.setdefault(row.category, row)
+        return rows
 
     @property
     def categories(self) -> list[str]:
