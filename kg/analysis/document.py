@@ -379,6 +379,7 @@ def render_html(
     svgs: dict[str, bytes],
     generated: str,
     figure_href: Callable[[str, str], str] = _local_figure,
+    made: Sequence[Table] | None = None,
 ) -> str:
     """One self-contained HTML page: tables and the pictures inlined as SVG.
 
@@ -395,7 +396,7 @@ def render_html(
         *[f"<p>{escape(line)}</p>" for line in _header(analysis, generated)],
         "</header>",
     ]
-    for table in tables(analysis):
+    for table in tables(analysis) if made is None else made:
         parts.append(_html_table(table))
         for name in FIGURE_AFTER.get(table.name, ()):
             parts.append(
@@ -409,11 +410,11 @@ def render_html(
     return "\n".join(parts)
 
 
-def render_md(analysis: Analysis, generated: str) -> str:
-    """The report as Markdown; pictures are linked from figures/."""
+def render_md(analysis: Analysis, generated: str, made: Sequence[Table] | None = None) -> str:
+    """The report as Markdown; pictures are linked from figures/ (`made`: tables already made)."""
     lines = ["# rsme-kg: analysis of the meta-synthesis", ""]
     lines += [*_header(analysis, generated), ""]
-    for table in tables(analysis):
+    for table in tables(analysis) if made is None else made:
         lines.append(_md_table(table))
         for name in FIGURE_AFTER.get(table.name, ()):
             lines += [f"![{CAPTIONS[name]}](figures/{name}.png)", "", f"*{CAPTIONS[name]}*", ""]
@@ -487,7 +488,8 @@ def _fill(work: Path, analysis: Analysis, fmt: str, lang: str, generated: str) -
     figures.write_all(analysis, work / "figures", lang)
     svgs = {n: (work / "figures" / f"{n}.svg").read_bytes() for n in figures.NAMES}
     (work / "tables").mkdir()
-    for table in tables(analysis):
+    made = tables(analysis)  # once: the CSV files and the page show the same tables
+    for table in made:
         (work / "tables" / f"{table.name}.csv").write_text(table.csv(), encoding="utf-8")
     order = analysis.factor_order()
     for by, matrix in (("factor", analysis.factor_matrix), ("category", analysis.category_matrix)):
@@ -508,7 +510,9 @@ def _fill(work: Path, analysis: Analysis, fmt: str, lang: str, generated: str) -
         json.dumps(everything(analysis), ensure_ascii=False, indent=2), encoding="utf-8"
     )
     page = (
-        render_html(analysis, svgs, generated) if fmt == "html" else render_md(analysis, generated)
+        render_html(analysis, svgs, generated, made=made)
+        if fmt == "html"
+        else render_md(analysis, generated, made)
     )
     (work / f"report.{fmt}").write_text(page, encoding="utf-8")
 
