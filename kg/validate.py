@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,9 +133,16 @@ def _path_text(report: Graph, path: Node | None) -> str | None:
 
 
 def validate(
-    data: Graph, shapes: Graph, origins: Mapping[URIRef, Origin] | None = None
+    data: Graph,
+    shapes: Graph,
+    origins: Mapping[URIRef, Origin] | None = None,
+    published: Callable[[Path], str] = str,
 ) -> ValidationReport:
-    """Validate `data` against `shapes`; warnings don't fail, violations do."""
+    """Validate `data` against `shapes`; warnings don't fail, violations do.
+
+    `published` names a source file in the written report (the build's names, not local
+    paths); the violations keep the local path, for the person who fixes the file.
+    """
     origins = origins or {}
     conforms, report, _ = shacl_validate(
         data,
@@ -151,7 +158,7 @@ def validate(
         focus = report.value(result, SH.focusNode)
         origin = origins.get(focus) if isinstance(focus, URIRef) else None
         if origin is not None:
-            report.add((result, RSME.sourceFile, Literal(str(origin.file))))
+            report.add((result, RSME.sourceFile, Literal(published(Path(origin.file)))))
             report.add((result, RSME.sourceLine, Literal(origin.line, datatype=XSD.integer)))
         path = report.value(result, SH.resultPath)
         shape_local = str(report.value(result, SH.sourceShape) or "").rsplit("#", 1)[-1]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, XSD
+from rdflib.namespace import DCTERMS, RDFS, XSD
 
 from kg import iris, paths, pipeline
+from kg.build import SourceFile, digest
 from kg.errors import NonConformingError
-from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS
+from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS, PROVENANCE_GRAPH, RSME
 from kg.store.embedded import EmbeddedStore
 from tests.conftest import DATA, tree_digest
 
@@ -126,15 +129,72 @@ def test_build_writes_store_trig_report_and_manifest(built: Built, store: Embedd
     assert {str(g.identifier) for g in dataset.graphs() if len(g)} == set(map(str, NAMED_GRAPHS))
 
 
-def test_build_id_depends_on_the_inputs(data_copy: Path) -> None:
-    """Same inputs, same id; a changed input, a new id."""
-    sources = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, *sorted(DATA.glob("*.csv"))]
-    copied = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, *sorted(data_copy.glob("*.csv"))]
-    from kg.build import digest
+def _sources(data: Path) -> list[SourceFile]:
+    files = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, *sorted(data.glob("*.csv"))]
+    return [SourceFile.read(f, paths.published_name(f, data)) for f in files]
 
-    assert digest(sources) == digest(copied)
+
+def test_build_id_depends_on_the_inputs_not_on_where_they_are(data_copy: Path) -> None:
+    """Same inputs, same id, wherever the data folder is; a changed input, a new id."""
+    assert digest(_sources(DATA)) == digest(_sources(data_copy))
     (data_copy / "coders.csv").write_text((data_copy / "coders.csv").read_text() + "x,X,person,\n")
-    assert digest(sources) != digest(copied)
+    assert digest(_sources(DATA)) != digest(_sources(data_copy))
+
+
+def _local_paths(*folders: Path) -> set[bytes]:
+    """The spellings of this machine's folders that a published build must not contain."""
+    found = {paths.ROOT, Path.home(), Path.cwd(), *folders}
+    return {str(p).encode() for f in found for p in (f, f.resolve())} - {b"/"}
+
+
+def test_nothing_the_build_writes_names_a_folder_of_this_machine(tmp_path: Path) -> None:
+    data = tmp_path / "my-review"
+    shutil.copytree(DATA, data)
+    out = tmp_path / "published"
+    pipeline.build(data, out, run_reasoner=False)
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"build.json", "rsme-kg.trig", "void.ttl"}
+    for path in written:
+        content = path.read_bytes()
+        leaks = [local for local in _local_paths(tmp_path) if local in content]
+        assert not leaks, f"{path.relative_to(out)} names {leaks}"
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    names = [s["name"] for s in manifest["sources"]]
+    assert names[:2] == ["ontology/rsme.ttl", "ontology/factors.ttl"]
+    assert "data/codes.csv" in names and "data/studies.csv" in names
+    for source in manifest["sources"]:
+        file = paths.ROOT / source["name"] if source["name"].startswith("ontology/") else None
+        file = file or data / source["name"].removeprefix("data/")
+        assert source["sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
+    provenance = Dataset()
+    provenance.parse(out / pipeline.TRIG_NAME, format="trig")
+    labels = {
+        str(o)
+        for o in provenance.graph(PROVENANCE_GRAPH).objects(None, RDFS.label)
+        if isinstance(o, Literal)
+    }
+    assert labels >= {"ontology/rsme.ttl", "data/codes.csv"}
+
+
+def test_a_failed_build_report_names_sources_as_published(tmp_path: Path) -> None:
+    data = tmp_path / "my-review"
+    shutil.copytree(DATA, data)
+    codes = data / "codes.csv"
+    with codes.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows[0]["quote"] += " not in the title"  # a SHACL violation of data/codes.csv, line 2
+    with codes.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "published"
+    with pytest.raises(NonConformingError) as caught:
+        pipeline.build(data, out, run_reasoner=False)
+    assert str(codes) in str(caught.value)  # the person fixing it is shown the local file
+    report = pipeline.failed_report_path(out).read_bytes()
+    assert not [local for local in _local_paths(tmp_path) if local in report]
+    graph = Graph().parse(data=report, format="turtle")
+    assert {str(o) for o in graph.objects(None, RSME.sourceFile)} == {"data/codes.csv"}
 
 
 def test_a_failed_build_leaves_the_previous_output_as_it_was(

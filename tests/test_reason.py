@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace
 from rdflib.collection import Collection
@@ -77,15 +84,85 @@ def test_reasoner_input_drops_author_lists_but_keeps_owl_lists(model: tuple[Grap
     assert one_of is not None and merged.value(one_of, RDF.first) is not None
 
 
-def test_without_java_the_reasoner_says_how_to_install_it(
+def test_hermit_runs_with_no_java_on_path(tmp_path: Path) -> None:
+    """A fresh machine has no Java: the build runs HermiT on the runtime that pip installed."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    env.pop("JAVA_HOME", None)
+    env.pop("RSME_KG_JAVA", None)
+    assert shutil.which("java", path=env["PATH"]) is None
+    out = tmp_path / "dist"
+    script = "from kg.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "build", "--out", str(out)],
+        cwd=paths.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "HermiT: consistent, 0 unsatisfiable class(es)" in done.stdout
+    manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    assert manifest["reasoner"]["consistent"] is True
+
+
+def test_the_bundled_runtime_still_finds_inconsistencies(
     monkeypatch: pytest.MonkeyPatch, model: tuple[Graph, Graph]
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    broken = Graph()
+    broken.add((EX.thing, RDF.type, RSME.Study))
+    broken.add((EX.thing, RDF.type, RSME.Code))
+    assert not reason.check(*model, broken, java=reason.BUNDLED).consistent
+
+
+def _recording_java(tmp_path: Path) -> tuple[Path, Path]:
+    """A java that notes each call, then runs the bundled one: shows which runtime was used."""
+    marker = tmp_path / "calls"
+    script = tmp_path / "my-java"
+    real = reason.java_executable(reason.BUNDLED)
+    script.write_text(f'#!/bin/sh\necho called >> "{marker}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    return script, marker
+
+
+def test_a_java_the_user_names_runs_hermit(tmp_path: Path, model: tuple[Graph, Graph]) -> None:
+    script, marker = _recording_java(tmp_path)
+    assert reason.check(*model, java=str(script)).ok
+    assert marker.read_text().count("called") == 1
+
+
+def test_the_java_setting_is_read_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script, marker = _recording_java(tmp_path)
+    monkeypatch.setenv("RSME_KG_JAVA", str(script))
+    result = CliRunner().invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert marker.read_text().count("called") == 1
+
+
+def test_system_java_asked_for_but_missing_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: tuple[Graph, Graph]
 ) -> None:
     monkeypatch.setattr(reason.shutil, "which", lambda name: None)
     with pytest.raises(ReasonerUnavailable, match="apt-get install default-jre-headless"):
-        reason.check(*model)
-    result = CliRunner().invoke(app, ["build", "--out", "/nonexistent/never-written"])
+        reason.check(*model, java=reason.SYSTEM)
+    out = tmp_path / "dist"
+    result = CliRunner().invoke(app, ["build", "--java", "system", "--out", str(out)])
     assert result.exit_code == 2
-    assert "Java" in result.output and "--no-reason" in result.output
+    assert "no java on PATH" in result.output and "--no-reason" in result.output
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-executable"])
+def test_a_java_path_that_cannot_run_is_refused(tmp_path: Path, kind: str) -> None:
+    java = tmp_path / "java"
+    if kind == "not-executable":
+        java.write_text("not a program")
+    result = CliRunner().invoke(app, ["validate", "--java", str(java)])
+    assert result.exit_code == 2
+    assert f"the Java runtime {java} does not exist or is not executable" in result.output
 
 
 def test_literal_times_are_accepted_by_hermit(model: tuple[Graph, Graph]) -> None:
