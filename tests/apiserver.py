@@ -32,6 +32,8 @@ class ApiServer:
         log: Path,
         extra: list[str] | None = None,
     ) -> None:
+        self.store = store
+        self.endpoint = endpoint
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.sparql = f"{self.base}/sparql"
