@@ -1,4 +1,4 @@
-"""Real servers for tests: an `oxigraph serve` process on a free port of 127.0.0.1."""
+"""Real servers for tests: `oxigraph serve` on a free port of 127.0.0.1, and a counting proxy."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -115,3 +118,61 @@ def start_oxigraph(location: Path | None = None) -> OxigraphServer:
             continue
         return server
     raise AssertionError("not reached: the loop returns or raises")
+
+
+class CountingProxy:
+    """A SPARQL endpoint in front of another that records every query it passes on.
+
+    It stands between the facade and a remote store, so a test sees exactly the queries the
+    store receives (their text, in order), as a packet capture would, without one.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.queries: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                form = parse_qs(body.decode("ascii"), keep_blank_values=True)
+                proxy.queries.extend(form.get("query", []))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                answer = httpx.post(proxy.target, content=body, headers=headers, timeout=30)
+                self.send_response(answer.status_code)
+                for name in ("Content-Type",):
+                    if name in answer.headers:
+                        self.send_header(name, answer.headers[name])
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet: the test reads `queries`
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/query"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def summaries(self) -> list[str]:
+        """The summary comment of each query passed on since the last `clear`.
+
+        A named query starts with a one-line `# summary` (after the prologue the facade puts
+        on the same line); a query without one is shown by its first 60 characters.
+        """
+        found = []
+        for query in self.queries:
+            start = query.find("# ")
+            line = query[start + 2 :].splitlines()[0] if start >= 0 else query[:60]
+            found.append(line)
+        return found
+
+    def clear(self) -> None:
+        """Forget the queries seen so far."""
+        self.queries.clear()
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._server.shutdown()
+        self._server.server_close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
@@ -24,8 +25,10 @@ from rdflib.namespace import RDF, SKOS
 from kg import paths
 from kg.namespaces import RSME
 from tests.apiserver import ApiServer
+from tests.servers import CountingProxy, start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
+Counted = tuple[ApiServer, CountingProxy]
 DATA = paths.ROOT / "data"
 TAXONOMY = paths.ROOT / "ontology" / "factors.ttl"
 PROBLEM = "application/problem+json"
@@ -281,6 +284,65 @@ def test_ids_that_cannot_be_slugs_are_404_not_errors(server: ApiServer) -> None:
         response = httpx.get(f"{server.base}/factors/{raw}", timeout=30)
         assert response.status_code == 404, raw
         assert response.headers["content-type"] == PROBLEM
+
+
+@pytest.fixture(scope="module")
+def counted(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counted]:
+    """The facade over `oxigraph serve` through a proxy that records every query it sends."""
+    from kg import pipeline
+    from kg.publish import publish
+
+    folder = tmp_path_factory.mktemp("counted")
+    with start_oxigraph(folder / "oxigraph") as oxigraph:
+        publish(built[0] / pipeline.TRIG_NAME, oxigraph.store_url)
+        proxy = CountingProxy(oxigraph.query_url)
+        try:
+            with ApiServer(endpoint=proxy.url, log=folder / "server.log") as running:
+                yield running, proxy
+        finally:
+            proxy.close()
+
+
+# the summary lines of the named queries (their first comment), as the store receives them
+ONE_FACTOR = "One factor (bind ?factor) if the taxonomy has it"
+SUMMARY = "Every factor (bind ?factor for one"
+EVIDENCE = "Every code of the factors (bind ?factor for one)"
+FACTOR_IDS = "The IRI of every factor of the taxonomy"
+CODES = "Every code of an included study"  # what the entropy weights are computed from
+
+
+def _queries_of(counted: Counted, path: str, status: int) -> list[str]:
+    server, proxy = counted
+    proxy.clear()
+    response = get(server, path)
+    assert response.status_code == status, response.text
+    return proxy.summaries()
+
+
+def _kinds(seen: list[str]) -> list[str]:
+    known = (ONE_FACTOR, SUMMARY, EVIDENCE, FACTOR_IDS, CODES)
+    return [next((k for k in known if s.startswith(k)), s) for s in seen]
+
+
+def test_an_evidence_lookup_costs_two_store_queries(counted: Counted) -> None:
+    """The factor, its evidence: no weights, no counts over the corpus (issue 10.5)."""
+    seen = _queries_of(counted, "/factors/psychic-distance/evidence?limit=1", 200)
+    assert _kinds(seen) == [ONE_FACTOR, EVIDENCE]
+
+
+def test_an_unknown_factor_costs_two_store_queries(counted: Counted) -> None:
+    """The miss, then the ids for the suggestions: no weights, no counts over the corpus."""
+    seen = _queries_of(counted, "/factors/psychic-distanse/evidence", 404)
+    assert _kinds(seen) == [ONE_FACTOR, FACTOR_IDS]
+    seen = _queries_of(counted, "/factors/psychic-distanse", 404)
+    assert _kinds(seen) == [SUMMARY, FACTOR_IDS]
+
+
+def test_weights_are_read_only_where_they_are_shown(counted: Counted) -> None:
+    detail = _kinds(_queries_of(counted, "/factors/psychic-distance", 200))
+    assert detail.count(CODES) == 1 and detail[0] == SUMMARY
+    listing = _kinds(_queries_of(counted, "/factors", 200))
+    assert sorted(listing) == sorted([SUMMARY, CODES])
 
 
 # --- GET /factors/{id}/evidence -----------------------------------------------------------

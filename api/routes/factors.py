@@ -152,13 +152,17 @@ def with_weight(summary: FactorSummary, weights: dict[str, tuple[float, int]]) -
     return summary.model_copy(update={"weight": weight, "weight_rank": rank})
 
 
-async def known_factor(request: Request, ident: str) -> Row:
-    """The factor-summary.rq row of one factor, or a 404 with the closest known ids."""
+async def known_factor(request: Request, ident: str, query: str = "api/factor") -> Row:
+    """The row of one factor in a named query bound to it, or a 404 with the closest known ids.
+
+    The default query reads the taxonomy only; a caller that shows counts names a query that
+    has them (factor-summary). Neither case reads the weights, which need every code.
+    """
     if valid_id(ident):
-        rows = await select(request, "api/factor-summary", factor=iris.factor(ident))
+        rows = await select(request, query, factor=iris.factor(ident))
         if rows:
             return rows[0]
-    known = [f.id for f in await all_factors(request)]
+    known = [local(row["factor"]) for row in await select(request, "api/factor-ids")]
     raise not_found("factor", ident, known)
 
 
@@ -216,7 +220,7 @@ async def get_factor(
     factor_id: Annotated[str, PathParam(description="The id of a factor, e.g. psychic-distance.")],
 ) -> FactorDetail:
     """A factor with its labels in every language and its links inside and outside the graph."""
-    found = await known_factor(request, factor_id)
+    found = await known_factor(request, factor_id, "api/factor-summary")
     summary = with_weight(factor_summary(found), await factor_weights(request))
     iri = iris.factor(summary.id)
     labels, hierarchy, mappings = await asyncio.gather(
@@ -343,12 +347,12 @@ async def factor_evidence(
 ) -> EvidencePage:
     """Each code of the factor with its study, quote, basis, direction, outcome and coder."""
     check_year_range(year_from, year_to)
-    summary = factor_summary(await known_factor(request, factor_id))
+    factor = local((await known_factor(request, factor_id))["factor"])
     # One query per factor, filtered and paged here: LIMIT and OFFSET cannot be bound (only
     # pasted into the text, which we never do), the total count needs every matching row
     # anyway, a factor has at most a few hundred codes, and the one answer is cached for
     # every page and filter combination (embedded backend).
-    rows = await select(request, "api/factor-evidence", factor=iris.factor(summary.id))
+    rows = await select(request, "api/factor-evidence", factor=iris.factor(factor))
     items = [evidence(row) for row in rows]
     items = [
         item
@@ -365,7 +369,7 @@ async def factor_evidence(
     response.headers["X-Total-Count"] = str(total)
     response.headers["Link"] = link_header(request.url, total, limit, offset)
     return EvidencePage(
-        factor=summary.id,
+        factor=factor,
         total=total,
         limit=limit,
         offset=offset,
