@@ -458,9 +458,10 @@ def version() -> None:
     console.print(__version__)
 
 
-# --- interchange commands (issue 6: import qdpx/bibtex/ris, export codebook) ---
+# --- interchange commands (issues 6, 10: import qdpx/codebook/highlights/bibtex/ris, export) ---
 import_app = typer.Typer(
-    help="Import coded studies (REFI-QDA .qdpx) and references (BibTeX, RIS) into a data folder.",
+    help="Import coded studies (REFI-QDA .qdpx, highlights tables), check codebooks, and "
+    "import references (BibTeX, RIS) into a data folder.",
     no_args_is_help=True,
 )
 export_app = typer.Typer(help="Export the factor taxonomy for other tools.", no_args_is_help=True)
@@ -471,6 +472,15 @@ IntoOpt = Annotated[Path, typer.Option("--into", help="Data folder to add to.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and report, but write nothing.")]
 UpdateOpt = Annotated[
     bool, typer.Option("--update", help="Replace values that differ from the file's.")
+]
+FactorMapOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--factor-map", "--map", help="CSV kind,qda,target: codes, sources, users to ids."
+    ),
+]
+AllowNewOpt = Annotated[
+    bool, typer.Option("--allow-new", help="Propose unmapped codes as new factors.")
 ]
 LanguageOpt = Annotated[
     str | None,
@@ -486,12 +496,22 @@ class CodebookFormat(StrEnum):
 
     qdc = "qdc"
     qdpx = "qdpx"
+    csv = "csv"
 
 
-def _print_report(report: object) -> None:
+class LabelLanguage(StrEnum):
+    """Languages of the labels `export codebook` writes."""
+
+    en = "en"
+    fa = "fa"
+
+
+def _print_report(report: object, refused: bool = False) -> None:
     from kg.interchange.writer import Report
 
     assert isinstance(report, Report)
+    for warning in report.warnings:
+        console.print(f"  warning: {warning}", markup=False, highlight=False)
     for line in report.lines:
         console.print(f"  {line}", markup=False, highlight=False)
     for note in report.notes:
@@ -500,31 +520,88 @@ def _print_report(report: object) -> None:
         console.print(f"[bold green]wrote[/] {len(report.written)} file(s):")
         for path in report.written:
             console.print(f"  {path}", markup=False, highlight=False)
-    elif not report.dry_run:
+    elif not report.dry_run and not refused:
         console.print("[bold green]nothing to change[/]")
+
+
+@contextmanager
+def _import_errors() -> Iterator[None]:
+    """Errors as `_errors` says them; a refused import first says what it had found."""
+    from kg.interchange.writer import ImportRefused
+
+    with _errors():
+        try:
+            yield
+        except ImportRefused as refused:
+            _print_report(refused.report, refused=True)
+            raise
 
 
 @import_app.command("qdpx")
 def import_qdpx(
     file: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx).")],
     into: IntoOpt = paths.DATA_DIR,
-    factor_map: Annotated[
-        Path | None,
-        typer.Option(
-            "--factor-map", "--map", help="CSV kind,qda,target: codes, sources, users to ids."
-        ),
-    ] = None,
-    allow_new: Annotated[
-        bool, typer.Option("--allow-new", help="Propose unmapped codes as new factors.")
-    ] = False,
+    factor_map: FactorMapOpt = None,
+    allow_new: AllowNewOpt = False,
     dry_run: DryRunOpt = False,
 ) -> None:
     """Import the coded text selections of a QDA project as full-text codes."""
     from kg.interchange.qdpx import import_project
 
-    with _errors():
+    with _import_errors():
         report = import_project(
             file, into, mapping_file=factor_map, allow_new=allow_new, dry_run=dry_run
+        )
+        _print_report(report)
+
+
+@import_app.command("codebook")
+def import_codebook(
+    file: Annotated[Path, typer.Argument(help="Codebook of a QDA program (.qdc or .csv).")],
+    into: IntoOpt = paths.DATA_DIR,
+    factor_map: FactorMapOpt = None,
+    allow_new: AllowNewOpt = False,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Match a QDA program's codebook to the factors (never changes the ontology)."""
+    from kg.interchange.codebook_import import import_codebook as check_codebook
+
+    with _import_errors():
+        report = check_codebook(
+            file, into, mapping_file=factor_map, allow_new=allow_new, dry_run=dry_run
+        )
+        _print_report(report)
+
+
+@import_app.command("highlights")
+def import_highlights(
+    file: Annotated[Path, typer.Argument(help="Highlights table (CSV: document,tag,content).")],
+    coder: Annotated[
+        str, typer.Option("--coder", help="Id of the coder (in coders.csv) who highlighted.")
+    ],
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources", help="Folder of the texts: <document>.txt or <study>.txt (UTF-8)."
+        ),
+    ] = None,
+    into: IntoOpt = paths.DATA_DIR,
+    factor_map: FactorMapOpt = None,
+    allow_new: AllowNewOpt = False,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Import highlights (Taguette's CSV export) as full-text codes, located in the texts."""
+    from kg.interchange.highlights import import_highlights as read_highlights
+
+    with _import_errors():
+        report = read_highlights(
+            file,
+            into,
+            coder=coder,
+            sources_dir=sources,
+            mapping_file=factor_map,
+            allow_new=allow_new,
+            dry_run=dry_run,
         )
         _print_report(report)
 
@@ -569,18 +646,33 @@ def import_ris(
 @export_app.command("codebook")
 def export_codebook(
     fmt: Annotated[
-        CodebookFormat, typer.Option("--format", help="qdc (codebook) or qdpx (project).")
+        CodebookFormat,
+        typer.Option("--format", help="qdc (REFI-QDA codebook), qdpx (project) or csv (Taguette)."),
     ] = CodebookFormat.qdc,
     out: Annotated[
         Path | None, typer.Option("--out", help="File to write (rsme-kg-codebook.<format>).")
     ] = None,
+    lang: Annotated[
+        LabelLanguage, typer.Option("--lang", help="Language of the code names: en or fa.")
+    ] = LabelLanguage.en,
 ) -> None:
-    """Write the factor taxonomy as a REFI-QDA codebook for QDA software."""
+    """Write the factor taxonomy as a codebook for QDA software."""
     from kg.interchange.codebook import export_codebook as write_codebook
+    from kg.interchange.codebook import fallbacks
+    from kg.interchange.taxonomy import load_taxonomy
 
     with _errors():
-        path = write_codebook(fmt.value, out)
+        taxonomy = load_taxonomy()
+        path = write_codebook(fmt.value, out, taxonomy, lang.value)
         console.print(f"[bold green]wrote[/] {path}", highlight=False)
+        english = fallbacks(taxonomy, lang.value, fmt.value)
+        if english:
+            console.print(
+                f"  note: {len(english)} code(s) have no label in {lang.value!r} and are named "
+                f"in English: {', '.join(c.id for c in english)}",
+                markup=False,
+                highlight=False,
+            )
 
 
 # --- end of interchange commands ---

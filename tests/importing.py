@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -29,3 +31,16 @@ def refused(
         assert text in out, out
     assert tree_digest(data) == before
     return out
+
+
+def line_count(path: Path) -> int:
+    """How many lines a data file has (others curate data/: never type its counts in)."""
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+def next_code(data: Path, study: str, k: int = 1) -> str:
+    """The id the k-th code an import adds to a study gets: `{study}-{n}` after the last n."""
+    with (data / "codes.csv").open(encoding="utf-8", newline="") as f:
+        ids = [row["id"] for row in csv.DictReader(f)]
+    numbers = [int(m.group(1)) for i in ids if (m := re.fullmatch(re.escape(study) + r"-(\d+)", i))]
+    return f"{study}-{max(numbers, default=0) + k}"

@@ -3,6 +3,8 @@ and a round trip (export, then import) that gives the taxonomy back."""
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import uuid
 import xml.etree.ElementTree as ET
@@ -17,7 +19,7 @@ from kg.interchange.refi import QdaCode, read_codebook, read_project
 from kg.interchange.safexml import CODEBOOK_NS, CODEBOOK_XSD
 from kg.interchange.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import tree_digest
-from tests.importing import run
+from tests.importing import next_code, run
 from tests.qdpx_factory import (
     BUNDLED_SCHEMA,
     SCHEMA,
@@ -69,7 +71,7 @@ def test_qdc_is_a_valid_codebook_in_its_namespace(tmp_path: Path, taxonomy: Taxo
     assert [c.get("name") for c in top] == [c.label for c in taxonomy.categories]
     assert {c.get("isCodable") for c in top} == {"false"}
     children = root.findall(f"{{{CODEBOOK_NS}}}Codes/*/{{{CODEBOOK_NS}}}Code")
-    assert len(children) == len(taxonomy.factors) == 51
+    assert len(children) == len(taxonomy.factors)
     assert {c.get("isCodable") for c in children} == {"true"}
 
 
@@ -123,25 +125,28 @@ def test_a_project_coded_with_the_exported_codebook_imports_by_guid(
     source = Source("ruzzier-2007.txt", "Distance to markets mattered a lot.")
     source.select("Distance to markets", Coding(guid, user))
     project.sources = [source]
+    ident = next_code(data_copy, "ruzzier-2007")
     code, output = run(
         "import", "qdpx", str(project.write(tmp_path / "p.qdpx")), "--into", str(data_copy)
     )
     assert code == 0, output
     assert "1 by codebook GUID" in output
     codes = (data_copy / "codes.csv").read_text(encoding="utf-8")
-    assert (
-        "ruzzier-2007-2,ruzzier-2007,psychic-distance,,,fulltext,Distance to markets,0,19," in codes
-    )
+    assert f"{ident},ruzzier-2007,psychic-distance,,,fulltext,Distance to markets,0,19," in codes
 
 
 def test_the_exported_project_itself_imports_as_nothing_to_do(
-    tmp_path: Path, data_copy: Path
+    tmp_path: Path, data_copy: Path, taxonomy: Taxonomy
 ) -> None:
     path = export(tmp_path, "qdpx", "codes.qdpx")
     before = tree_digest(data_copy)
     code, output = run("import", "qdpx", str(path), "--into", str(data_copy))
     assert code == 0, output
-    assert "codebook: 64 code(s); by GUID or name 51 stand for factors, 13 for categories" in output
+    factors, categories = len(taxonomy.factors), len(taxonomy.categories)
+    assert (
+        f"codebook: {factors + categories} code(s); by GUID or name {factors} stand for factors, "
+        f"{categories} for categories, 0 for neither" in output
+    )
     assert tree_digest(data_copy) == before
 
 
@@ -171,3 +176,80 @@ def test_the_codebook_schema_says_it_is_a_reconstruction() -> None:
     header = CODEBOOK_XSD.read_text(encoding="utf-8")[:3000]
     assert "A RECONSTRUCTION, not the official REFI-QDA file" in header
     assert "Reconstructed by:" in header and "Reconstructed from:" in header
+
+
+# --- the CSV codebook for Taguette, and Persian labels (issue 10) ---------------------------
+
+
+def test_csv_has_the_columns_taguettes_codebook_import_reads(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    """Taguette (taguette/import_codebook.py, `list_tags_csv`) lower-cases the header, takes
+    the tag from the one column named tag, name or path, and the optional description;
+    Taguette before 1.0 decoded the file as UTF-8 without looking for a byte-order mark."""
+    data = export(tmp_path, "csv", "codes.csv").read_bytes()
+    assert not data.startswith(codecs.BOM_UTF8)
+    assert data.startswith(b"tag,description\r\n")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert rows[0] == ["tag", "description"]
+    # one row per factor, English label and definition; categories are no tags
+    assert rows[1:] == [[f.label, f.definition] for f in taxonomy.factors]
+    assert export(tmp_path, "csv", "again.csv").read_bytes() == data
+
+
+def test_csv_in_persian_names_the_factors_without_a_persian_label_in_english(
+    tmp_path: Path, taxonomy: Taxonomy
+) -> None:
+    out = tmp_path / "fa.csv"
+    code, output = run("export", "codebook", "--format", "csv", "--lang", "fa", "--out", str(out))
+    assert code == 0, output
+    english = [f.id for f in taxonomy.factors if not f.label_fa]
+    if english:
+        assert (
+            f"note: {len(english)} code(s) have no label in 'fa' and are named in English: "
+            f"{', '.join(english)}" in output
+        )
+    else:
+        assert "note:" not in output
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"), newline="")))
+    assert rows[1:] == [[f.label_fa or f.label, f.definition] for f in taxonomy.factors]
+    assert sum(1 for f in taxonomy.factors if f.label_fa) > len(taxonomy.factors) // 2
+
+
+def test_a_persian_qdc_has_the_same_guids(tmp_path: Path, taxonomy: Taxonomy) -> None:
+    out = tmp_path / "fa.qdc"
+    code, output = run("export", "codebook", "--lang", "fa", "--out", str(out))
+    assert code == 0, output
+    persian, english = read_codebook(out), read_codebook(export(tmp_path, "qdc", "en.qdc"))
+    assert persian.keys() == english.keys()
+    by_guid = {c.guid: c for c in (*taxonomy.categories, *taxonomy.factors)}
+    assert {g: c.name for g, c in persian.items()} == {
+        g: by_guid[g].label_fa or by_guid[g].label for g in persian
+    }
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_the_csv_export_imports_back_with_every_factor_matched(
+    lang: str, tmp_path: Path, data_copy: Path, taxonomy: Taxonomy
+) -> None:
+    out = tmp_path / "codes.csv"
+    assert run("export", "codebook", "--format", "csv", "--lang", lang, "--out", str(out))[0] == 0
+    before = tree_digest(data_copy)
+    code, output = run("import", "codebook", str(out), "--into", str(data_copy))
+    assert code == 0, output
+    n = len(taxonomy.factors)
+    assert f"codes: {n} of {n} codable code(s) stand for a factor ({n} by name), 0 for none" in (
+        output
+    )
+    assert tree_digest(data_copy) == before
+
+
+def test_a_csv_under_a_codebook_name_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "codes.qdc"
+    code, output = run("export", "codebook", "--format", "csv", "--out", str(out))
+    assert code == 2
+    assert "expected a file name ending in .csv (or --format qdc)" in output
+    assert not out.exists()
+    code, output = run("export", "codebook", "--lang", "de")
+    assert code == 2
+    assert "de" in output

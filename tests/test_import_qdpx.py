@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import struct
 import uuid
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
+import xmlschema
 
 from kg import pipeline
 from kg.errors import InputErrors
@@ -21,8 +23,17 @@ from kg.ingest.corpus import read_corpus
 from kg.interchange.safexml import PROJECT_XSD
 from tests.apiserver import ApiServer
 from tests.conftest import tree_digest
-from tests.importing import refused, run
-from tests.qdpx_factory import SCHEMA, Code, Coding, Project, Source, check_schema, write_zip
+from tests.importing import line_count, next_code, refused, run
+from tests.qdpx_factory import (
+    NS,
+    SCHEMA,
+    Code,
+    Coding,
+    Project,
+    Source,
+    check_schema,
+    write_zip,
+)
 
 STUDY = "yousefi-2019"  # a Persian-language study of the corpus, included
 TITLE = "The Impact of Commercial and Social Networks on the Internationalization of SMEs"
@@ -104,14 +115,15 @@ def test_the_factory_writes_valid_refi_qda_and_the_package_ships_the_same_schema
 def test_two_coders_persian_text_nested_codes(
     pilot: Pilot, data_copy: Path, tmp_path: Path
 ) -> None:
+    ids = [next_code(data_copy, STUDY, k) for k in (1, 2, 3)]
     code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
     assert code == 0, out
     assert f"study {STUDY} (name is the title)" in out
     new = imported(data_copy)
     assert [(r["id"], r["factor"], r["coder"]) for r in new] == [
-        (f"{STUDY}-3", "entrepreneur-human-capital", "coder-" + pilot.ali[:8].lower()),
-        (f"{STUDY}-4", "business-networking", "coder-" + pilot.ali[:8].lower()),
-        (f"{STUDY}-5", "business-networking", "sara-karimi"),
+        (ids[0], "entrepreneur-human-capital", "coder-" + pilot.ali[:8].lower()),
+        (ids[1], "business-networking", "coder-" + pilot.ali[:8].lower()),
+        (ids[2], "business-networking", "sara-karimi"),
     ]
     for row in new:  # verbatim at code-point offsets, read back from the stored text
         assert TEXT[int(row["start"]) : int(row["end"])] == row["quote"]
@@ -167,6 +179,7 @@ def test_a_moved_selection_updates_its_code(pilot: Pilot, data_copy: Path, tmp_p
 def test_an_edited_source_text_replaces_the_stored_one_only_if_all_codes_fit(
     pilot: Pilot, data_copy: Path, tmp_path: Path
 ) -> None:
+    second = line_count(data_copy / "codes.csv") + 2  # the line of the second code imported
     assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
     preface = "Preface.\n"
     pilot.source.text = preface + TEXT
@@ -189,7 +202,7 @@ def test_an_edited_source_text_replaces_the_stored_one_only_if_all_codes_fit(
         "import", "qdpx", str(pilot.write(tmp_path, "v3.qdpx")), "--into", str(data_copy)
     )
     assert code == 2
-    assert "codes.csv, line 81, column 8, field 'start': offsets 72..101 select " in out
+    assert f"codes.csv, line {second}, column 8, field 'start': offsets 72..101 select " in out
     assert f"in the text of source {TITLE + '.txt'!r} that this import would write to " in out
     assert f"{data_copy}/sources/{STUDY}.txt, not the quote" in out
     assert tree_digest(data_copy) == before
@@ -306,6 +319,7 @@ def test_inline_text_and_white_space_at_the_ends_of_a_selection(
 def test_the_ingest_checks_fulltext_quotes_against_the_stored_source(
     pilot: Pilot, data_copy: Path, tmp_path: Path
 ) -> None:
+    second = line_count(data_copy / "codes.csv") + 2  # the line of the second code imported
     assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
     path = data_copy / "codes.csv"
     path.write_text(
@@ -318,7 +332,7 @@ def test_the_ingest_checks_fulltext_quotes_against_the_stored_source(
     with pytest.raises(InputErrors) as caught:
         read_corpus(data_copy)
     text = str(caught.value)
-    assert "codes.csv, line 81, column 8, field 'start': offsets 63..92 select " in text
+    assert f"codes.csv, line {second}, column 8, field 'start': offsets 63..92 select " in text
     assert "not the quote 'Social networks of the owner'" in text
     assert "nobody-2020.txt: no study 'nobody-2020' in studies.csv" in text
 
@@ -491,6 +505,7 @@ def test_xml_that_breaks_the_schema(pilot: Pilot, data_copy: Path, tmp_path: Pat
 
 
 def test_imported_evidence_is_served(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
+    ids = [next_code(data_copy, STUDY, k) for k in (2, 3)]
     assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
     out = tmp_path / "dist"
     pipeline.build(data_copy, out, run_reasoner=False)
@@ -499,8 +514,8 @@ def test_imported_evidence_is_served(pilot: Pilot, data_copy: Path, tmp_path: Pa
     assert answer.status_code == 200, answer.text
     items = [i for i in answer.json()["items"] if i["basis"] == "fulltext"]
     assert {(i["code"], i["quote"], i["coder"]["name"]) for i in items} == {
-        (f"{STUDY}-4", "Social networks of the owners", "علی رضایی"),
-        (f"{STUDY}-5", "Social networks of the owners", "Sara Karimi"),
+        (ids[0], "Social networks of the owners", "علی رضایی"),
+        (ids[1], "Social networks of the owners", "Sara Karimi"),
     }
     assert all(i["study"]["id"] == STUDY for i in items)
 
@@ -684,6 +699,7 @@ def test_included_studies_awaiting_codes_do_not_lock_the_imports(
     assert code == 0, out
     assert "rsme-kg import qdpx" in out  # the note gives an order that works
     _add_screening(data_copy, "nguyen-2023,included,,rsme-kg-editors,fulltext,")
+    screened = line_count(data_copy / "screening.csv")
     with pytest.raises(InputErrors, match="'nguyen-2023' is included but has no code"):
         read_corpus(data_copy)  # validate and build still refuse
     code, out = run("import", "bibtex", str(bib), "--into", str(data_copy))
@@ -707,7 +723,8 @@ def test_included_studies_awaiting_codes_do_not_lock_the_imports(
         "qdpx",
         tmp_path / "p.qdpx",
         data_copy,
-        "screening.csv, line 50, column 2, field 'decision': study 'nguyen-2023' is included "
+        f"screening.csv, line {screened}, column 2, field 'decision': study 'nguyen-2023' is "
+        "included "
         "but has no code",
     )
 
@@ -829,3 +846,265 @@ def test_a_source_named_after_the_study_id_in_any_case(
     code, out = run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))
     assert code == 0, out
     assert f"study {STUDY} (name is the study id)" in out
+
+
+# --- files from real QDA programs: harmless deviations read, with warnings (issue 10) -------
+
+VENDOR = "urn:example:vendor"
+
+
+def _lines(xml: bytes, text: str) -> list[int]:
+    """The lines of `xml` that hold `text`."""
+    return [n for n, line in enumerate(xml.decode().splitlines(), start=1) if text in line]
+
+
+def _deviant(xml: bytes) -> bytes:
+    """The project as real exports write it: <Users> and <CodeBook> after <Sources> (the
+    schema's order is Users, CodeBook, ..., Sources), empty <Sets/> and <Cases/>, attributes
+    and elements the schema does not know."""
+    ET.register_namespace("", NS)
+    ET.register_namespace("vendor", VENDOR)
+    root = ET.fromstring(xml)
+    for name in ("Users", "CodeBook"):
+        element = root.find(f"{{{NS}}}{name}")
+        assert element is not None
+        root.remove(element)
+        root.append(element)
+    ET.SubElement(root, f"{{{NS}}}Sets")
+    ET.SubElement(root, f"{{{NS}}}Cases")
+    root.set("exportedBy", "Some QDA 2.0")
+    for code in root.iter(f"{{{NS}}}Code"):
+        code.set("colour", "red")
+    source = root.find(f"{{{NS}}}Sources/{{{NS}}}TextSource")
+    assert source is not None
+    source.set(f"{{{VENDOR}}}folder", "Interviews")
+    user = root.find(f"{{{NS}}}Users/{{{NS}}}User")
+    assert user is not None
+    ET.SubElement(user, f"{{{VENDOR}}}Preferences")
+    ET.SubElement(root, f"{{{NS}}}Extension", {"kind": "layout"})
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _warnings(out: str) -> list[str]:
+    return [line.strip() for line in out.splitlines() if line.strip().startswith("warning:")]
+
+
+def test_a_project_that_deviates_harmlessly_is_imported_with_located_warnings(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    xml = _deviant(pilot.project.xml())
+    with pytest.raises(xmlschema.XMLSchemaValidationError):  # what the strict schema says
+        check_schema(xml)
+    path = write_zip(tmp_path / "real.qdpx", {**pilot.project.entries(), "project.qde": xml})
+    where = f"{path}:project.qde"
+    [project], [sources] = _lines(xml, "<Project "), _lines(xml, "<Sources>")
+    [text_source], user = _lines(xml, "<TextSource "), _lines(xml, "<User ")[0]
+    [users], [codebook] = _lines(xml, "<Users>"), _lines(xml, "<CodeBook>")
+    [sets], [cases] = _lines(xml, "<Sets />"), _lines(xml, "<Cases />")
+    [preferences], [extension] = _lines(xml, "<vendor:Preferences />"), _lines(xml, "<Extension")
+    first_code = _lines(xml, "<Code ")[0]
+    said = [
+        (project, "attribute 'exportedBy' of <Project> is not part of REFI-QDA: ignored"),
+        (
+            text_source,
+            f"attribute 'folder' (namespace {VENDOR}) of <TextSource> is not part of "
+            "REFI-QDA: ignored",
+        ),
+        (
+            users,
+            f"<Users> comes after <Sources> (line {sources}) among the children of <Project>, "
+            "which the schema orders Users, CodeBook, Sources: read regardless of order",
+        ),
+        (
+            preferences,
+            f"<Preferences> (namespace {VENDOR}) inside <User> is not part of REFI-QDA: ignored",
+        ),
+        (
+            first_code,
+            "attribute 'colour' of <Code> is not part of REFI-QDA: ignored (and 4 more like it)",
+        ),
+        (sets, "empty <Sets> ignored (the schema wants at least one <Set> in it)"),
+        (cases, "empty <Cases> ignored (the schema wants at least one <Case> in it)"),
+        (extension, "<Extension> inside <Project> is not part of REFI-QDA: ignored"),
+    ]
+    # one warning per kind of deviation, at the line where it first occurs, in line order
+    expected = [f"warning: {where}, line {line}: {message}" for line, message in said]
+    assert [line for line, _ in said] == sorted(line for line, _ in said)
+    assert project < sources < text_source < users < preferences < codebook < first_code
+    assert preferences == user + 1 and first_code < sets < cases < extension
+    before = tree_digest(data_copy)
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy), "--dry-run")
+    assert code == 0, out
+    assert _warnings(out) == expected
+    assert tree_digest(data_copy) == before
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    assert _warnings(out) == expected
+    assert [(r["factor"], r["quote"], r["start"], r["end"]) for r in imported(data_copy)] == [
+        ("entrepreneur-human-capital", PERSIAN, "0", "28"),
+        ("business-networking", "Social networks of the owners", "63", "92"),
+        ("business-networking", "Social networks of the owners", "63", "92"),
+    ]
+    read_corpus(data_copy)
+
+
+def test_children_of_a_selection_in_another_order_keep_the_note(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    project = one_coding(f"{STUDY}.txt", "Owners' networks matter.", "networks matter")
+    project.sources[0].selections[0].description = "a memo"
+    xml = project.xml().decode()
+    # <Description> after <Coding>, as some programs write it (the schema wants it first)
+    description = "<Description>a memo</Description>"
+    assert description in xml
+    xml = xml.replace(description, "").replace(
+        "</PlainTextSelection>", description + "</PlainTextSelection>"
+    )
+    path = write_zip(tmp_path / "p.qdpx", {**project.entries(), "project.qde": xml.encode()})
+    [line] = _lines(xml.encode(), description)
+    [coding] = _lines(xml.encode(), "<Coding ")
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    assert _warnings(out) == [
+        f"warning: {path}:project.qde, line {line}: <Description> comes after <Coding> (line "
+        f"{coding}) among the children of <PlainTextSelection>, which the schema orders "
+        "Description, Coding: read regardless of order"
+    ]
+    [row] = imported(data_copy)
+    assert (row["quote"], row["note"]) == ("networks matter", "a memo")
+
+
+def test_inline_crlf_texts_keep_their_offsets_when_containers_are_reordered(
+    data_copy: Path, tmp_path: Path
+) -> None:
+    text = "First line.\r\nOwners' networks matter.\r\nLast line."
+    project = one_coding(f"{STUDY}.txt", text, "networks matter")
+    project.sources[0].inline = True
+    xml = project.xml()
+    # by hand, so that the CRs stay as written: <Users> and <CodeBook> after <Sources>
+    head, rest = xml.split(b"<Users>", 1)
+    moved, tail = rest.split(b"<Sources>", 1)
+    xml = head + b"<Sources>" + tail.replace(b"</Project>", b"<Users>" + moved + b"</Project>")
+    assert xml.count(b"\r\n") == 2 and xml.index(b"<Sources>") < xml.index(b"<Users>")
+    code, out = run(
+        "import",
+        "qdpx",
+        str(write_zip(tmp_path / "p.qdpx", {"project.qde": xml})),
+        "--into",
+        str(data_copy),
+    )
+    assert code == 0, out
+    [row] = imported(data_copy)
+    assert (row["quote"], row["start"], row["end"]) == ("networks matter", "21", "36")
+    assert text[21:36] == "networks matter"
+
+
+# what changes the meaning, or is unsafe, stays refused however lenient the reading
+
+
+def test_an_unknown_element_holding_codings_is_refused(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    xml = pilot.project.xml().decode()
+    start = xml.index("<PlainTextSelection")
+    xml = xml[:start] + "<Highlights>" + xml[start:]
+    end = xml.rindex("</PlainTextSelection>") + len("</PlainTextSelection>")
+    xml = xml[:end] + "</Highlights>" + xml[end:]
+    [line] = _lines(xml.encode(), "<Highlights>")
+    path = write_zip(tmp_path / "p.qdpx", {**pilot.project.entries(), "project.qde": xml.encode()})
+    refused(
+        "qdpx",
+        path,
+        data_copy,
+        f"p.qdpx:project.qde, line {line}: <Highlights> is not a child of <TextSource> in "
+        "REFI-QDA, and it holds <CodeRef>, <Coding>, <PlainTextSelection>: ignoring it would "
+        "lose them",
+    )
+
+
+def test_markup_inside_a_source_text_is_refused(data_copy: Path, tmp_path: Path) -> None:
+    project = one_coding(f"{STUDY}.txt", "Owners' networks matter.", "networks matter")
+    project.sources[0].inline = True
+    xml = project.xml().replace(b"networks matter", b"<b>networks</b> matter")
+    [line] = _lines(xml, "<b>")
+    refused(
+        "qdpx",
+        write_zip(tmp_path / "p.qdpx", {"project.qde": xml}),
+        data_copy,
+        f"p.qdpx:project.qde, line {line}: <b> inside <PlainTextContent>, whose content is "
+        "text: ignoring it would change the text (and the offsets counted in it)",
+    )
+
+
+@pytest.mark.parametrize("kind", ["code", "user"])
+def test_a_code_or_user_guid_used_twice_is_refused(
+    kind: str, pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    if kind == "code":
+        twin, first = pilot.language.guid, pilot.managers.guid
+        pilot.language.guid = first
+    else:
+        pilot.project.users = {pilot.ali: "علی رضایی"}
+        twin = first = pilot.ali
+    xml = pilot.project.xml()
+    if kind == "user":  # a second user with the GUID of the first
+        xml = xml.replace(
+            b"</Users>", f'<User guid="{twin}" name="Someone else" /></Users>'.encode()
+        )
+    lines = _lines(xml, f'guid="{first}"')
+    refused(
+        "qdpx",
+        write_zip(tmp_path / "p.qdpx", {**pilot.project.entries(), "project.qde": xml}),
+        data_copy,
+        f"p.qdpx:project.qde, line {lines[1]}, field 'guid': the {kind} GUID {first} is also "
+        f"the GUID of the {kind} of line {lines[0]}",
+    )
+
+
+def test_a_dtd_is_refused_before_any_leniency(data_copy: Path, tmp_path: Path) -> None:
+    xml = _deviant(one_coding(f"{STUDY}.txt", "Owners' networks.", "networks").xml())
+    xml = xml.replace(b"<Project ", b'<!DOCTYPE Project [<!ENTITY x "y">]>\n<Project ', 1)
+    out = refused(
+        "qdpx",
+        write_zip(tmp_path / "p.qdpx", {"project.qde": xml}),
+        data_copy,
+        "p.qdpx:project.qde: the XML declares a DTD, entities",
+    )
+    assert "warning" not in out
+
+
+def test_a_refused_deviant_project_says_its_warnings_and_its_errors(
+    pilot: Pilot, data_copy: Path, tmp_path: Path
+) -> None:
+    pilot.source.selections[1].end = len(TEXT) + 40
+    xml = _deviant(pilot.project.xml())
+    path = write_zip(tmp_path / "p.qdpx", {**pilot.project.entries(), "project.qde": xml})
+    [sets] = _lines(xml, "<Sets />")
+    out = refused(
+        "qdpx",
+        path,
+        data_copy,
+        f"warning: {path}:project.qde, line {sets}: empty <Sets> ignored",
+        f"outside the source text of {len(TEXT)} code points",
+    )
+    assert out.index("warning:") < out.index("error:")
+    assert "nothing to change" not in out
+
+
+def test_cases_after_sources_as_the_issue_reported_them(data_copy: Path, tmp_path: Path) -> None:
+    """The file of issue 10 was refused with 'Unexpected child with tag Cases'."""
+    project = one_coding(f"{STUDY}.txt", "Owners' networks matter.", "networks matter")
+    source = project.sources[0].guid
+    case = f'<Cases><Case guid="{uuid.uuid4()}" name="Firm A"><SourceRef targetGUID="{source}"/>'
+    xml = project.xml().replace(b"</Project>", case.encode() + b"</Case></Cases></Project>")
+    path = write_zip(tmp_path / "p.qdpx", {**project.entries(), "project.qde": xml})
+    [cases], [sources] = _lines(xml, "<Cases>"), _lines(xml, "<Sources>")
+    code, out = run("import", "qdpx", str(path), "--into", str(data_copy))
+    assert code == 0, out
+    assert _warnings(out) == [
+        f"warning: {path}:project.qde, line {cases}: <Cases> comes after <Sources> (line "
+        f"{sources}) among the children of <Project>, which the schema orders Users, CodeBook, "
+        "Cases, Sources: read regardless of order"
+    ]
+    assert [r["quote"] for r in imported(data_copy)] == ["networks matter"]

@@ -4,6 +4,10 @@ The quote is the source text's code points start..end (white space at its ends t
 the offsets moved with it), `basis = fulltext`, attributed to the coding's user at the
 coding's date. The plain texts go to data/sources/<study>.txt, where the ingest checks
 every full-text quote against them. Rules: docs/data-format.md.
+
+Other files of coded text (a highlights table, kg/interchange/highlights.py) are read into
+the same records and imported by the same `Target.import_codings`, so every format gets
+the same matching, checks, ledger and all-or-nothing writing.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from kg.ingest.corpus import (
     read_corpus,
 )
 from kg.interchange.archive import Limits
-from kg.interchange.matching import ConceptIndex, Mapping, read_mapping
+from kg.interchange.matching import MAP_KINDS, ConceptIndex, Mapping, read_mapping
 from kg.interchange.refi import (
     QdaCode,
     QdaCoding,
@@ -36,6 +40,7 @@ from kg.interchange.refi import (
     read_project,
 )
 from kg.interchange.resolve import (
+    GIVEN,
     LEDGER,
     LEDGER_COLUMNS,
     LEDGER_SPEC,
@@ -46,7 +51,7 @@ from kg.interchange.resolve import (
     UserResolver,
 )
 from kg.interchange.taxonomy import Taxonomy, load_taxonomy
-from kg.interchange.writer import Changes, Report, apply, safe_text
+from kg.interchange.writer import Changes, ImportRefused, Report, apply, safe_text
 from kg.iris import slug
 from kg.records import Corpus
 
@@ -86,6 +91,64 @@ class _Code:
         return tuple(self.values[k] for k in _SAME)
 
 
+@dataclass
+class Target:
+    """The data folder an import adds to, read and checked once, with what matches into it."""
+
+    taxonomy: Taxonomy
+    changes: Changes
+    corpus: Corpus
+    mapping: Mapping
+    index: ConceptIndex
+    ledger: Ledger
+
+    @classmethod
+    def open(
+        cls, data_dir: Path, mapping_file: Path | None = None, taxonomy: Taxonomy | None = None
+    ) -> Target:
+        """Read the folder (it must be sound before anything is added) and the mapping file."""
+        taxonomy = taxonomy or load_taxonomy()
+        changes = Changes(data_dir)
+        # included studies still waiting for their codes are not wrong: the import may be
+        # what brings them
+        corpus = read_corpus(data_dir, unfinished=changes.unfinished)
+        check_vocabulary(corpus, taxonomy.vocabulary)
+        mapping = read_mapping(mapping_file)
+        index = ConceptIndex(taxonomy)
+        mapping.check(index, {s.id for s in corpus.studies}, {a.id for a in corpus.agents})
+        ledger = Ledger(changes.table(LEDGER, LEDGER_COLUMNS, LEDGER_SPEC))
+        return cls(taxonomy, changes, corpus, mapping, index, ledger)
+
+    def sources(self, project: QdaProject) -> SourceResolver:
+        """Text sources (or documents) to studies, by the rules of the import."""
+        return SourceResolver(project, self.corpus.studies, self.mapping, self.ledger)
+
+    def import_codings(
+        self,
+        project: QdaProject,
+        *,
+        allow_new: bool = False,
+        dry_run: bool = False,
+        coders: dict[str, str] | None = None,
+    ) -> Report:
+        """Stage the project's coded selections as codes, check the folder, write it.
+
+        `coders` maps user GUIDs to coder ids named on the command line. Refusals raise
+        ImportRefused, which carries the report made so far (warnings included).
+        """
+        report = Report(dry_run=dry_run)
+        report.warnings.extend(str(w) for w in project.warnings)
+        try:
+            run = _ProjectImport(project, self, report, allow_new, coders or {})
+            run.run()
+            apply(self.changes, self.taxonomy.vocabulary, report)
+        except InputErrors as exc:
+            raise ImportRefused(exc.errors, report) from None
+        except InputError as exc:
+            raise ImportRefused([exc], report) from None
+        return report
+
+
 def import_project(
     path: Path,
     data_dir: Path,
@@ -97,21 +160,9 @@ def import_project(
     taxonomy: Taxonomy | None = None,
 ) -> Report:
     """Import the coded text selections of a .qdpx project into a data folder."""
-    taxonomy = taxonomy or load_taxonomy()
-    changes = Changes(data_dir)
-    # the folder must be sound before anything is added; included studies still waiting
-    # for their codes are not wrong, the import may be what brings them
-    corpus = read_corpus(data_dir, unfinished=changes.unfinished)
-    check_vocabulary(corpus, taxonomy.vocabulary)
-    mapping = read_mapping(mapping_file)
-    mapping.check(
-        ConceptIndex(taxonomy), {s.id for s in corpus.studies}, {a.id for a in corpus.agents}
-    )
+    target = Target.open(data_dir, mapping_file, taxonomy)
     project = read_project(path, limits)
-    report = Report(dry_run=dry_run)
-    _ProjectImport(project, corpus, taxonomy, mapping, changes, report, allow_new).run()
-    apply(changes, taxonomy.vocabulary, report)
-    return report
+    return target.import_codings(project, allow_new=allow_new, dry_run=dry_run)
 
 
 class _ProjectImport:
@@ -120,24 +171,23 @@ class _ProjectImport:
     def __init__(
         self,
         project: QdaProject,
-        corpus: Corpus,
-        taxonomy: Taxonomy,
-        mapping: Mapping,
-        changes: Changes,
+        target: Target,
         report: Report,
         allow_new: bool,
+        coders: dict[str, str],
     ) -> None:
         self.project = project
-        self.corpus = corpus
-        self.changes = changes
+        self.corpus = target.corpus
+        self.changes = target.changes
         self.report = report
         self.allow_new = allow_new
-        self.mapping = mapping
-        self.ledger = Ledger(changes.table(LEDGER, LEDGER_COLUMNS, LEDGER_SPEC))
-        self.codes = CodeResolver(project, ConceptIndex(taxonomy), mapping, self.ledger)
-        self.users = UserResolver(project, corpus.agents, mapping, self.ledger)
-        self.sources = SourceResolver(project, corpus.studies, mapping, self.ledger)
-        self.errors: list[InputError] = []
+        self.mapping = target.mapping
+        self.ledger = target.ledger
+        self.codes = CodeResolver(project, target.index, target.mapping, self.ledger)
+        self.users = UserResolver(project, self.corpus.agents, self.mapping, self.ledger, coders)
+        self.sources = target.sources(project)
+        # problems the reader found but did not stop at: said with the rest
+        self.errors: list[InputError] = list(project.errors)
 
     def run(self) -> None:
         """Resolve every coding, raise all problems at once, else stage the changes."""
@@ -148,18 +198,19 @@ class _ProjectImport:
             for coding in selection.codings
         ]
         self.report.lines.append(
-            f"project {self.project.name!r}: {len(self.project.users)} user(s), "
+            self.project.summary
+            or f"project {self.project.name!r}: {len(self.project.users)} user(s), "
             f"{len(self.project.codes)} code(s), {len(self.project.sources)} text source(s), "
             f"{len(found)} coding(s) of text selections"
         )
         self.report.lines.append(self.codes.summary())
         self.report.notes.extend(self.project.skipped)
         self.report.notes.extend(self.project.notes)
-        self._unused_mapping()
+        self.report.notes.extend(unused_mapping(self.mapping, self.project))
         if not found:
+            self._raise()
             self.report.lines.append("no coded text selections: nothing to import")
             return
-        self._check_coding_guids(found)
         factors = self._factors(found)
         coders = self._coders(found)
         wanted = [f for f in found if factors.get(f.coding.code) and coders.get(f.coding.user)]
@@ -180,38 +231,6 @@ class _ProjectImport:
         if self.errors:
             unique = {str(e): e for e in self.errors}
             raise InputErrors(list(unique.values()))
-
-    def _unused_mapping(self) -> None:
-        """Report the mapping lines that match no item of the project."""
-        items = [
-            *(("code", c.guid, c.name) for c in self.project.codes.values()),
-            *(("user", u.guid, u.name) for u in self.project.users.values()),
-            *(("source", s.guid, s.name) for s in self.project.sources),
-        ]
-        for entry in self.mapping.unused(items):
-            what = "text source" if entry.kind == "source" else entry.kind
-            self.report.notes.append(
-                f"{entry.line}: {entry.kind} {entry.qda!r} matches no {what} of the project "
-                "(line not used)"
-            )
-
-    def _check_coding_guids(self, found: list[_Found]) -> None:
-        """A coding GUID names one coding: the ledger keys what each coding became by it."""
-        first: dict[str, QdaCoding] = {}
-        for f in found:
-            coding = f.coding
-            if coding.guid not in first:
-                first[coding.guid] = coding
-                continue
-            self.errors.append(
-                InputError(
-                    Location(self.project.where, coding.line, None, "guid"),
-                    f"the coding GUID {coding.guid} is also the GUID of the coding of line "
-                    f"{first[coding.guid].line}",
-                    "a GUID of its own for each <Coding> (one of them would be lost)",
-                )
-            )
-        self._raise()
 
     def _factors(self, found: list[_Found]) -> dict[str, str | None]:
         """Code GUID -> factor id (None: skipped or held back as a proposal)."""
@@ -256,35 +275,17 @@ class _ProjectImport:
 
     def _propose(self, codes: list[QdaCode], uses: Counter[str], found: list[_Found]) -> None:
         """--allow-new: new factors proposed for review; their codings wait for the review."""
-        # a file for review: analysts may add columns; only its CSV must be sound (the
-        # table says where it is not)
-        table = self.changes.table(PROPOSALS, PROPOSAL_COLUMNS)
-        rows = {row.get("guid", ""): index for index, row in table.rows()}
-        for code in codes:
-            example = next(f for f in found if f.coding.code == code.guid)
-            text = example.source.text or ""
-            parent = self.project.codes.get(code.parent or "")
-            category = self.codes.category_of(code)
-            values = {
-                "guid": code.guid,
-                "code": safe_text(code.name),
-                "parent": "" if parent is None else safe_text(parent.name),
-                "category": "" if category is None else category.id,
-                "proposed_id": slug(code.name),
-                "description": safe_text(code.description),
-                "codings": str(uses[code.guid]),
-                "example": safe_text(text[example.selection.start : example.selection.end].strip()),
-                "project": safe_text(self.project.name),
-            }
-            if code.guid in rows:
-                table.update(rows[code.guid], values)
-            else:
-                table.append(values)
+        examples: dict[str, str] = {}
+        for f in found:
+            if f.coding.code not in examples:
+                text = f.source.text or ""
+                examples[f.coding.code] = text[f.selection.start : f.selection.end].strip()
+        propose(self.changes, self.project, self.codes, codes, uses, examples)
         self.report.notes.append(
             f"{len(codes)} code(s) match no factor: proposed for review in "
             f"{self.changes.data_dir / PROPOSALS}; their "
             f"{sum(uses[c.guid] for c in codes)} coding(s) are imported once each is added "
-            "to ontology/factors.ttl (or mapped) and the project is imported again"
+            "to ontology/factors.ttl (or mapped) and the file is imported again"
         )
 
     def _coders(self, found: list[_Found]) -> dict[str | None, str | None]:
@@ -308,7 +309,7 @@ class _ProjectImport:
                 continue
             resolved = self.users.resolve(user)
             coders[user_guid] = resolved.id
-            if resolved.id is not None:
+            if resolved.id is not None and resolved.rule != GIVEN:
                 self.ledger.set("user", user.guid, resolved.id)
             self.report.lines.append(f"user {user.name!r} -> {_target('coder', resolved)}")
         return coders
@@ -325,7 +326,7 @@ class _ProjectImport:
             studies[source.guid] = resolved.id
             if resolved.id is not None:
                 self.ledger.set("source", source.guid, resolved.id)
-            self.report.lines.append(f"source {source.name!r} -> {_target('study', resolved)}")
+            self.report.lines.append(f"{_short(source)} -> {_target('study', resolved)}")
             if resolved.id is not None and source.text is None:
                 self.errors.append(
                     InputError(
@@ -385,7 +386,7 @@ class _ProjectImport:
             "start": str(start),
             "end": str(end),
             "coder": coders[found.coding.user] or "",
-            "coded_on": _date(found.coding.created),
+            "coded_on": self.project.coded_on or _date(found.coding.created),
         }
         return _Code(found, values)
 
@@ -395,12 +396,13 @@ class _ProjectImport:
         for code in codes:
             study, source = code.values["study"], code.found.source
             if study in texts and texts[study].source.text != source.text:
+                first = texts[study].source
                 self.errors.append(
                     InputError(
-                        Location(self.project.where, source.line, None, "name"),
-                        f"sources {texts[study].source.name!r} and {source.name!r} both map to "
-                        f"study {study!r} but hold different texts",
-                        "one text source per study",
+                        Location(self.project.where, source.line, source.column, source.field),
+                        f"{_short(first)} and {_short(source)} both map to study {study!r} but "
+                        "hold different texts",
+                        f"one {source.noun} per study",
                     )
                 )
             texts.setdefault(study, code.found)
@@ -420,10 +422,10 @@ class _ProjectImport:
             text = found.source.text or ""
             data = text.encode("utf-8")
             old = self.changes.data_dir / name
-            self.changes.explain[name] = f"the text of source {found.source.name!r}"
+            self.changes.explain[name] = f"the text of {_short(found.source)}"
             if old.is_file() and old.read_bytes() != data:
                 self.report.notes.append(
-                    f"{old} is replaced by the text of source {found.source.name!r} "
+                    f"{old} is replaced by the text of {_short(found.source)} "
                     f"({len(text)} code points); the check that follows refuses the import if "
                     "older codes no longer fit it"
                 )
@@ -450,6 +452,8 @@ class _ProjectImport:
             if known is not None:
                 index, row = rows[known]
                 diff = {k: v for k, v in code.values.items() if row.get(k, "") != v}
+                if self.project.coded_on and set(diff) == {"coded_on"}:
+                    diff = {}  # the date of the import, not of the coding: not a change
                 if diff:
                     table.update(index, diff)
                 counts["updated" if diff else "unchanged"] += 1
@@ -507,6 +511,65 @@ class _ProjectImport:
                     "note": safe_text(f"REFI-QDA user of project {self.project.name!r}"),
                 }
             )
+
+
+def unused_mapping(
+    mapping: Mapping, project: QdaProject, kinds: tuple[str, ...] = MAP_KINDS
+) -> list[str]:
+    """Notes on the mapping lines (of these kinds) that match no item of the file."""
+    items = [
+        *(("code", c.guid, c.name) for c in project.codes.values()),
+        *(("user", u.guid, u.name) for u in project.users.values()),
+        *(("source", s.guid, s.name) for s in project.sources),
+    ]
+    notes = []
+    for entry in mapping.unused(items):
+        if entry.kind not in kinds:
+            continue
+        what = "text source" if entry.kind == "source" else entry.kind
+        notes.append(
+            f"{entry.line}: {entry.kind} {entry.qda!r} matches no {what} of the "
+            f"{'project' if project.label == '' else 'file'} (line not used)"
+        )
+    return notes
+
+
+def propose(
+    changes: Changes,
+    project: QdaProject,
+    resolver: CodeResolver,
+    codes: list[QdaCode],
+    uses: Counter[str] | None,
+    examples: dict[str, str],
+) -> None:
+    """A line of factor-proposals.csv for each code (the line of its GUID updated)."""
+    # a file for review: analysts may add columns; only its CSV must be sound (the table
+    # says where it is not)
+    table = changes.table(PROPOSALS, PROPOSAL_COLUMNS)
+    rows = {row.get("guid", ""): index for index, row in table.rows()}
+    for code in codes:
+        parent = project.codes.get(code.parent or "")
+        category = resolver.category_of(code)
+        values = {
+            "guid": code.guid,
+            "code": safe_text(code.name),
+            "parent": "" if parent is None else safe_text(parent.name),
+            "category": "" if category is None else category.id,
+            "proposed_id": slug(code.name),
+            "description": safe_text(code.description),
+            "codings": "" if uses is None else str(uses[code.guid]),
+            "example": safe_text(examples.get(code.guid, "")),
+            "project": safe_text(project.name),
+        }
+        if code.guid in rows:
+            table.update(rows[code.guid], values)
+        else:
+            table.append(values)
+
+
+def _short(source: QdaSource) -> str:
+    """ "source 'Interview 7'" or "document 'Interview 7'"."""
+    return f"{source.noun.removeprefix('text ')} {source.name!r}"
 
 
 def _by(rule: str) -> str:

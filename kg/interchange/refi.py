@@ -1,7 +1,13 @@
 """Read REFI-QDA files (QDA-XML 1.0): a project (`.qdpx`) or a codebook (`.qdc`).
 
 The reader only reads: users, the code tree, text sources with their plain text, and the
-coded selections. Matching them to the corpus is kg/interchange/qdpx.py's job.
+coded selections. Files that deviate from the schema in harmless ways are read, each
+deviation a warning (kg/interchange/lenient.py); GUIDs that name two items of one kind are
+refused. Matching the items to the corpus is kg/interchange/qdpx.py's job.
+
+Other readers (a highlights table, a CSV codebook) build the same records, so that one
+matching and one writer serve every format: such records name their origin (`noun`,
+`field`, `column`) and say whether their GUID was read or derived (`show_guid`).
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-from kg.errors import InputError, Location
-from kg.interchange import archive, safexml
+from kg.errors import InputError, InputErrors, Location
+from kg.interchange import archive, lenient, safexml
+from kg.interchange.lenient import Deviation
 from kg.interchange.safexml import CODEBOOK_NS, CODEBOOK_XSD, PROJECT_NS, PROJECT_XSD
 
 PROJECT_ENTRY = "project.qde"
@@ -41,7 +48,26 @@ class QdaUser:
 
 
 @dataclass(frozen=True)
-class QdaCode:
+class _Named:
+    """How messages name an item and where its name was read."""
+
+    noun = "item"
+
+    @property
+    def named(self) -> str:
+        """'code 'Networks'' (or 'tag 'Networks'', 'document 'Interview 7'')."""
+        return f"{self.noun} {getattr(self, 'name', '')!r}"
+
+    @property
+    def label(self) -> str:
+        """The name and, when it was read from the file, the GUID."""
+        if getattr(self, "show_guid", True):
+            return f"{self.named} ({getattr(self, 'guid', '')})"
+        return self.named
+
+
+@dataclass(frozen=True)
+class QdaCode(_Named):
     """A code of the codebook; `parent` is the GUID of the enclosing code."""
 
     guid: str
@@ -50,6 +76,10 @@ class QdaCode:
     description: str
     parent: str | None
     line: int | None
+    noun: str = "code"  # "tag" in a highlights table or a CSV codebook
+    field: str = "name"  # the attribute or column its name was read from
+    column: int | None = None
+    show_guid: bool = True  # False when the GUID was derived from the name, not read
 
 
 @dataclass(frozen=True)
@@ -76,7 +106,7 @@ class QdaSelection:
 
 
 @dataclass(frozen=True)
-class QdaSource:
+class QdaSource(_Named):
     """A text source with its plain text (None when the project holds none)."""
 
     guid: str
@@ -84,11 +114,15 @@ class QdaSource:
     text: str | None
     selections: tuple[QdaSelection, ...]
     line: int | None
+    noun: str = "text source"  # "document" in a highlights table
+    field: str = "name"
+    column: int | None = None
+    show_guid: bool = True
 
 
 @dataclass
 class QdaProject:
-    """What the import uses of a REFI-QDA project."""
+    """What the import uses of a REFI-QDA project (or of a file read into the same shape)."""
 
     name: str
     where: str
@@ -97,6 +131,11 @@ class QdaProject:
     sources: list[QdaSource] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[Deviation] = field(default_factory=list)  # harmless deviations, located
+    errors: list[InputError] = field(default_factory=list)  # found reading, said with the rest
+    label: str = ""  # how the report names the file; "project '<name>'" if empty
+    summary: str = ""  # the report's first line, when the file is no REFI-QDA project
+    coded_on: str | None = None  # the date of every code, for files without coding dates
 
 
 def _line(element: ET.Element) -> int | None:
@@ -108,13 +147,16 @@ def _text(element: ET.Element | None) -> str:
     return "" if element is None or element.text is None else element.text
 
 
-def read_codes(parent: ET.Element | None, ns: str) -> dict[str, QdaCode]:
-    """The code tree under a <Codes> element, depth first, keyed by GUID."""
+def read_codes(parent: ET.Element | None, ns: str, where: str) -> dict[str, QdaCode]:
+    """The code tree under a <Codes> element, depth first, keyed by GUID (each GUID once)."""
     codes: dict[str, QdaCode] = {}
+    errors: list[InputError] = []
 
     def walk(element: ET.Element, parent_guid: str | None) -> None:
         for node in element.findall(f"{{{ns}}}Code"):
             guid = guid_key(node.get("guid", ""))
+            if guid in codes:
+                errors.append(_twice("code", guid, where, _line(node), codes[guid].line))
             codes[guid] = QdaCode(
                 guid=guid,
                 name=node.get("name", "").strip(),
@@ -127,15 +169,33 @@ def read_codes(parent: ET.Element | None, ns: str) -> dict[str, QdaCode]:
 
     if parent is not None:
         walk(parent, None)
+    if errors:
+        raise InputErrors(errors)
     return codes
 
 
-def read_codebook(path: Path) -> dict[str, QdaCode]:
-    """The codes of a REFI-QDA codebook file (.qdc), validated against its schema."""
+def _twice(kind: str, guid: str, where: str, line: int | None, first: int | None) -> InputError:
+    """The error for a GUID that names a second item of one kind."""
+    return InputError(
+        Location(where, line, None, "guid"),
+        f"the {kind} GUID {guid} is also the GUID of the {kind} of line {first}",
+        f"a GUID of its own for each <{kind[0].upper()}{kind[1:]}> (one of them would be lost)",
+    )
+
+
+def read_codebook_file(path: Path) -> QdaProject:
+    """A REFI-QDA codebook file (.qdc) as a project with codes only, and its deviations."""
     data = _read_file(path)
-    root = safexml.parse(data, str(path))
-    safexml.validate(root, CODEBOOK_XSD, str(path))
-    return read_codes(root.find(f"{{{CODEBOOK_NS}}}Codes"), CODEBOOK_NS)
+    where = str(path)
+    root = safexml.parse(data, where)
+    warnings = lenient.read(root, CODEBOOK_XSD, where)
+    codes = read_codes(root.find(f"{{{CODEBOOK_NS}}}Codes"), CODEBOOK_NS, where)
+    return QdaProject(name=root.get("origin", ""), where=where, codes=codes, warnings=warnings)
+
+
+def read_codebook(path: Path) -> dict[str, QdaCode]:
+    """The codes of a REFI-QDA codebook file (.qdc), read as `read_codebook_file` reads it."""
+    return read_codebook_file(path).codes
 
 
 def _read_file(path: Path) -> bytes:
@@ -158,8 +218,13 @@ def read_project(path: Path, limits: archive.Limits | None = None) -> QdaProject
         where = zipped.where(PROJECT_ENTRY)
         data = zipped.read(PROJECT_ENTRY)
         root = safexml.parse(data, where)
-        safexml.validate(root, PROJECT_XSD, where)
-        return _project(root, zipped, where, _inline_texts(data, root, where))
+        warnings = lenient.read(root, PROJECT_XSD, where)
+        users = _users(root)
+        project = _project(root, zipped, where, _inline_texts(data, root, where))
+        project.users = {user.guid: user for user in users}
+        project.warnings = warnings
+        _check_guids(project, users)
+        return project
 
 
 def _q(name: str) -> str:
@@ -170,12 +235,7 @@ def _project(
     root: ET.Element, zipped: archive.Archive, where: str, inline: dict[int, str]
 ) -> QdaProject:
     project = QdaProject(name=root.get("name", ""), where=where)
-    for node in root.iterfind(f"{_q('Users')}/{_q('User')}"):
-        guid = guid_key(node.get("guid", ""))
-        project.users[guid] = QdaUser(
-            guid, node.get("name", "").strip(), node.get("id", "").strip(), _line(node)
-        )
-    project.codes = read_codes(root.find(f"{_q('CodeBook')}/{_q('Codes')}"), PROJECT_NS)
+    project.codes = read_codes(root.find(f"{_q('CodeBook')}/{_q('Codes')}"), PROJECT_NS, where)
     sources = root.find(_q("Sources"))
     for node in [] if sources is None else list(sources):
         kind = safexml.local(node.tag)
@@ -222,6 +282,38 @@ def _source(
             "ends); kept as written, so the selections count them as the QDA tool did"
         )
     return QdaSource(guid_key(node.get("guid", "")), name, text, selections, _line(node))
+
+
+def _users(root: ET.Element) -> list[QdaUser]:
+    return [
+        QdaUser(
+            guid_key(node.get("guid", "")),
+            node.get("name", "").strip(),
+            node.get("id", "").strip(),
+            _line(node),
+        )
+        for node in root.iterfind(f"{_q('Users')}/{_q('User')}")
+    ]
+
+
+def _check_guids(project: QdaProject, users: list[QdaUser]) -> None:
+    """A GUID names one user, one text source, one coding: the import keys them by it."""
+    codings = [c for s in project.sources for sel in s.selections for c in sel.codings]
+    kinds: list[tuple[str, list[tuple[str, int | None]]]] = [
+        ("user", [(u.guid, u.line) for u in users]),
+        ("source", [(s.guid, s.line) for s in project.sources]),
+        ("coding", [(c.guid, c.line) for c in codings]),
+    ]
+    errors: list[InputError] = []
+    for kind, items in kinds:
+        first: dict[str, int | None] = {}
+        for guid, line in items:
+            if guid in first:
+                errors.append(_twice(kind, guid, project.where, line, first[guid]))
+            else:
+                first[guid] = line
+    if errors:
+        raise InputErrors(errors)
 
 
 def _coding(node: ET.Element, selection: ET.Element) -> QdaCoding:
@@ -299,7 +391,9 @@ def _inline_texts(data: bytes, root: ET.Element, where: str) -> dict[int, str]:
     selection after a line end would shift. Such texts are read again from the document
     with their CRs kept; by element (its id()), for the elements that need it.
     """
-    elements = list(root.iter(_q("PlainTextContent")))
+    # in the order of the document, which the match below follows (the reading may have
+    # put the tree in the schema's order)
+    elements = sorted(root.iter(_q("PlainTextContent")), key=lambda e: getattr(e, "order", 0))
     if not elements or b"\r" not in data:  # also true of UTF-16, whose CR is 0D 00 or 00 0D
         return {}
     location = Location(where, None, None, "PlainTextContent")

@@ -96,8 +96,9 @@ class Ledger:
             self.rows[(kind, guid)] = (found[0], values)
 
 
-def _where(project: QdaProject, line: int | None, field: str) -> Location:
-    return Location(project.where, line, None, field)
+def _where(project: QdaProject, item: QdaCode | QdaSource) -> Location:
+    """Where the name of a code or a source was read."""
+    return Location(project.where, item.line, item.column, item.field)
 
 
 class CodeResolver:
@@ -127,8 +128,8 @@ class CodeResolver:
             return Resolved(factors[0].id, rule)
         if len(factors) > 1:
             raise InputError(
-                _where(self.project, code.line, "name"),
-                f"code {code.name!r} matches several factors: " + ", ".join(f.id for f in factors),
+                _where(self.project, code),
+                f"{code.named} matches several factors: " + ", ".join(f.id for f in factors),
                 "a line `code,<GUID>,<factor id>` in --factor-map saying which",
             )
         return None
@@ -139,7 +140,7 @@ class CodeResolver:
         if known not in self.index.taxonomy.vocabulary.factors:
             raise InputError(
                 where,
-                f"code {code.name!r} ({code.guid}) was imported as factor {known!r}, which the "
+                f"{code.label} was imported as factor {known!r}, which the "
                 f"taxonomy no longer defines.{hint(self.index.suggest(known))}",
                 "a factor id of ontology/factors.ttl in this line, or a line "
                 "`code,<GUID>,<factor id>` in --factor-map",
@@ -147,10 +148,11 @@ class CodeResolver:
         if len(factors) == 1 and factors[0].id != known:
             # renamed in the QDA tool to another factor's name: the analyst says which is meant
             raise InputError(
-                _where(self.project, code.line, "name"),
-                f"code {code.name!r} ({code.guid}) was imported as factor {known} ({where}), "
+                _where(self.project, code),
+                f"{code.label} was imported as factor {known} ({where}), "
                 f"but its name now matches factor {factors[0].id}",
-                f"a line `code,{code.guid},<{known} or {factors[0].id}>` in --factor-map",
+                f"a line `code,{code.guid if code.show_guid else code.name},"
+                f"<{known} or {factors[0].id}>` in --factor-map",
             )
         return Resolved(known, "earlier import")
 
@@ -166,14 +168,14 @@ class CodeResolver:
             f"{kinds['neither']} for neither"
         )
 
-    def unmapped_error(self, code: QdaCode, codings: int) -> InputError:
-        """The error for a code that stands for no factor."""
+    def unmapped_error(self, code: QdaCode, codings: int | None) -> InputError:
+        """The error for a code that stands for no factor (`codings`: how many use it)."""
         found = self.index.match(code.guid, code.name)
         what = "is a category, not a factor" if found else "matches no factor"
+        used = "" if codings is None else f", used by {codings} coding(s),"
         return InputError(
-            _where(self.project, code.line, "name"),
-            f"code {code.name!r} ({code.guid}), used by {codings} coding(s), {what}."
-            + hint(self.index.suggest(code.name)),
+            _where(self.project, code),
+            f"{code.label}{used} {what}." + hint(self.index.suggest(code.name)),
             "a line `code,<name or GUID>,<factor id>` in --factor-map ('-' skips the code), "
             "or --allow-new to propose it as a new factor",
         )
@@ -187,21 +189,36 @@ class CodeResolver:
         return found[0] if len(found) == 1 else None
 
 
+GIVEN = "--coder"  # the rule of a user whose coder the command line names
+
+
 class UserResolver:
-    """QDA users to coder ids, new coders minted from names."""
+    """QDA users to coder ids, new coders minted from names.
+
+    `given` maps user GUIDs to the coder the command line names (a file without users,
+    such as a highlights table, is coded by one coder of coders.csv).
+    """
 
     def __init__(
-        self, project: QdaProject, agents: list[Agent], mapping: Mapping, ledger: Ledger
+        self,
+        project: QdaProject,
+        agents: list[Agent],
+        mapping: Mapping,
+        ledger: Ledger,
+        given: dict[str, str] | None = None,
     ) -> None:
         self.project = project
         self.mapping = mapping
         self.ledger = ledger
+        self.given = given or {}
         self.by_name = {normalise(a.name): a.id for a in agents}
         self.taken = {a.id for a in agents}
         self.new: dict[str, QdaUser] = {}  # new coder id -> user
 
     def resolve(self, user: QdaUser) -> Resolved:
         """The coder id of a user (a new one if need be)."""
+        if user.guid in self.given:
+            return Resolved(self.given[user.guid], GIVEN)
         entry = self.mapping.find("user", user.guid, user.name)
         if entry is not None:
             if entry.skip:
@@ -261,14 +278,13 @@ class SourceResolver:
                 return Resolved(found[0], "name is the title")
             if len(found) > 1:
                 raise InputError(
-                    _where(self.project, source.line, "name"),
-                    f"source {source.name!r} has the title of several studies: {', '.join(found)}",
+                    _where(self.project, source),
+                    f"{source.named} has the title of several studies: {', '.join(found)}",
                     "a line `source,<name or GUID>,<study id>` in --factor-map saying which",
                 )
         raise InputError(
-            _where(self.project, source.line, "name"),
-            f"text source {source.name!r} ({source.guid}) matches no study by id or title."
-            + hint(self._suggest(source.name)),
+            _where(self.project, source),
+            f"{source.label} matches no study by id or title." + hint(self._suggest(source.name)),
             "a line `source,<name or GUID>,<study id>` in --factor-map, a source named after "
             "the study's id or title, or the study added first (rsme-kg import bibtex/ris)",
         )

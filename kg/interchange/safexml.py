@@ -37,9 +37,10 @@ class _TooDeep(Exception):
 
 
 class LineElement(ET.Element):
-    """An ElementTree element that knows the line it started on."""
+    """An ElementTree element that knows the line it started on and its place in the file."""
 
     sourceline: int | None = None
+    order: int = 0  # the n-th start tag of the document (the tree may be reordered later)
 
 
 def _clark(name: tuple[str | None, str]) -> str:
@@ -55,6 +56,7 @@ class _Builder(ContentHandler):
         self.builder = ET.TreeBuilder(element_factory=LineElement)
         self.locator: Locator | None = None
         self.depth = 0
+        self.started = 0
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -70,6 +72,8 @@ class _Builder(ContentHandler):
         element = self.builder.start(_clark(name), attributes)
         if isinstance(element, LineElement):
             element.sourceline = line
+            element.order = self.started
+        self.started += 1
 
     def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
         self.depth -= 1

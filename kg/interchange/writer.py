@@ -301,6 +301,16 @@ class Report:
     notes: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     dry_run: bool = False
+    # harmless deviations of the file read, each "file, line N: what was done"
+    warnings: list[str] = field(default_factory=list)
+
+
+class ImportRefused(InputErrors):
+    """An import refused for these errors (exit 2), with what it had found until then."""
+
+    def __init__(self, errors: list[InputError], report: Report) -> None:
+        super().__init__(errors)
+        self.report = report
 
 
 def apply(changes: Changes, vocabulary: Vocabulary, report: Report) -> None:
