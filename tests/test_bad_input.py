@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from kg.cli import app
 from tests.conftest import tree_digest
+from tests.corpus import line_of
 
 runner = CliRunner()
 
@@ -124,7 +125,7 @@ def code_an_excluded_study(data: Path) -> None:
 # Line numbers are those of the rows in data/ (header = line 1); checked in the test below.
 LI_LINE = 30  # li-2018 in studies.csv
 CODE_LINE = 11  # assadinia-2019-3 (psychic distance) in codes.csv
-YOUSEFI_LINE = 77  # yousefi-2019-1, the second-to-last row of codes.csv
+YOUSEFI_LINE = line_of("codes.csv", "yousefi-2019-1")
 
 CASES: dict[str, tuple[Callable[[Path], None], int, list[str]]] = {
     "unknown factor id": (

@@ -17,6 +17,7 @@ from kg import paths
 from kg.cli import app
 from kg.store.embedded import EmbeddedStore
 from tests.conftest import ROOT, tree_digest
+from tests.corpus import facts
 
 runner = CliRunner()
 Built = tuple[Path, dict[str, object]]
@@ -71,7 +72,7 @@ def test_query_csv_and_tsv(store_dir: str, fmt: str, delimiter: str) -> None:
         "studies",
         "codes",
     ]
-    assert len(rows) == 44  # header + the 43 factors with support
+    assert len(rows) == 1 + len(facts().supported_factors())  # header + one row per factor
 
 
 def test_query_turtle_for_construct(store_dir: str) -> None:
@@ -130,8 +131,12 @@ def test_missing_store_says_to_build(tmp_path: Path) -> None:
 def test_stats(built: Built, store_dir: str) -> None:
     code, out = run("stats", "--store", store_dir)
     assert code == 0, out
-    assert "studies: 48 (6 excluded, 42 included)" in out
-    assert "codes: 78 from 42 studies by 1 coder(s), evidencing 50 factors" in out
+    f = facts()
+    assert f"studies: 48 ({len(f.excluded)} excluded, {len(f.included)} included)" in out
+    assert (
+        f"codes: {len(f.codes)} from {len(f.coded_studies())} studies by 1 coder(s), "
+        f"evidencing {len(f.factors_with_evidence())} factors"
+    ) in out
     assert "Government support" in out and "https://w3id.org/rsme-kg/graph/corpus" in out
     assert f"build {built[1]['build_id']}" in out
 

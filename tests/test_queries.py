@@ -7,6 +7,7 @@ from rdflib import Literal
 
 from kg import iris, queries
 from kg.store.embedded import EmbeddedStore
+from tests.corpus import facts
 
 
 @pytest.mark.parametrize("name", queries.available())
@@ -23,17 +24,18 @@ def test_unknown_query_name_lists_the_known_ones() -> None:
 def test_factors_ranked_by_studies(store: EmbeddedStore) -> None:
     rows = store.query(queries.load("examples/factors-by-studies")).solutions
     # counted by hand from the titles in data/codes.csv, setting-only (context) codes left out:
-    # internationalization strategy: Esmaeilpour, Etemad, Riviere, Westhead; business
-    # networking: Crowley, Virkkala, Yousefi; innovation: Bagheri, Virkkala
+    # business networking: Crowley, Virkkala, Yousefi (3 codes); internationalization
+    # strategy: Esmaeilpour, Riviere, Westhead (3 codes; the tie goes by label);
+    # innovation: Bagheri, Virkkala
     top = [(iris.local_id(str(r["factor"]), "factor"), int(str(r["studies"]))) for r in rows[:3]]
     assert top == [
-        ("internationalization-strategy", 4),
         ("business-networking", 3),
+        ("internationalization-strategy", 3),
         ("innovation", 2),
     ]
-    # 78 codes, of which 29 only name a setting; every supported factor is listed once
-    assert sum(int(str(r["codes"])) for r in rows) == 49
-    assert len(rows) == 43
+    # every supporting code counted once, every supported factor listed once
+    assert sum(int(str(r["codes"])) for r in rows) == len(facts().support())
+    assert len(rows) == len(facts().supported_factors())
     assert "rural-location" not in {iris.local_id(str(r["factor"]), "factor") for r in rows}
 
 
@@ -51,13 +53,14 @@ def test_evidence_for_one_factor(store: EmbeddedStore) -> None:
 
 
 def test_evidence_unbound_lists_every_code(store: EmbeddedStore) -> None:
-    assert len(store.query(queries.load("examples/evidence-for-factor")).solutions) == 78
+    rows = store.query(queries.load("examples/evidence-for-factor")).solutions
+    assert len(rows) == len(facts().codes)
 
 
 def test_studies_per_year_and_language(store: EmbeddedStore) -> None:
     rows = store.query(queries.load("examples/studies-per-year-language")).solutions
     assert sum(int(r["studies"]) for r in rows) == 48  # type: ignore[arg-type]
-    assert sum(int(r["included"]) for r in rows) == 42  # type: ignore[arg-type]
+    assert sum(int(r["included"]) for r in rows) == len(facts().included)  # type: ignore[arg-type]
     persian = sum(int(r["studies"]) for r in rows if str(r["language"]) == "fa")  # type: ignore[arg-type]
     assert persian == 20
     by_key = {(str(r["year"]), str(r["language"])): int(r["studies"]) for r in rows}  # type: ignore[arg-type]

@@ -261,8 +261,8 @@ STUDY_EXAMPLE: dict[str, Any] = {
         "decision": "included",
         "reason": None,
         "stage": "title",
-        "note": "primary study of SME or rural-enterprise development or internationalization "
-        "(judged from the title)",
+        "note": "Included: the title studies human capital and SME internationalization "
+        "(structural equation modeling)",
         "screener": {
             "id": "rsme-kg-editors",
             "iri": "https://w3id.org/rsme-kg/id/agent/rsme-kg-editors",
