@@ -429,7 +429,7 @@ def _print_analysis(analysis: object) -> None:
     """The key tables of the report in the terminal."""
     from kg.analysis.document import tables
 
-    wanted = {"flow", "breadth", "categories", "kappa", "appraisal"}
+    wanted = {"flow", "breadth", "categories", "settings", "kappa", "appraisal"}
     for table in tables(analysis):  # type: ignore[arg-type]
         if table.name == "weights":  # the columns that fit a terminal: rank, factor, n, W
             keep = [table.headers.index(h) for h in ("rank", "factor", "studies", "codes", "W")]

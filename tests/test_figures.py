@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import math
 import warnings
 import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from kg import paths
 from kg.analysis import figures
 from kg.analysis.dataset import fetch
 from kg.analysis.report import Analysis, analyse
@@ -76,7 +80,7 @@ def test_cooccurrence_labels_are_spaced_around_the_circle(analysis: Analysis) ->
     figure = figures.cooccurrence(analysis)
     labels = [t for t in figure.findobj(Text) if t.get_rotation_mode() == "anchor" and t.get_text()]
     nodes = {p.first for p in analysis.pairs} | {p.second for p in analysis.pairs}
-    assert len(labels) == len(nodes) == 43
+    assert len(nodes) <= figures.NETWORK and len(labels) == len(nodes) > 2
     anchors = [t.get_position() for t in labels]
     nearest = min(math.dist(p, q) for p, q in itertools.combinations(anchors, 2))
     text_height = max(t.get_fontsize() for t in labels) / 72  # inches (axes measure inches)
@@ -118,13 +122,42 @@ def test_svg_and_png_are_real_pictures(analysis: Analysis) -> None:
         assert root.get("width") == f"{figures.WIDTH * 72:g}pt"
 
 
-def test_model_shows_every_coded_factor_with_its_studies(analysis: Analysis) -> None:
-    texts = " ".join(t for t, _ in _texts(figures.model(analysis)))
-    assert "Rural location\u00a0(12)" in texts
-    assert "Internationalization strategy\u00a0(4)" in texts
-    coded = {f for row in analysis.factor_matrix.values() for f in row}
-    for factor in coded:
-        assert analysis.dataset.label(factor).split()[0] in texts
+def _from_csv() -> tuple[Counter[str], Counter[str]]:
+    """Per factor, the included studies that support it and those whose setting it is (every
+    code of the factor in the study a context code), counted from data/ itself."""
+    with (paths.DATA_DIR / "screening.csv").open(encoding="utf-8") as handle:
+        included = {r["study"] for r in csv.DictReader(handle) if r["decision"] == "included"}
+    directions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    with (paths.DATA_DIR / "codes.csv").open(encoding="utf-8") as handle:
+        for r in csv.DictReader(handle):
+            if r["study"] in included:
+                directions[r["study"], r["factor"]].add(r["direction"])
+    support = Counter(f for (_, f), ds in directions.items() if ds != {"context"})
+    settings = Counter(f for (_, f), ds in directions.items() if ds == {"context"})
+    return support, settings
+
+
+def test_model_shows_support_in_the_boxes_and_settings_in_the_band(analysis: Analysis) -> None:
+    """Every factor with support is listed in its box with its supporting studies; every factor
+    that is some study's setting is listed in the band with those studies; none is both where
+    it is not both."""
+    figure = figures.model(analysis)
+    texts = _texts(figure)
+    band = next(p for p in figure.findobj(FancyBboxPatch) if p.get_gid() == "settings-band")
+    FigureCanvasAgg(figure)
+    top = band.get_window_extent(figure.canvas.get_renderer()).y1  # type: ignore[attr-defined]
+    boxes = " ".join(t for t, b in texts if b.y0 > top)
+    under = " ".join(t for t, b in texts if b.y1 <= top)
+    support, settings = _from_csv()
+    assert support and settings
+    label = analysis.dataset.label
+    for factor, n in support.items():  # a label longer than a line wraps: its first word
+        item = f"{label(factor)}\u00a0({n})"
+        assert (item if len(item) <= 46 else label(factor).split()[0]) in boxes, factor
+    for factor, n in settings.items():
+        assert f"{label(factor)} ({n})".replace(" ", "\u00a0") in under, factor
+    for factor in set(settings) - set(support):
+        assert f"{label(factor)}\u00a0(" not in boxes, factor
 
 
 def test_pictures_of_an_empty_dataset_still_draw() -> None:

@@ -111,23 +111,22 @@ def test_every_factor_of_the_taxonomy_with_counts_from_the_csv(server: ApiServer
         assert factor["studies"] == len({c["study"] for c in support}), ident
         assert factor["settings"] == data.settings(ident), ident
         assert factor["iri"] == f"https://w3id.org/rsme-kg/id/factor/{ident}"
-        # the entropy weight is over every coded factor (settings included): null when uncoded
-        coded = bool(support) or data.settings(ident) > 0
-        assert (factor["weight"] is None) == (not coded), ident
-        assert (factor["weight_rank"] is None) == (not coded), ident
+        # the entropy weight is over support only: null for a factor without support
+        assert (factor["weight"] is None) == (not support), ident
+        assert (factor["weight_rank"] is None) == (not support), ident
 
 
 def test_known_factor_counts(server: ApiServer) -> None:
     # counted by hand in data/codes.csv: internationalization-strategy is coded (not as
-    # context) in etemad-1999, westhead-2006, riviere-2016, esmaeilpour-2020; business-networking
-    # in virkkala-2007, crowley-2018, yousefi-2019; rural-location's 12 codes are all context, in
-    # 12 studies; entrepreneur-characteristics has no code at all (all studies are included)
+    # context) in westhead-2006, riviere-2016, esmaeilpour-2020; business-networking in
+    # virkkala-2007, crowley-2018, yousefi-2019; rural-location's 13 codes are all context, in
+    # 13 included studies; entrepreneur-characteristics has no code at all
     factors = by_id(ok(server, "/factors"))
     strategy = factors["internationalization-strategy"]
-    assert (strategy["studies"], strategy["codes"]) == (4, 4)
+    assert (strategy["studies"], strategy["codes"]) == (3, 3)
     assert factors["business-networking"]["studies"] == 3
     rural = factors["rural-location"]
-    assert (rural["studies"], rural["codes"], rural["settings"]) == (0, 0, 12)
+    assert (rural["studies"], rural["codes"], rural["settings"]) == (0, 0, 13)
     assert factors["entrepreneur-characteristics"]["studies"] == 0
     assert factors["psychic-distance"]["label_fa"] == "فاصله روانی"
     assert factors["embeddedness"]["label_fa"] is None  # no Persian label in factors.ttl
@@ -142,10 +141,10 @@ def test_default_order_is_studies_descending_then_label(server: ApiServer) -> No
     factors = ok(server, "/factors")
     keys = [(-f["studies"], f["label"].casefold()) for f in factors]
     assert keys == sorted(keys)
-    # the top three by supporting studies (4, 3, 2 in data/codes.csv)
+    # the top three by supporting studies (3, 3, 2 in data/codes.csv; the tie by label)
     assert [f["id"] for f in factors[:3]] == [
-        "internationalization-strategy",
         "business-networking",
+        "internationalization-strategy",
         "innovation",
     ]
 
@@ -352,7 +351,7 @@ def test_evidence_rows_match_the_csv(server: ApiServer) -> None:
     data = corpus()
     page = ok(server, "/factors/rural-location/evidence")
     expected = data.evidence("rural-location")
-    assert page["total"] == len(expected) == 12  # counted in data/codes.csv
+    assert page["total"] == len(expected) == 13  # counted in data/codes.csv
     assert (page["limit"], page["offset"]) == (50, 0)
     assert {item["code"] for item in page["items"]} == {c["id"] for c in expected}
     assert {item["direction"] for item in page["items"]} == {"context"}
@@ -395,7 +394,7 @@ def test_evidence_of_a_code_with_outcome_and_no_direction(server: ApiServer) -> 
 def test_evidence_pages_follow_the_link_header(server: ApiServer) -> None:
     first = get(server, "/factors/rural-location/evidence", limit=5)
     assert first.status_code == 200
-    assert first.headers["x-total-count"] == "12"
+    assert first.headers["x-total-count"] == "13"
     links = first.links
     assert set(links) == {"first", "next", "last"}  # no prev on the first page
     assert "offset=10" in links["last"]["url"] and "limit=5" in links["last"]["url"]
@@ -407,13 +406,13 @@ def test_evidence_pages_follow_the_link_header(server: ApiServer) -> None:
         response = httpx.get(response.links["next"]["url"], timeout=30)
         assert response.status_code == 200
         body = response.json()
-        assert body["offset"] == 5 * pages and body["limit"] == 5 and body["total"] == 12
+        assert body["offset"] == 5 * pages and body["limit"] == 5 and body["total"] == 13
         seen += [item["code"] for item in body["items"]]
         pages += 1
         assert "prev" in response.links
     assert pages == 3
     assert response.links["last"]["url"] == links["last"]["url"]
-    assert len(seen) == len(set(seen)) == 12
+    assert len(seen) == len(set(seen)) == 13
     assert set(seen) == {c["id"] for c in corpus().evidence("rural-location")}
     # prev of the last page leads back to the middle one
     middle = httpx.get(response.links["prev"]["url"], timeout=30).json()
@@ -424,18 +423,18 @@ def test_evidence_links_keep_the_filters(server: ApiServer) -> None:
     response = get(
         server, "/factors/rural-location/evidence", limit=2, language="en", direction="context"
     )
-    assert response.headers["x-total-count"] == "11"
+    assert response.headers["x-total-count"] == "12"
     following = httpx.get(response.links["next"]["url"], timeout=30)
     for url in (response.links["next"]["url"], response.links["last"]["url"]):
         assert "language=en" in url and "direction=context" in url
     assert all(item["study"]["language"] == "en" for item in following.json()["items"])
-    assert following.json()["total"] == 11
+    assert following.json()["total"] == 12
 
 
 def test_evidence_past_the_end_is_an_empty_page(server: ApiServer) -> None:
     response = get(server, "/factors/rural-location/evidence", limit=5, offset=40)
     assert response.status_code == 200
-    assert response.json()["items"] == [] and response.json()["total"] == 12
+    assert response.json()["items"] == [] and response.json()["total"] == 13
     assert "offset=10" in response.links["prev"]["url"]
     assert "next" not in response.links
 
@@ -482,18 +481,20 @@ def test_evidence_filters(server: ApiServer, factor: str, params: dict[str, Any]
 
 def test_evidence_filters_known_answers(server: ApiServer) -> None:
     # counted by hand: rural-location codes of 2015-2018 are korsgaard-2015, eschker-2017,
-    # gheidari-2017, greenberg-2018, phillipson-2018; the only Persian study is eftekhari-2009
-    # (2009); the two earliest are jarvis-2003 and deakins-2004;
-    # embeddedness has barraket-2018-2 (context) and greenberg-2018-1 (no direction)
+    # gheidari-2017, bosworth-2018, greenberg-2018, phillipson-2018; the only Persian study is
+    # eftekhari-2009 (2009); the two earliest are jarvis-2003 and deakins-2004;
+    # embeddedness has only greenberg-2018-1 (no direction)
     evidence = "/factors/rural-location/evidence"
-    assert ok(server, evidence, year_from=2015, year_to=2018)["total"] == 5
+    assert ok(server, evidence, year_from=2015, year_to=2018)["total"] == 6
     assert ok(server, evidence, language="fa")["total"] == 1
     early = ok(server, evidence, year_to=2004)["items"]
     assert [item["code"] for item in early] == ["jarvis-2003-2", "deakins-2004-3"]
     assert ok(server, evidence, direction="driver")["total"] == 0
-    assert ok(server, evidence, direction="context")["total"] == 12
+    assert ok(server, evidence, direction="context")["total"] == 13
     context = ok(server, "/factors/embeddedness/evidence", direction="context")
-    assert [item["code"] for item in context["items"]] == ["barraket-2018-2"]
+    assert context["items"] == []
+    (only,) = ok(server, "/factors/embeddedness/evidence")["items"]
+    assert (only["code"], only["direction"]) == ("greenberg-2018-1", None)
 
 
 def test_included_only(server: ApiServer) -> None:

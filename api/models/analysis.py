@@ -2,6 +2,10 @@
 
 The examples are cut from the answers on the corpus of this release (one coder, no appraisals),
 except where they show a shape the corpus cannot (two coders, an appraisal): those say so.
+
+Every count of support (weights, matrices, co-occurrence, timeline) leaves out the codes whose
+direction is `context`: they name the study's setting, and /analysis/settings counts them
+apart. Coder agreement (/analysis/kappa) counts every code, settings included.
 """
 
 from __future__ import annotations
@@ -11,12 +15,18 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.models.factors import _examples
+from kg.analysis.report import SETTINGS_NOTE, SUPPORT_NOTE, TIMELINE_NOTE, WEIGHTS_NOTE
 
 BUILD = Field(description="Id of the build the numbers were computed from.")
+SUPPORT = Field(
+    description="Says that the numbers count support only and where the settings are "
+    "(/analysis/settings)."
+)
 
 
 class FactorWeight(BaseModel):
-    """One factor's Shannon-entropy weight with the evidence behind it."""
+    """One factor's Shannon-entropy weight with the evidence behind it (support only: a factor
+    that only names studies' settings has no weight)."""
 
     factor: str
     label: str
@@ -26,15 +36,24 @@ class FactorWeight(BaseModel):
     weight: float = Field(description="W_j = d_j / sum_j d_j.")
     entropy: float = Field(description="E_j, 0 (one study) to 1 (even over every study).")
     diversification: float = Field(description="d_j = 1 - E_j.")
-    studies: int = Field(description="Included studies that code the factor (any role).")
-    codes: int = Field(description="Cells of the study x factor matrix, summed.")
+    studies: int = Field(
+        description="Included studies that support the factor (a code whose direction is not "
+        "context); the same number as `studies` of /factors."
+    )
+    codes: int = Field(
+        description="Support codes: the factor's cells of the study x factor matrix, summed "
+        "(several coders' codes of one finding count once)."
+    )
 
 
 class Weights(BaseModel):
-    """GET /analysis/weights."""
+    """GET /analysis/weights: computed over the support matrix; settings are not counted."""
 
     build: str | None = BUILD
-    studies: int = Field(description="m, the rows (coded included studies) of the matrix.")
+    studies: int = Field(
+        description="m, the rows of the matrix: the coded included studies, those coded only "
+        "for their setting included (rows of zeros)."
+    )
     formula: str
     note: str
     error: str | None = Field(None, description="Why there are no weights, when there are none.")
@@ -43,24 +62,23 @@ class Weights(BaseModel):
     model_config = _examples(
         {
             "build": "a6ab4e1fe6ff6cdd",
-            "studies": 42,
+            "studies": 41,
             "formula": "p_ij = f_ij / sum_i f_ij; E_j = -(1/ln m) sum_i p_ij ln p_ij; "
             "d_j = 1 - E_j; W_j = d_j / sum_j d_j",
-            "note": "The weight rewards concentration, not breadth: a factor coded in one "
-            "study only has E = 0 and the top weight. Read it beside the number of studies.",
+            "note": WEIGHTS_NOTE,
             "error": None,
             "weights": [
                 {
-                    "factor": "rural-location",
-                    "label": "Rural location",
-                    "label_fa": "موقعیت روستایی",
-                    "category": "rural-context",
-                    "rank": 50,
-                    "weight": 0.007114068518529707,
-                    "entropy": 0.6648277947394574,
-                    "diversification": 0.3351722052605426,
-                    "studies": 12,
-                    "codes": 12,
+                    "factor": "internationalization-strategy",
+                    "label": "Internationalization strategy",
+                    "label_fa": "راهبرد بین\u200cالمللی\u200cسازی",
+                    "category": "strategy",
+                    "rank": 40,
+                    "weight": 0.017507051975375176,
+                    "entropy": 0.2958370724829093,
+                    "diversification": 0.7041629275170906,
+                    "studies": 3,
+                    "codes": 3,
                 }
             ],
         }
@@ -75,24 +93,28 @@ class MatrixColumn(BaseModel):
 
 
 class MatrixRow(BaseModel):
-    """One included study's codes, in the order of `columns`."""
+    """One included study's support codes, in the order of `columns` (all zeros for a study
+    coded only for its setting)."""
 
     study: str
     counts: list[int]
 
 
 class FrequencyMatrix(BaseModel):
-    """GET /analysis/matrix (JSON; CSV with Accept: text/csv or format=csv)."""
+    """GET /analysis/matrix (JSON; CSV with Accept: text/csv or format=csv): support codes per
+    coded included study and factor or category; settings are at /analysis/settings."""
 
     build: str | None = BUILD
     by: Literal["factor", "category"]
-    columns: list[MatrixColumn]
+    note: str = SUPPORT
+    columns: list[MatrixColumn] = Field(description="The factors or categories with support.")
     rows: list[MatrixRow]
 
     model_config = _examples(
         {
             "build": "a6ab4e1fe6ff6cdd",
             "by": "category",
+            "note": SUPPORT_NOTE,
             "columns": [
                 {
                     "id": "entrepreneurial-orientation",
@@ -100,7 +122,7 @@ class FrequencyMatrix(BaseModel):
                 },
                 {"id": "family-governance", "label": "Family ownership and governance"},
             ],
-            "rows": [{"study": "alayo-2019", "counts": [1, 2]}],
+            "rows": [{"study": "alayo-2019", "counts": [1, 1]}],
         }
     )
 
@@ -148,7 +170,8 @@ class Fleiss(BaseModel):
 
 
 class Agreement(BaseModel):
-    """GET /analysis/kappa."""
+    """GET /analysis/kappa: over every code, settings included (agreement measures the coding,
+    not support)."""
 
     build: str | None = BUILD
     coders: list[Coder]
@@ -189,37 +212,40 @@ class Flow(BaseModel):
             "excluded_at_screening": {
                 "methodological-reference": 3,
                 "other-field-synthesis": 2,
-                "out-of-scope": 1,
+                "out-of-scope": 2,
             },
-            "assessed_for_eligibility": 42,
+            "assessed_for_eligibility": 41,
             "excluded_at_fulltext": {},
-            "included": 42,
+            "included": 41,
         }
     )
 
 
 class Pair(BaseModel):
-    """Two factors coded in the same studies."""
+    """Two factors supported by the same studies."""
 
     first: str
     second: str
     first_label: str
     second_label: str
-    studies: int
+    studies: int = Field(description="Included studies that support both factors.")
     study_ids: list[str]
 
 
 class Cooccurrence(BaseModel):
-    """GET /analysis/cooccurrence."""
+    """GET /analysis/cooccurrence: pairs of factors supported by the same study (a setting forms
+    no pair)."""
 
     build: str | None = BUILD
     minimum: int
+    note: str = SUPPORT
     pairs: list[Pair]
 
     model_config = _examples(
         {
             "build": "a6ab4e1fe6ff6cdd",
             "minimum": 1,
+            "note": SUPPORT_NOTE,
             "pairs": [
                 {
                     "first": "learning-orientation",
@@ -235,31 +261,33 @@ class Cooccurrence(BaseModel):
 
 
 class CategoryYear(BaseModel):
-    """One category in one year."""
+    """One category in one year (support only)."""
 
     category: str
-    studies: int
-    codes: int
+    studies: int = Field(description="Included studies of the year that support the category.")
+    codes: int = Field(description="Support codes of the category that year.")
 
 
 class Year(BaseModel):
     """One year of publication."""
 
     year: int
-    studies: int = Field(description="Included studies published that year.")
-    codes: int
+    studies: int = Field(description="Included studies published that year (all of them).")
+    codes: int = Field(description="Support codes of those studies (settings not counted).")
     categories: list[CategoryYear]
 
 
 class Timeline(BaseModel):
-    """GET /analysis/timeline."""
+    """GET /analysis/timeline: included studies and support codes per year."""
 
     build: str | None = BUILD
+    note: str = SUPPORT
     years: list[Year]
 
     model_config = _examples(
         {
             "build": "a6ab4e1fe6ff6cdd",
+            "note": TIMELINE_NOTE,
             "years": [
                 {
                     "year": 2000,
@@ -269,6 +297,89 @@ class Timeline(BaseModel):
                         {"category": "marketing-capabilities", "studies": 1, "codes": 1},
                         {"category": "rural-context", "studies": 1, "codes": 1},
                     ],
+                }
+            ],
+        }
+    )
+
+
+class CategorySetting(BaseModel):
+    """A category and the included studies whose setting it is."""
+
+    category: str
+    label: str
+    label_fa: str | None = None
+    studies: int = Field(description="Studies whose setting is one of the category's factors.")
+    study_ids: list[str]
+
+
+class FactorSetting(BaseModel):
+    """A factor and the included studies whose setting it is."""
+
+    factor: str
+    label: str
+    label_fa: str | None = None
+    category: str | None = None
+    studies: int = Field(
+        description="Studies whose every code of the factor is a context code: the same "
+        "number as `settings` of /factors."
+    )
+    study_ids: list[str]
+
+
+class Settings(BaseModel):
+    """GET /analysis/settings: the settings studied, counted apart from support.
+
+    A code whose direction is context names where a study was done, not an influence; it is
+    counted here and in no other table of /analysis except kappa. The model picture shows these
+    numbers in the band 'settings studied' under the boxes.
+    """
+
+    build: str | None = BUILD
+    note: str
+    studies: int = Field(description="Included studies that are the setting of a factor.")
+    unsupported: list[str] = Field(
+        description="Included studies coded only for their setting: rows of zeros in the "
+        "matrices (they count in m of the weights)."
+    )
+    categories: list[CategorySetting] = Field(description="In taxonomy order.")
+    factors: list[FactorSetting] = Field(description="In taxonomy order.")
+
+    model_config = _examples(
+        {
+            "build": "a6ab4e1fe6ff6cdd",
+            "note": SETTINGS_NOTE,
+            "studies": 29,
+            "unsupported": [
+                "amini-2018",
+                "azar-2011",
+                "eftekhari-2009",
+                "eschker-2017",
+                "etemad-1999",
+                "faghihi-2010",
+                "korsgaard-2015",
+                "mollashahi-2015",
+                "phillipson-2018",
+                "salami-1999",
+                "zarei-2020",
+            ],
+            "categories": [
+                {
+                    "category": "networks",
+                    "label": "Networks and cooperation",
+                    "label_fa": "شبکه\u200cها و همکاری",
+                    "studies": 1,
+                    "study_ids": ["zarei-2020"],
+                }
+            ],
+            "factors": [
+                {
+                    "factor": "peripheral-location",
+                    "label": "Peripheral location",
+                    "label_fa": "موقعیت پیرامونی",
+                    "category": "rural-context",
+                    "studies": 2,
+                    "study_ids": ["habersetzer-2019", "virkkala-2007"],
                 }
             ],
         }

@@ -122,11 +122,11 @@ class FactorSummary(BaseModel):
                 "iri": "https://w3id.org/rsme-kg/id/category/strategy",
                 "label": "Internationalization and competitive strategy",
             },
-            "studies": 4,
-            "codes": 4,
+            "studies": 3,
+            "codes": 3,
             "settings": 0,
-            "weight": 0.01335276114708866,
-            "weight_rank": 48,
+            "weight": 0.017507051975375176,
+            "weight_rank": 40,
         }
     )
 
@@ -187,7 +187,7 @@ class FactorDetail(BaseModel):
             "studies": 1,
             "codes": 1,
             "settings": 0,
-            "weight": 0.02122511475257819,
+            "weight": 0.02486221766474672,
             "weight_rank": 1,
         },
         {
@@ -238,7 +238,7 @@ class FactorDetail(BaseModel):
             "studies": 1,
             "codes": 1,
             "settings": 0,
-            "weight": 0.02122511475257819,
+            "weight": 0.02486221766474672,
             "weight_rank": 1,
         },
     )
@@ -299,7 +299,7 @@ class EvidencePage(BaseModel):
     model_config = _examples(
         {
             "factor": "rural-location",
-            "total": 12,
+            "total": 13,
             "limit": 1,
             "offset": 1,
             "items": [

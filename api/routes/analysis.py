@@ -3,7 +3,9 @@
 Every route runs the named queries of kg/queries/analysis/ through the backend (so a remote
 store gives the same numbers as the embedded one) and serialises with kg.analysis.report, as
 `rsme-kg report` does. Pictures are drawn in a worker thread, one at a time (matplotlib's text
-layout and font cache are shared state), and cached with the other read-only answers.
+layout and font cache are shared state), and cached with the other read-only answers. Every
+count of support leaves out the codes whose direction is context (they name the study's
+setting, counted apart at /analysis/settings); kappa counts every code.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from kg.analysis.report import (
     flow_json,
     kappa_json,
     matrix_json,
+    settings_json,
     timeline_json,
     weights_json,
 )
@@ -92,7 +95,8 @@ _PICTURES = _Pictures()
 
 
 async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
-    """factor id -> (entropy weight, rank); empty when the data cannot support weights."""
+    """factor id -> (entropy weight, rank) over the support matrix, as /analysis/weights: a
+    factor that only names studies' settings has none; empty when no weights can be computed."""
     codes = dataset.from_tables({"codes": await select(request, "analysis/codes")})
     try:
         return {w.factor: (w.weight, w.rank) for w in factor_weights_of(codes)}
@@ -117,8 +121,9 @@ async def all_results(
         Query(allow_inf_nan=False, description="Appraisal inclusion cut-off on a study's total."),
     ] = None,
 ) -> Response:
-    """Flow, weights, both matrices, co-occurrence, timeline, kappa and appraisal as JSON; a
-    browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures."""
+    """Flow, weights, both matrices, settings, co-occurrence, timeline, kappa and appraisal as
+    JSON; a browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures.
+    Every count of support leaves the settings (direction context) out; `settings` counts them."""
     analysis, digest = await _current(request, cutoff)
     if _negotiate(request, ["application/json", "text/html"]) == "application/json":
         body = json.dumps(everything(analysis), ensure_ascii=False).encode("utf-8")
@@ -153,13 +158,14 @@ async def all_results(
     response_model=models.Weights,
 )
 async def weights(request: Request) -> dict[str, Any]:
-    """Weights with ranks (equal weights share one), the studies and codes beside each."""
+    """Weights with ranks (equal weights share one), the supporting studies and codes beside each
+    (settings are not counted: a factor that only names settings has no weight)."""
     return weights_json(await current(request))
 
 
 @router.get(
     "/matrix",
-    summary="The study x factor or study x category frequency matrix (JSON or CSV)",
+    summary="The study x factor or study x category frequency matrix of support (JSON or CSV)",
     response_model=models.FrequencyMatrix,
     responses={200: {"content": {"text/csv": {}}}},
 )
@@ -173,7 +179,8 @@ async def matrix(
         Query(description="Overrides the Accept header."),
     ] = None,
 ) -> Response:
-    """Codes per included study (rows) and factor or category (columns)."""
+    """Support codes per coded included study (rows) and factor or category (columns); a study
+    coded only for its setting is a row of zeros."""
     analysis = await current(request)
     kind = format or _negotiate(request, ["application/json", "text/csv"])
     if kind in ("csv", "text/csv"):
@@ -213,7 +220,9 @@ def _negotiate(request: Request, offers: list[str]) -> str:
     response_model=models.Agreement,
 )
 async def kappa(request: Request) -> dict[str, Any]:
-    """Per pair of coders (overall and per factor) with Landis-Koch bands, or why there is none."""
+    """Per pair of coders (overall and per factor) with Landis-Koch bands, or why there is none.
+
+    Over every code, settings included: agreement measures the coding, not support."""
     return kappa_json(await current(request))
 
 
@@ -229,7 +238,7 @@ async def flow(request: Request) -> dict[str, Any]:
 
 @router.get(
     "/cooccurrence",
-    summary="Pairs of factors coded in the same study",
+    summary="Pairs of factors supported by the same study",
     response_model=models.Cooccurrence,
 )
 async def cooccurrence(
@@ -238,18 +247,29 @@ async def cooccurrence(
         int, Query(ge=1, description="Only pairs shared by at least this many studies.")
     ] = 1,
 ) -> dict[str, Any]:
-    """Pairs with the number and ids of the studies that code both factors."""
+    """Pairs with the number and ids of the studies that support both factors."""
     return cooccurrence_json(await current(request), min_studies)
 
 
 @router.get(
     "/timeline",
-    summary="Included studies and codes per year, overall and per category",
+    summary="Included studies and support codes per year, overall and per category",
     response_model=models.Timeline,
 )
 async def timeline(request: Request) -> dict[str, Any]:
-    """Evidence over time."""
+    """Evidence over time (settings not counted)."""
     return timeline_json(await current(request))
+
+
+@router.get(
+    "/settings",
+    summary="The settings studied (codes whose direction is context), per category and factor",
+    response_model=models.Settings,
+)
+async def settings(request: Request) -> dict[str, Any]:
+    """The included studies whose setting each category and factor is, counted apart from
+    support (the band 'settings studied' of the model picture)."""
+    return settings_json(await current(request))
 
 
 @router.get(

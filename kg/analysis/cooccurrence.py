@@ -1,4 +1,8 @@
-"""Factor co-occurrence: pairs of factors coded in the same included study, with the studies."""
+"""Factor co-occurrence: pairs of factors supported by the same included study, with the studies.
+
+Support only, as in the frequency matrix: a setting (a code whose direction is context) shares
+no pair with the factors its study supports.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from kg.analysis.matrix import study_factor_matrix
 
 @dataclass(frozen=True)
 class Pair:
-    """Two factors (in id order) and the studies that code both."""
+    """Two factors (in id order) and the studies that support both."""
 
     first: str
     second: str
@@ -20,16 +24,17 @@ class Pair:
 
     @property
     def count(self) -> int:
-        """The number of studies that code both factors."""
+        """The number of studies that support both factors."""
         return len(self.studies)
 
 
 def cooccurrence(dataset: Dataset) -> list[Pair]:
-    """Every pair of factors coded together in at least one study, most shared studies first.
+    """Every pair of factors supported together by at least one study, most shared studies first.
 
     >>> from kg.analysis.dataset import CodeRow
     >>> rows = [CodeRow(f"{s}{f}", s, 2020, f, "k", "ann", False)
     ...         for s, fs in {"s1": "abc", "s2": "ab", "s3": "c"}.items() for f in fs]
+    >>> rows.append(CodeRow("s3d", "s3", 2020, "d", "k", "ann", True))  # a setting: no pair
     >>> [(p.first, p.second, p.count) for p in cooccurrence(Dataset(rows, [], [], []))]
     [('a', 'b', 2), ('a', 'c', 1), ('b', 'c', 1)]
     """

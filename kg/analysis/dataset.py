@@ -134,6 +134,15 @@ class Dataset:
             row.category_label_fa if lang == "fa" and row.category_label_fa else row.category_label
         )
 
+    @cached_property
+    def support(self) -> list[CodeRow]:
+        """The codes that count as support: all but those that name the study's setting.
+
+        Every count of support (matrices, weights, co-occurrence, timeline, the model) reads
+        these; coder agreement reads `codes`, since it measures the coding, settings included.
+        """
+        return [c for c in self.codes if not c.setting]
+
     # the lookups below are asked for once per label drawn or written: computed once
     @cached_property
     def factor_rows(self) -> dict[str, FactorRow]:

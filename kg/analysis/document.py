@@ -32,6 +32,7 @@ from kg.analysis.report import (
     flow_json,
     kappa_json,
     matrix_json,
+    settings_json,
     timeline_json,
     weights_json,
 )
@@ -40,11 +41,13 @@ from kg.errors import UsageError
 FORMATS = ("html", "md")
 MARKERS = ("report.html", "report.md", "analysis.json")  # what makes a folder an earlier report
 CAPTIONS = {
-    "model": "The integrated model: categories and their factors leading to internationalization",
-    "heatmap": "The study x factor frequency matrix",
+    "model": "The integrated model: categories and the factors the studies support, leading to "
+    "internationalization. Boxes and arrows count support only; the settings studied (codes "
+    "whose direction is context) are counted apart, in the band under the model",
+    "heatmap": "The study x factor frequency matrix (support codes; settings not counted)",
     "flow": "Screening flow (PRISMA 2020)",
-    "cooccurrence": "Factor co-occurrence: factors coded in the same study",
-    "timeline": "Evidence over time",
+    "cooccurrence": "Factor co-occurrence: factors supported by the same study",
+    "timeline": "Evidence over time (support codes; settings not counted)",
 }
 
 
@@ -122,24 +125,14 @@ def tables(analysis: Analysis) -> list[Table]:
         ["factor", "studies", "codes", "weight rank"],
         [[ds.label(x.factor), x.studies, x.codes, x.rank] for x in by_studies if x.studies > 1],
         (
-            "Factors coded in more than one included study (in any role, settings included); "
-            "every other coded factor is coded in one."
+            "Factors supported by more than one included study (studies and codes of support; "
+            "settings are not counted, see Settings studied); every other supported factor is "
+            "supported by one."
         )
         if analysis.weights
-        else "No factor is coded yet.",
+        else "No factor is supported yet.",
     )
-    studies = Counter(c for row in analysis.category_matrix.values() for c in row)
-    codes: Counter[str] = Counter()
-    for row in analysis.category_matrix.values():
-        codes.update(row)
-    categories = Table(
-        "categories",
-        "Evidence per category",
-        ["category", "studies", "codes"],
-        [[ds.category_label(c), studies[c], codes[c]] for c in ds.categories if studies[c]],
-        "The study x factor and study x category matrices are in tables/matrix-factor.csv and "
-        "tables/matrix-category.csv.",
-    )
+    head = [flow, weights, breadth, *_categories(analysis)]
     pairs = cooccurrence_json(analysis)["pairs"]
     top = max((p["studies"] for p in pairs), default=0)
     cooccurrence = Table(
@@ -150,17 +143,69 @@ def tables(analysis: Analysis) -> list[Table]:
             [p["first_label"], p["second_label"], p["studies"], " ".join(p["study_ids"])]
             for p in pairs
         ],
-        f"{len(pairs)} pairs of factors are coded in the same study; the most shared pair "
-        f"is shared by {top} studies.",
+        f"{len(pairs)} pairs of factors are supported by the same study; the most shared pair "
+        f"is shared by {top} studies. Settings (codes whose direction is context) form no pair.",
     )
+    t = timeline_json(analysis)
     timeline = Table(
         "timeline",
         "Evidence over time",
         ["year", "included studies", "codes"],
-        [[y["year"], y["studies"], y["codes"]] for y in timeline_json(analysis)["years"]],
+        [[y["year"], y["studies"], y["codes"]] for y in t["years"]],
+        t["note"],
     )
-    head = [flow, weights, breadth, categories, cooccurrence, timeline]
+    head += [cooccurrence, timeline]
     return [*head, *_agreement(analysis), *_appraisal(analysis)]
+
+
+def _categories(analysis: Analysis) -> list[Table]:
+    """Support per category (with the settings beside it) and the settings per factor."""
+    ds = analysis.dataset
+    studies = Counter(c for row in analysis.category_matrix.values() for c in row)
+    codes: Counter[str] = Counter()
+    for row in analysis.category_matrix.values():
+        codes.update(row)
+    s = settings_json(analysis)
+    settings = {c["category"]: c["studies"] for c in s["categories"]}
+    categories = Table(
+        "categories",
+        "Evidence per category",
+        ["category", "studies", "codes", "settings"],
+        [
+            [ds.category_label(c), studies[c], codes[c], settings.get(c, 0)]
+            for c in ds.categories
+            if studies[c] or settings.get(c)
+        ],
+        "studies and codes: support (codes whose direction is not context); settings: studies "
+        "whose setting is one of the category's factors, counted apart (a study may support "
+        "one factor of a category and be set in another, and then counts in both). The study "
+        "x factor and study x "
+        "category matrices (support) are in tables/matrix-factor.csv and "
+        "tables/matrix-category.csv.",
+    )
+    unsupported = len(s["unsupported"])
+    per_factor = Table(
+        "settings",
+        "Settings studied (not counted as support)",
+        ["category", "factor", "studies", "study ids"],
+        [
+            [
+                ds.category_label(f["category"] or ""),
+                f["label"],
+                f["studies"],
+                " ".join(f["study_ids"]),
+            ]
+            for f in s["factors"]
+        ],
+        f"{s['note']} {s['studies']} included studies name a setting"
+        + (
+            f"; {unsupported} of them are coded for their setting only (rows of zeros in the "
+            "matrices)."
+            if unsupported
+            else "."
+        ),
+    )
+    return [categories, per_factor]
 
 
 def _agreement(analysis: Analysis) -> list[Table]:
@@ -351,13 +396,16 @@ def _md_table(table: Table) -> str:
 def _header(analysis: Analysis, generated: str) -> list[str]:
     ds = analysis.dataset
     coded = {c.factor for c in ds.codes}
+    support = len(ds.support)
     return [
         f"Build {ds.build or 'unknown'} of {ds.built_at or 'an unknown date'}; "
         f"report generated {generated}.",
         f"{analysis.flow.identified} references, {analysis.flow.included} included studies, "
-        f"{len(ds.codes)} codes of {len(coded)} factors in "
+        f"{len(ds.codes)} codes ({support} of support, {len(ds.codes) - support} naming a "
+        f"study's setting) of {len(coded)} factors in "
         f"{len({c.category for c in ds.codes})} categories, {len(analysis.agreement.coders)} "
-        "coder(s).",
+        "coder(s). Every count of support leaves the settings out; agreement between coders "
+        "counts every code.",
     ]
 
 
@@ -539,6 +587,7 @@ def everything(analysis: Analysis, sections: Sequence[str] | None = None) -> dic
             "factor": matrix_json(analysis, "factor"),
             "category": matrix_json(analysis, "category"),
         },
+        "settings": settings_json(analysis),
         "cooccurrence": cooccurrence_json(analysis),
         "timeline": timeline_json(analysis),
         "kappa": kappa_json(analysis),

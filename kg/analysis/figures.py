@@ -6,6 +6,9 @@ a circle at least one line height apart) rather than where a layout engine happe
 Persian labels (lang="fa") are shaped and laid out right to left by matplotlib itself
 (matplotlib >= 3.11 uses libraqm), in DejaVu Sans, which matplotlib ships and which covers the
 Persian letters.
+
+Every number drawn counts support: a code whose direction is context names the study's setting
+and is shown apart, in the band 'settings studied' under the integrated model.
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ CENTRE = {
     "fa": "بین‌المللی‌سازی\nکسب‌وکارهای کوچک\nو متوسط روستایی",
 }
 MAX_COLUMNS = 60  # studies in the heatmap; beyond, its columns are years
-MAX_ROWS = 80  # factors in the heatmap; beyond, those coded in most studies
+MAX_ROWS = 80  # factors in the heatmap; beyond, those supported by most studies
 PER_BOX = 10  # factors listed in a category box of the model; beyond, "and N more"
-NETWORK = 44  # factors on the co-occurrence circle; beyond, those coded in most studies
+NETWORK = 44  # factors on the co-occurrence circle; beyond, those supported by most studies
 # the pictures by name: what the report writes and the API serves
 NAMES = ("model", "heatmap", "flow", "cooccurrence", "timeline")
 
@@ -78,11 +81,18 @@ def _fit(text: str, width: int, room: float) -> list[str]:
 
 
 def _studies_per_factor(analysis: Analysis) -> Counter[str]:
+    """Studies that support each factor (cells of the support matrix that are not zero)."""
     return Counter(f for row in analysis.factor_matrix.values() for f, n in row.items() if n)
 
 
 def _category_studies(analysis: Analysis) -> Counter[str]:
+    """Studies that support each category."""
     return Counter(c for row in analysis.category_matrix.values() for c, n in row.items() if n)
+
+
+def _supported(analysis: Analysis) -> bool:
+    """Whether any included study supports a factor (settings do not count)."""
+    return any(analysis.factor_matrix.values())
 
 
 def _nothing(what: str) -> Figure:
@@ -91,7 +101,8 @@ def _nothing(what: str) -> Figure:
     ax.text(
         WIDTH / 2,
         0.6,
-        f"No {what} yet: the graph holds no codes of included studies.",
+        f"No {what} yet: no included study supports a factor "
+        "(codes naming a study's setting, direction context, are not counted).",
         ha="center",
         va="center",
         fontsize=9,
@@ -102,9 +113,15 @@ def _nothing(what: str) -> Figure:
 
 # --- the integrated model ---------------------------------------------------------------------
 
+# the boxes (points, inches) and the caption under the model (points)
+MODEL_TITLE_PT, MODEL_BODY_PT, BOX_W, BOX_GAP, CAPTION_PT = 8.0, 7.0, 2.55, 0.14, 6.5
+# the settings band under the boxes: sizes in points, offsets in inches, widths in characters
+BAND_TITLE_PT, BAND_PT, BAND_LEFT, BAND_FACTORS = 7.5, 7.0, 0.3, 3.0
+BAND_CATEGORY_CHARS, BAND_FACTOR_CHARS = 38, 80
+
 
 def _model_boxes(analysis: Analysis, lang: str) -> list[tuple[str, list[str], list[str]]]:
-    """(category, wrapped title lines, factor lines) for each category with coded factors."""
+    """(category, wrapped title lines, factor lines) for each category with supported factors."""
     ds = analysis.dataset
     studies = _studies_per_factor(analysis)
     boxes = []
@@ -119,60 +136,164 @@ def _model_boxes(analysis: Analysis, lang: str) -> list[tuple[str, list[str], li
             # a no-break space keeps the count on the line of the label's last word
             lines += _wrap(f"{ds.label(factor, lang)}\u00a0({studies[factor]})", 46)
         if more:
-            lines.append(f"… and {len(more)} more (coded in fewer studies)")
+            lines.append(f"… and {len(more)} more (supported by fewer studies)")
         boxes.append((category, _wrap(ds.category_label(category, lang), 34), lines))
     return boxes
 
 
-def model(analysis: Analysis, lang: str = "en") -> Figure:
-    """Categories and their factors leading to internationalization, sized by evidence.
-
-    Each box lists a category's coded factors with the number of studies that code each
-    (most first); the arrow from a box to the centre is as wide as the number of studies that
-    code the category.
-    """
-    if not analysis.factor_matrix:
-        return _nothing("model")
-    boxes = _model_boxes(analysis, lang)
-    title_pt, body_pt, gap = 8.0, 7.0, 0.14
-    heights = [
-        len(t) * title_pt * LINE + len(lines) * body_pt * LINE + 0.16 for _, t, lines in boxes
-    ]
-    # balance the two columns by height, keeping taxonomy order within each
+def _balanced(heights: list[float]) -> list[list[int]]:
+    """Two columns of box indices of about equal height, keeping taxonomy order in each."""
     half = sum(heights) / 2
-    split, running = len(boxes), 0.0
+    split, running = len(heights), 0.0
     for i, h in enumerate(heights):
         if running + h / 2 > half:
             split = i
             break
         running += h
-    columns = [list(range(split)), list(range(split, len(boxes)))]
-    height = max(sum(heights[i] for i in col) + gap * (len(col) - 1) for col in columns) + 0.7
-    fig, ax = _figure(height)
-    colour = colours(analysis)
-    per_category = _category_studies(analysis)
-    strongest = max(per_category.values(), default=1)
-    box_w, centre_w = 2.55, 1.55
-    right_to_left = lang == "fa"
+    return [list(range(split)), list(range(split, len(heights)))]
+
+
+def _band_rows(analysis: Analysis, lang: str) -> list[tuple[str, list[str], list[str]]]:
+    """(category, category lines, factor lines) for each category some study has as setting.
+
+    The numbers are studies whose setting the category or factor is (kg.analysis.settings);
+    factors are listed most first, PER_BOX at most, joined so that a line breaks only after the
+    dot between two of them (no-break spaces inside each and before the dot).
+    """
+    ds = analysis.dataset
+    found = analysis.settings
+    category_of = {c.factor: c.category for c in ds.codes}
+    order = [c for c in ds.categories if c in found.categories]
+    order += sorted(set(found.categories).difference(order))
+    rows = []
+    for category in order:
+        factors = [f for f in found.factors if category_of.get(f) == category]
+        factors.sort(key=lambda f: (-len(found.factors[f]), ds.label(f, lang)))
+        items = [
+            f"{ds.label(f, lang)} ({len(found.factors[f])})".replace(" ", "\u00a0")
+            for f in factors[:PER_BOX]
+        ]
+        if factors[PER_BOX:]:
+            items.append(f"…\u00a0and\u00a0{len(factors) - PER_BOX}\u00a0more")
+        title = f"{ds.category_label(category, lang)}\u00a0({len(found.categories[category])})"
+        rows.append(
+            (
+                category,
+                _wrap(title, BAND_CATEGORY_CHARS),
+                _wrap("\u00a0· ".join(items), BAND_FACTOR_CHARS),
+            )
+        )
+    return rows
+
+
+def _band_height(rows: list[tuple[str, list[str], list[str]]]) -> float:
+    """Inches the settings band takes: a title line, then one row per category."""
+    if not rows:
+        return 0.0
+    lines = sum(max(len(names), len(factors)) for _, names, factors in rows)
+    return 0.1 + BAND_TITLE_PT * LINE + 0.06 + lines * BAND_PT * LINE + 0.05 * len(rows) + 0.04
+
+
+def _draw_band(
+    ax: Axes,
+    rows: list[tuple[str, list[str], list[str]]],
+    top: float,
+    colour: dict[str, str],
+    right_to_left: bool,
+) -> None:
+    """The band 'settings studied' from `top` down, the full width of the page."""
+    height = _band_height(rows)
+    x0, width = 0.15, WIDTH - 0.3
+    band = FancyBboxPatch(
+        (x0, top - height),
+        width,
+        height,
+        boxstyle="round,pad=0.02",
+        fc="#f4f4f4",
+        ec="#9a9a9a",
+        lw=0.8,
+        ls=(0, (4, 2)),  # dashed: not a category of the model, the ground the studies stand on
+    )
+    band.set_gid("settings-band")
+    ax.add_patch(band)
+
+    def x(offset: float) -> float:  # mirrored for right-to-left labels
+        return x0 + width - offset if right_to_left else x0 + offset
+
+    ha = "right" if right_to_left else "left"
+    y = top - 0.1
+    ax.text(
+        x(0.1),
+        y,
+        "Settings studied: (n) = included studies whose setting it is; not counted as support",
+        ha=ha,
+        va="top",
+        fontsize=BAND_TITLE_PT,
+        fontweight="bold",
+        family=FONT,
+        color="#333",
+    )
+    y -= BAND_TITLE_PT * LINE + 0.06
+    step = BAND_PT * LINE
+    for category, names, factors in rows:
+        ax.add_patch(
+            FancyBboxPatch(
+                (x(0.1) - (0.12 if right_to_left else 0), y - step * 0.8),
+                0.12,
+                step * 0.7,
+                boxstyle="square,pad=0",
+                fc=colour.get(category, "#999"),
+                lw=0,
+            )
+        )
+        for i, line in enumerate(names):
+            ax.text(
+                x(BAND_LEFT),
+                y - i * step,
+                line,
+                ha=ha,
+                va="top",
+                fontsize=BAND_PT,
+                fontweight="bold",
+                family=FONT,
+            )
+        for i, line in enumerate(factors):
+            ax.text(
+                x(BAND_FACTORS), y - i * step, line, ha=ha, va="top", fontsize=BAND_PT, family=FONT
+            )
+        y -= max(len(names), len(factors)) * step + 0.05
+
+
+def _draw_boxes(
+    ax: Axes,
+    boxes: list[tuple[str, list[str], list[str]]],
+    heights: list[float],
+    top: float,
+    colour: dict[str, str],
+    right_to_left: bool,
+) -> list[tuple[int, float, float, str]]:
+    """The category boxes in two columns from `top` down; (side, edge x, middle y, category)
+    for the arrow of each."""
+    title_pt, body_pt = MODEL_TITLE_PT, MODEL_BODY_PT
     arrows = []
-    for side, column in enumerate(columns):
-        x0 = 0.15 if side == 0 else WIDTH - 0.15 - box_w
-        y = height - 0.3
+    for side, column in enumerate(_balanced(heights)):
+        x0 = 0.15 if side == 0 else WIDTH - 0.15 - BOX_W
+        y = top
         for i in column:
             category, title, lines = boxes[i]
             h = heights[i]
-            ax.add_patch(
-                FancyBboxPatch(
-                    (x0, y - h),
-                    box_w,
-                    h,
-                    boxstyle="round,pad=0.02",
-                    fc=colour[category] + "22",
-                    ec=colour[category],
-                    lw=1.2,
-                )
+            box = FancyBboxPatch(
+                (x0, y - h),
+                BOX_W,
+                h,
+                boxstyle="round,pad=0.02",
+                fc=colour[category] + "22",
+                ec=colour[category],
+                lw=1.2,
             )
-            tx, ha = (x0 + box_w - 0.08, "right") if right_to_left else (x0 + 0.08, "left")
+            box.set_gid(f"box-{category}")
+            ax.add_patch(box)
+            tx, ha = (x0 + BOX_W - 0.08, "right") if right_to_left else (x0 + 0.08, "left")
             ty = y - 0.08
             for line, size, weight in [(t, title_pt, "bold") for t in title] + [
                 (t, body_pt, "normal") for t in lines
@@ -181,9 +302,21 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
                     tx, ty, line, ha=ha, va="top", fontsize=size, fontweight=weight, family=FONT
                 )
                 ty -= size * LINE
-            edge = x0 + box_w if side == 0 else x0
+            edge = x0 + BOX_W if side == 0 else x0
             arrows.append((side, edge, y - h / 2, category))
-            y -= h + gap
+            y -= h + BOX_GAP
+    return arrows
+
+
+def _draw_centre(
+    ax: Axes,
+    arrows: list[tuple[int, float, float, str]],
+    per_category: Counter[str],
+    colour: dict[str, str],
+    lang: str,
+) -> None:
+    """The outcome in the centre and one arrow per box, as wide as the category's support."""
+    centre_w = 1.55
     # the centre spans the middles of the boxes, so every arrow runs straight across
     low = min(a[2] for a in arrows) - 0.25
     high = max(a[2] for a in arrows) + 0.25
@@ -210,6 +343,7 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
         family=FONT,
         linespacing=1.4,
     )
+    strongest = max(per_category.values(), default=1)
     for side, edge, y, category in arrows:
         end = cx + (-1 if side == 0 else 1) * centre_w / 2
         ax.add_patch(
@@ -233,14 +367,76 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
             fontsize=6.5,
             color="#333",
         )
+
+
+def _model_caption(settings: bool) -> str:
+    """What the numbers of the model count (two lines, under everything else)."""
+    first = (
+        "(n) in a box = included studies that support the factor; the number on an arrow "
+        "(and its width) = studies that support the category"
+    )
+    if settings:
+        return (
+            f"{first}\nSupport = codes whose direction is not context; a code with direction "
+            "context names the study's setting and is counted only in the band above"
+        )
+    return f"{first}\nSupport = codes whose direction is not context; no code names a setting"
+
+
+def model(analysis: Analysis, lang: str = "en") -> Figure:
+    """Categories and the factors the studies support, leading to internationalization.
+
+    Each box lists a category's supported factors with the number of studies that support each
+    (most first); the arrow from a box to the centre is as wide as the number of studies that
+    support the category. Codes whose direction is context name the study's setting: they are
+    not influence, so they are counted only in the band 'settings studied' under the model.
+    """
+    if not analysis.dataset.codes:
+        return _nothing("model")
+    right_to_left = lang == "fa"
+    boxes = _model_boxes(analysis, lang)
+    band = _band_rows(analysis, lang)
+    heights = [
+        len(t) * MODEL_TITLE_PT * LINE + len(lines) * MODEL_BODY_PT * LINE + 0.16
+        for _, t, lines in boxes
+    ]
+    # without support there are no boxes: one line says so where they would be
+    upper = (
+        max(sum(heights[i] for i in col) + BOX_GAP * (len(col) - 1) for col in _balanced(heights))
+        if boxes
+        else 0.3
+    )
+    caption_h = 2 * CAPTION_PT * LINE * 1.05 + 0.16
+    band_h = _band_height(band)
+    height = 0.3 + upper + (0.22 + band_h if band else 0.0) + 0.2 + caption_h
+    fig, ax = _figure(height)
+    colour = colours(analysis)
+    top = height - 0.3
+    if boxes:
+        arrows = _draw_boxes(ax, boxes, heights, top, colour, right_to_left)
+        _draw_centre(ax, arrows, _category_studies(analysis), colour, lang)
+    else:
+        ax.text(
+            WIDTH / 2,
+            top,
+            "No factor of the taxonomy is supported yet: "
+            "settings (direction context) do not count.",
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#555",
+        )
+    if band:
+        _draw_band(ax, band, top - upper - 0.22, colour, right_to_left)
     ax.text(
         WIDTH / 2,
-        0.12,
-        "(n) = included studies that code the factor; the number on an "
-        "arrow (and its width) = studies that code the category",
+        0.1,
+        _model_caption(bool(band)),
         ha="center",
-        fontsize=6.5,
+        va="bottom",
+        fontsize=CAPTION_PT,
         color="#555",
+        linespacing=1.3,
     )
     return fig
 
@@ -249,7 +445,8 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
 
 
 def _top_factors(analysis: Analysis, limit: int) -> list[str]:
-    """The coded factors in taxonomy order, only the `limit` coded in most studies if more."""
+    """The supported factors in taxonomy order, only the `limit` supported by most studies if
+    more."""
     coded = _studies_per_factor(analysis)
     kept = set(sorted(coded, key=lambda f: (-coded[f], f))[:limit])
     return [r.factor for r in analysis.dataset.factors if r.factor in kept]
@@ -259,9 +456,10 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     """The study x factor frequency matrix: factors (rows, by category) and studies (columns).
 
     Beyond MAX_COLUMNS studies the columns are years of publication (codes summed), and beyond
-    MAX_ROWS factors only those coded in most studies are drawn, so labels stay readable.
+    MAX_ROWS factors only those supported by most studies are drawn, so labels stay readable.
+    Cells count support only; a study coded for its setting only is an empty column.
     """
-    if not analysis.factor_matrix:
+    if not _supported(analysis):
         return _nothing("frequency matrix")
     ds = analysis.dataset
     matrix: dict[str, dict[str, int]] = analysis.factor_matrix
@@ -339,11 +537,11 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     fig.text(
         0.5,
         1 - 0.1 / height,
-        f"Codes per {what} (columns) and factor (rows); darker = more codes"
+        f"Support codes per {what} (columns) and factor (rows); darker = more"
         + (
             ""
             if len(factors) == len(_studies_per_factor(analysis))
-            else f"; the {len(factors)} factors coded in most studies"
+            else f"; the {len(factors)} factors supported by most studies"
         ),
         ha="center",
         va="top",
@@ -469,8 +667,8 @@ def flow(analysis: Analysis, lang: str = "en") -> Figure:
 
 
 def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
-    """Factors coded in the same study, on a circle grouped by category; lines join co-coded
-    factors (wider = more shared studies), dots are sized by the number of studies."""
+    """Factors supported by the same study, on a circle grouped by category; lines join factors
+    supported together (wider = more shared studies), dots are sized by the supporting studies."""
     if not analysis.pairs:
         return _nothing("co-occurring factors")
     ds = analysis.dataset
@@ -557,11 +755,11 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     ax.text(
         WIDTH / 2,
         height - 0.2,
-        f"Factors coded in the same study (n) = studies; {len(pairs)} pairs"
+        f"Factors supported by the same study, (n) = supporting studies; {len(pairs)} pairs"
         + (
             ""
             if len(pairs) == len(analysis.pairs)
-            else f" among the {NETWORK} factors coded in most studies"
+            else f" among the {NETWORK} most supported factors"
         ),
         ha="center",
         va="top",
@@ -575,7 +773,8 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
 
 
 def timeline(analysis: Analysis, lang: str = "en") -> Figure:
-    """Codes per publication year stacked by category, with the included studies of each year."""
+    """Support codes per publication year stacked by category, with the included studies of each
+    year (settings, codes whose direction is context, are not counted)."""
     if not analysis.years:
         return _nothing("evidence over time")
     ds = analysis.dataset
@@ -615,12 +814,13 @@ def timeline(analysis: Analysis, lang: str = "en") -> Figure:
             color="#333",
         )
     ax.set_xticks(list(span), [str(x) for x in span], rotation=90, fontsize=6.5)
-    ax.set_ylabel("codes", fontsize=7.5)
+    ax.set_ylabel("support codes", fontsize=7.5)
     ax.tick_params(axis="y", labelsize=6.5)
     ax.set_ylim(0, max(bottoms.values(), default=1) * 1.15 + 1)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(
-        "Codes per year of publication, by category (number above a bar = included studies)",
+        "Support codes per year of publication, by category "
+        "(number above a bar = included studies; settings not counted)",
         fontsize=8,
     )
     fig.legend(

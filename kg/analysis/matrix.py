@@ -1,15 +1,19 @@
-"""The frequency matrices of the synthesis: codes per included study and factor or category.
+"""The frequency matrices of the synthesis: support codes per included study and factor or category.
 
-A cell counts the codes of one factor in one study. When several coders coded a study, a cell
-takes the largest count any one of them gave (not the sum), so a finding two coders agree on is
-counted once; their agreement is the business of kg.analysis.agreement.
+A cell counts the codes of one factor in one study that support it: a code whose direction is
+`context` names the study's setting, not an influence, and is counted apart
+(kg.analysis.settings). Every coded included study is a row, so a study coded only for its
+setting is a row without cells (zeros): it is a study of the synthesis that supports no factor.
+When several coders coded a study, a cell takes the largest count any one of them gave (not the
+sum), so a finding two coders agree on is counted once; their agreement is the business of
+kg.analysis.agreement.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from kg.analysis.dataset import Dataset
@@ -18,24 +22,26 @@ Matrix = dict[str, dict[str, int]]
 
 
 def study_factor_matrix(dataset: Dataset) -> Matrix:
-    """Codes per included study (rows) and factor (columns), by id; zero cells are absent.
+    """Support codes per coded included study (rows) and factor (columns); zero cells are absent.
 
     >>> from kg.analysis.dataset import CodeRow
     >>> rows = [CodeRow("c1", "s", 2020, "f", "k", "ann", False),
     ...         CodeRow("c2", "s", 2020, "f", "k", "bob", False),
-    ...         CodeRow("c3", "s", 2020, "f", "k", "bob", True)]
+    ...         CodeRow("c3", "s", 2020, "f", "k", "bob", True),
+    ...         CodeRow("c4", "t", 2020, "f", "k", "ann", True)]
     >>> study_factor_matrix(Dataset(rows, [], [], []))
-    {'s': {'f': 2}}
+    {'s': {'f': 1}, 't': {}}
     """
-    per_coder = Counter((c.study, c.factor, c.coder) for c in dataset.codes)
-    matrix: Matrix = defaultdict(dict)
+    per_coder = Counter((c.study, c.factor, c.coder) for c in dataset.support)
+    # rows from every code, so that a study with settings only keeps its (empty) row
+    matrix: Matrix = {study: {} for study in sorted({c.study for c in dataset.codes})}
     for (study, factor, _), count in sorted(per_coder.items()):
         matrix[study][factor] = max(matrix[study].get(factor, 0), count)
-    return dict(matrix)
+    return matrix
 
 
 def study_category_matrix(dataset: Dataset) -> Matrix:
-    """Codes per included study (rows) and factor category (columns): the factor cells summed."""
+    """Support codes per coded included study (rows) and category (columns): factor cells summed."""
     category = {c.factor: c.category for c in dataset.codes}
     matrix: Matrix = {}
     for study, row in study_factor_matrix(dataset).items():

@@ -1,11 +1,15 @@
 """One analysis of a dataset: every table of the method, as Python objects and as JSON.
 
 The CLI report, the terminal tables and the API routes all serialise through the `*_json`
-functions here, so they show the same numbers under the same names.
+functions here, so they show the same numbers under the same names. Every count of support
+(matrices, weights, co-occurrence, timeline) leaves out the codes whose direction is `context`:
+those name the study's setting and are reported apart (`settings_json`); coder agreement counts
+every code, since it measures the coding itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +19,33 @@ from kg.analysis.cooccurrence import Pair, cooccurrence
 from kg.analysis.dataset import Dataset
 from kg.analysis.flow import Flow, screening_flow
 from kg.analysis.matrix import Matrix, columns, study_category_matrix, study_factor_matrix
+from kg.analysis.settings import Settings, settings
 from kg.analysis.timeline import Year, timeline
 from kg.analysis.weights import Weight, entropy_weights
 from kg.errors import AnalysisError
+
+# said wherever support is counted, so that no table is read as counting every code
+SUPPORT_NOTE = (
+    "Support only: a code whose direction is context names the study's setting and is not "
+    "counted here; the settings are counted apart (Settings studied, /analysis/settings)."
+)
+WEIGHTS_NOTE = (
+    "The weight rewards concentration, not breadth: a factor supported by one study only has "
+    "E = 0 and the top weight. Read it beside the number of studies. "
+    + SUPPORT_NOTE
+    + " A factor that only names settings has no weight; a study coded only for its setting is "
+    "a row of zeros (it counts in m)."
+)
+TIMELINE_NOTE = (
+    "studies = every included study of the year; codes and each category's studies count "
+    "support. " + SUPPORT_NOTE
+)
+SETTINGS_NOTE = (
+    "A code whose direction is context names the study's setting, not an influence: it is "
+    "counted here and in no count of support. A study is a setting of a factor when every code "
+    "it has of the factor is a context code (a study that also supports the factor counts as "
+    "support only, as in /factors); a category's settings are those of its factors."
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +62,7 @@ class Analysis:
     flow: Flow
     pairs: list[Pair]
     years: list[Year]
+    settings: Settings
 
     def factor_order(self) -> list[str]:
         """Factor ids grouped by category, in taxonomy order."""
@@ -58,7 +87,14 @@ def analyse(dataset: Dataset, cutoff: float | None = None) -> Analysis:
         screening_flow(dataset),
         cooccurrence(dataset),
         timeline(dataset),
+        settings(dataset),
     )
+
+
+def _ordered(keys: Iterable[str], order: Sequence[str]) -> list[str]:
+    """Keys in `order` (taxonomy order) first, then any others by id."""
+    keys = set(keys)
+    return [k for k in order if k in keys] + sorted(keys.difference(order))
 
 
 def _labelled(dataset: Dataset, factor: str) -> dict[str, Any]:
@@ -78,8 +114,7 @@ def weights_json(analysis: Analysis) -> dict[str, Any]:
         "studies": len(analysis.factor_matrix),
         "formula": "p_ij = f_ij / sum_i f_ij; E_j = -(1/ln m) sum_i p_ij ln p_ij; "
         "d_j = 1 - E_j; W_j = d_j / sum_j d_j",
-        "note": "The weight rewards concentration, not breadth: a factor coded in one study "
-        "only has E = 0 and the top weight. Read it beside the number of studies.",
+        "note": WEIGHTS_NOTE,
         "error": analysis.weights_error,
         "weights": [
             {
@@ -105,6 +140,7 @@ def matrix_json(analysis: Analysis, by: str) -> dict[str, Any]:
     return {
         "build": analysis.dataset.build,
         "by": by,
+        "note": SUPPORT_NOTE,
         "columns": [{"id": c, "label": label(c)} for c in names],
         "rows": [
             {"study": study, "counts": [matrix[study].get(c, 0) for c in names]}
@@ -221,6 +257,7 @@ def cooccurrence_json(analysis: Analysis, minimum: int = 1) -> dict[str, Any]:
     return {
         "build": analysis.dataset.build,
         "minimum": minimum,
+        "note": SUPPORT_NOTE,
         "pairs": [
             {
                 "first": p.first,
@@ -237,9 +274,10 @@ def cooccurrence_json(analysis: Analysis, minimum: int = 1) -> dict[str, Any]:
 
 
 def timeline_json(analysis: Analysis) -> dict[str, Any]:
-    """Included studies and codes per year, overall and per category."""
+    """Included studies and support codes per year, overall and per category."""
     return {
         "build": analysis.dataset.build,
+        "note": TIMELINE_NOTE,
         "years": [
             {
                 "year": y.year,
@@ -256,5 +294,40 @@ def timeline_json(analysis: Analysis) -> dict[str, Any]:
                 ],
             }
             for y in analysis.years
+        ],
+    }
+
+
+def settings_json(analysis: Analysis) -> dict[str, Any]:
+    """The settings studied, per category and per factor: the studies whose setting each is."""
+    ds = analysis.dataset
+    found = analysis.settings
+
+    def fa(category: str) -> str | None:
+        label = ds.category_label(category, "fa")
+        return label if label != ds.category_label(category) else None
+
+    return {
+        "build": ds.build,
+        "note": SETTINGS_NOTE,
+        "studies": len(found.named),
+        "unsupported": list(found.unsupported),
+        "categories": [
+            {
+                "category": c,
+                "label": ds.category_label(c),
+                "label_fa": fa(c),
+                "studies": len(found.categories[c]),
+                "study_ids": list(found.categories[c]),
+            }
+            for c in _ordered(found.categories, ds.categories)
+        ],
+        "factors": [
+            {
+                **_labelled(ds, f),
+                "studies": len(found.factors[f]),
+                "study_ids": list(found.factors[f]),
+            }
+            for f in _ordered(found.factors, analysis.factor_order())
         ],
     }

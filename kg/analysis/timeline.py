@@ -1,4 +1,5 @@
-"""Evidence over time: included studies and codes per publication year, overall and per category."""
+"""Evidence over time: included studies and support codes per publication year, overall and per
+category (a code whose direction is context names the study's setting and is not counted)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from kg.analysis.matrix import study_category_matrix
 
 @dataclass(frozen=True)
 class Year:
-    """One publication year: included studies, their codes, and both per factor category."""
+    """One publication year: included studies, their support codes, and both per category.
+
+    `studies` counts every included study of the year; `category_studies` those that support
+    the category.
+    """
 
     year: int
     studies: int
@@ -21,12 +26,14 @@ class Year:
 
 
 def timeline(dataset: Dataset) -> list[Year]:
-    """Included studies and codes per year, oldest first (years without a study are left out).
+    """Included studies and support codes per year, oldest first (years without a study are
+    left out).
 
     >>> from kg.analysis.dataset import CodeRow, StudyRow
     >>> codes = [CodeRow("1", "s1", 2019, "f", "k", "a", False),
     ...          CodeRow("2", "s1", 2019, "g", "k", "a", False),
-    ...          CodeRow("3", "s2", 2019, "h", "m", "a", False)]
+    ...          CodeRow("3", "s2", 2019, "h", "m", "a", False),
+    ...          CodeRow("4", "s2", 2019, "r", "n", "a", True)]  # a setting: not counted
     >>> studies = [StudyRow("s1", 2019, "included", "", ""),
     ...            StudyRow("s2", 2019, "included", "", ""),
     ...            StudyRow("s3", 2020, "excluded", "out-of-scope", "title")]

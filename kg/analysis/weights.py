@@ -2,7 +2,9 @@
 
 Formulas (shared/vocabularies.md): p_ij = f_ij / sum_i f_ij; E_j = -(1/ln m) sum_i p_ij ln p_ij
 (0 ln 0 = 0); d_j = 1 - E_j; W_j = d_j / sum_j d_j. The weight rewards concentration, not
-breadth, so the number of studies is always reported beside it.
+breadth, so the number of studies is always reported beside it. Over a dataset the matrix
+counts support only (kg.analysis.matrix): a factor that only names studies' settings has no
+weight.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ __all__ = ["AnalysisError", "Weight", "entropy_weights", "factor_weights"]
 class Weight:
     """The entropy weight of one factor, its rank, and the raw evidence behind it.
 
-    `studies` counts the studies the factor is coded in (in any role, settings included) and
-    `codes` the cells of the matrix summed; equal weights share a rank.
+    `studies` counts the studies whose cell is not zero and `codes` the cells summed: over a
+    dataset, the studies and codes that support the factor (settings are not counted, as in
+    /factors); equal weights share a rank.
     """
 
     factor: str
@@ -54,7 +57,10 @@ def entropy_weights(
         else sorted({f for row in matrix.values() for f, count in row.items() if count})
     )
     if not names:
-        raise AnalysisError("entropy weights need at least one coded factor; there are none")
+        raise AnalysisError(
+            "entropy weights need at least one supported factor (a code whose direction is not "
+            "context); there are none"
+        )
     rows = []
     for name in names:
         column = [max(int(matrix[s].get(name, 0)), 0) for s in studies]
@@ -80,5 +86,5 @@ def entropy_weights(
 
 
 def factor_weights(dataset: Dataset) -> list[Weight]:
-    """The entropy weights of the coded factors of a dataset (its study x factor matrix)."""
+    """The entropy weights of the supported factors of a dataset (its study x factor matrix)."""
     return entropy_weights(study_factor_matrix(dataset))
