@@ -380,6 +380,46 @@ def test_an_unknown_coder_is_refused_with_how_to_add_one(data: Path, tmp_path: P
     )
 
 
+def test_a_document_named_after_its_original_file_is_read_from_the_plain_text(
+    data: Path, texts: Path, tmp_path: Path
+) -> None:
+    """Taguette names a document after the uploaded file (ruzzier-2007.docx) by default; the
+    original may lie beside the .txt, and only the plain text is ever read."""
+    (texts / f"{STUDY}.docx").write_bytes(b"PK\x03\x04\x14\x00\x06\x00\xff\xfe binary")
+    path = write(tmp_path, [(1, f"{STUDY}.docx", "Psychic distance", "Distance to markets")])
+    code, out = highlights(path, data, "--sources", str(texts))
+    assert code == 0, out
+    (row,) = codes(data)
+    assert (row["study"], row["quote"], row["start"], row["end"]) == (
+        STUDY,
+        "Distance to markets",
+        "0",
+        "19",
+    )
+
+
+def test_a_highlight_across_paragraphs_is_refused_with_where_it_is(
+    data: Path, texts: Path, tmp_path: Path
+) -> None:
+    """Taguette joins the paragraphs of a highlight with one space (get_text(' ')), so a
+    highlight across a line break of the text is not verbatim: it is refused, and the error
+    says where it is once white space is ignored (narrow the highlight, or join the lines)."""
+    content = "mattered a lot. Social networks"  # the text has a line break after "lot."
+    start = TEXT.index("mattered")
+    path = write(tmp_path, [(1, f"{STUDY}.txt", "Psychic distance", content)])
+    before = tree_digest(data)
+    refused(
+        "highlights",
+        path,
+        data,
+        f"{path}, line 2, column 4, field 'content': the content '{content}' does not occur in "
+        f"{texts / f'{STUDY}.txt'}; ignoring white space and case it is found at code points "
+        f"{start}..{start + len(content)} ('mattered a lot.\\nSocial networks')",
+        options=("--coder", CODER, "--sources", str(texts)),
+    )
+    assert tree_digest(data) == before
+
+
 def test_a_document_without_a_text_says_where_it_looked(data: Path, tmp_path: Path) -> None:
     folder = tmp_path / "texts"
     folder.mkdir()

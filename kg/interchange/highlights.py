@@ -15,17 +15,15 @@ docs/data-format.md.
 
 from __future__ import annotations
 
-import difflib
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from kg.errors import InputError, Location
-from kg.ingest.corpus import CODERS, SOURCES, read_source
+from kg.ingest.corpus import CODERS, SOURCES, read_source, suggest
 from kg.interchange.codebook_import import tag_guid
-from kg.interchange.matching import hint
 from kg.interchange.qdpx import Target
 from kg.interchange.refi import (
     QdaCode,
@@ -83,7 +81,7 @@ def import_highlights(
     if coder not in agents:
         raise InputError(
             Location("--coder"),
-            f"no coder {coder!r} in {data_dir / CODERS}.{hint(_close(coder, list(agents)))}",
+            f"no coder {coder!r} in {data_dir / CODERS}.{suggest(coder, agents)}",
             "the id of a coder of coders.csv; add the coder there first, as a line "
             "`id,name,kind` (e.g. `sara-karimi,Sara Karimi,person`)",
         )
@@ -96,10 +94,6 @@ def import_highlights(
     return target.import_codings(
         project, allow_new=allow_new, dry_run=dry_run, coders={user.guid: coder}
     )
-
-
-def _close(word: str, known: list[str]) -> list[str]:
-    return difflib.get_close_matches(word, sorted(known), n=3)
 
 
 def read_highlights(
@@ -247,8 +241,16 @@ class _Texts:
         stored = self.target.changes.data_dir / SOURCES / f"{study}.txt"
         candidates: list[Path] = []
         if self.sources_dir is not None:
+            # plain texts only: a document is often named after the file it was made from
+            # (ruzzier-2007.docx), which may lie beside its .txt
             names = [name, f"{name}.txt", f"{study}.txt"]
-            candidates = [self.sources_dir / n for n in dict.fromkeys(names) if _plain_name(n)]
+            if _plain_name(name):
+                names.insert(2, f"{PurePath(name).stem}.txt")
+            candidates = [
+                self.sources_dir / n
+                for n in dict.fromkeys(names)
+                if n.lower().endswith(".txt") and _plain_name(n)
+            ]
         candidates.append(stored)
         for path in candidates:
             if path.is_file():
