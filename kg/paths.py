@@ -15,21 +15,22 @@ DIST_DIR = Path("dist")
 STORE_SUBDIR = "store"
 
 
-def published_name(path: Path, data_dir: Path) -> str:
+def published_name(path: Path, top: Path, prefix: str, outside: str) -> str:
     """The name under which a build publishes one of its inputs: never a path of this machine.
 
-    A file of the data folder is `data/...` whatever the folder is called here; a file of the
-    checkout is named from its top (`ontology/rsme.ttl`); any other file by its own name.
+    A file under `top` is named by its place there after `prefix` (links followed only if the
+    link itself is not under `top`, so a linked sources folder keeps its name); any other file
+    is `outside/<its name>`.
 
-    >>> published_name(ROOT / "ontology" / "rsme.ttl", Path("data"))
+    >>> published_name(ROOT / "ontology" / "rsme.ttl", ROOT, "", "external/ontology")
     'ontology/rsme.ttl'
-    >>> published_name(Path("/srv/my-review/sources/ruzzier-2007.txt"), Path("/srv/my-review"))
+    >>> review = Path("/srv/review")
+    >>> published_name(review / "sources" / "ruzzier-2007.txt", review, "data", "data")
     'data/sources/ruzzier-2007.txt'
-    >>> published_name(Path("/elsewhere/extra.ttl"), Path("data"))
-    'extra.ttl'
+    >>> published_name(Path("/elsewhere/extra.ttl"), ROOT, "", "external/taxonomy")
+    'external/taxonomy/extra.ttl'
     """
-    resolved = path.resolve()
-    for top, prefix in ((data_dir.resolve(), PurePosixPath("data")), (ROOT, PurePosixPath())):
-        if resolved.is_relative_to(top):
-            return str(prefix / PurePosixPath(resolved.relative_to(top).as_posix()))
-    return path.name
+    for inner, outer in ((path.absolute(), top.absolute()), (path.resolve(), top.resolve())):
+        if inner.is_relative_to(outer):
+            return str(PurePosixPath(prefix, inner.relative_to(outer).as_posix()))
+    return str(PurePosixPath(outside, path.name))

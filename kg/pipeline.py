@@ -95,8 +95,9 @@ def check(
         check_vocabulary(corpus, vocabulary_of(taxonomy))
     with _timed(timings, "build graph", step):
         inputs = [
-            SourceFile.read(path, paths.published_name(path, data_dir))
-            for path in (sources.ontology, sources.taxonomy, *corpus.files)
+            SourceFile.read(sources.ontology, _model_name(sources.ontology, "ontology")),
+            SourceFile.read(sources.taxonomy, _model_name(sources.taxonomy, "taxonomy")),
+            *(SourceFile.read(path, _data_name(path, data_dir)) for path in corpus.files),
         ]
         result = build_dataset(corpus, ontology, taxonomy, inputs)
     model = ontology + taxonomy
@@ -112,10 +113,18 @@ def check(
         data = Graph()
         for name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH):
             data += result.graph(name)
-        report = validate(
-            data, shapes, result.origins, lambda path: paths.published_name(path, data_dir)
-        )
+        report = validate(data, shapes, result.origins, lambda path: _data_name(path, data_dir))
     return Outcome(result, report, reasoner_report, qc, timings)
+
+
+def _model_name(path: Path, role: str) -> str:
+    """`ontology/rsme.ttl` for a file of the checkout; an outside one by its role and name."""
+    return paths.published_name(path, paths.ROOT, "", f"external/{role}")
+
+
+def _data_name(path: Path, data_dir: Path) -> str:
+    """`data/codes.csv`, `data/sources/x.txt`: the data folder is `data/` wherever it is."""
+    return paths.published_name(path, data_dir, "data", "data")
 
 
 def raise_for(outcome: Outcome) -> None:

@@ -19,7 +19,7 @@ from kg.errors import NonConformingError
 from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS, PROVENANCE_GRAPH, RSME
 from kg.store.embedded import EmbeddedStore
 from tests.conftest import DATA, tree_digest
-from tests.corpus import facts
+from tests.corpus import corpus
 
 Built = tuple[Path, dict[str, object]]
 
@@ -35,7 +35,7 @@ def test_seed_counts(store: EmbeddedStore) -> None:
     assert count(store, "?s a rsme:Study") == 48
     assert count(store, "?s a rsme:Study ; bibo:doi ?d") == 13
     assert count(store, '?s a rsme:Study ; dcterms:language "fa"^^xsd:language') == 20
-    screened = facts()
+    screened = corpus()
     included = count(store, "?s rsme:screeningDecision/rsme:decision rsme:included")
     excluded = count(store, "?s rsme:screeningDecision/rsme:decision rsme:excluded")
     assert (included, excluded) == (len(screened.included), len(screened.excluded))
@@ -98,7 +98,7 @@ def test_each_quote_occurs_verbatim_in_its_title(store: EmbeddedStore) -> None:
     rows = store.query("""SELECT ?quote ?title ?start ?end WHERE {
         ?c rsme:quote ?quote ; rsme:basis rsme:title ; prov:wasDerivedFrom/dcterms:title ?title ;
            rsme:selectionStart ?start ; rsme:selectionEnd ?end }""").solutions
-    assert len(rows) == sum(1 for c in facts().codes if c["basis"] == "title")
+    assert len(rows) == sum(1 for c in corpus().codes if c["basis"] == "title")
     for r in rows:
         title, quote = str(r["title"]), str(r["quote"])
         assert title[int(r["start"]) : int(r["end"])] == quote  # type: ignore[call-overload]
@@ -135,8 +135,14 @@ def test_build_writes_store_trig_report_and_manifest(built: Built, store: Embedd
 
 
 def _sources(data: Path) -> list[SourceFile]:
-    files = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, *sorted(data.glob("*.csv"))]
-    return [SourceFile.read(f, paths.published_name(f, data)) for f in files]
+    model = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE]
+    return [
+        *(SourceFile.read(f, paths.published_name(f, paths.ROOT, "", "external")) for f in model),
+        *(
+            SourceFile.read(f, paths.published_name(f, data, "data", "data"))
+            for f in sorted(data.glob("*.csv"))
+        ),
+    ]
 
 
 def test_build_id_depends_on_the_inputs_not_on_where_they_are(data_copy: Path) -> None:
@@ -147,16 +153,28 @@ def test_build_id_depends_on_the_inputs_not_on_where_they_are(data_copy: Path) -
 
 
 def _local_paths(*folders: Path) -> set[bytes]:
-    """The spellings of this machine's folders that a published build must not contain."""
+    """The spellings of this machine's folders that a published build must not contain, and
+    the beginnings of absolute paths and file IRIs of any machine."""
     found = {paths.ROOT, Path.home(), Path.cwd(), *folders}
-    return {str(p).encode() for f in found for p in (f, f.resolve())} - {b"/"}
+    named = {str(p).encode() for f in found for p in (f, f.resolve())} - {b"/"}
+    return named | {b"file:/", b"/home/", b"/tmp/", b"/root/", b"/Users/"}
 
 
 def test_nothing_the_build_writes_names_a_folder_of_this_machine(tmp_path: Path) -> None:
+    """Also with the sources folder and a table linked from elsewhere, and an ontology file
+    from outside the checkout."""
     data = tmp_path / "my-review"
     shutil.copytree(DATA, data)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "texts").mkdir(parents=True)
+    (elsewhere / "texts" / "ruzzier-2007.txt").write_text("Human capital matters.\n")
+    (data / "sources").symlink_to(elsewhere / "texts")
+    shutil.move(data / "coders.csv", elsewhere / "coders.csv")
+    (data / "coders.csv").symlink_to(elsewhere / "coders.csv")
+    ontology = elsewhere / "rsme.ttl"
+    shutil.copy(paths.ONTOLOGY_FILE, ontology)
     out = tmp_path / "published"
-    pipeline.build(data, out, run_reasoner=False)
+    pipeline.build(data, out, pipeline.Sources(ontology=ontology), run_reasoner=False)
     written = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in written} >= {"build.json", "rsme-kg.trig", "void.ttl"}
     for path in written:
@@ -165,11 +183,11 @@ def test_nothing_the_build_writes_names_a_folder_of_this_machine(tmp_path: Path)
         assert not leaks, f"{path.relative_to(out)} names {leaks}"
     manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
     names = [s["name"] for s in manifest["sources"]]
-    assert names[:2] == ["ontology/rsme.ttl", "ontology/factors.ttl"]
-    assert "data/codes.csv" in names and "data/studies.csv" in names
+    assert names[:2] == ["external/ontology/rsme.ttl", "ontology/factors.ttl"]
+    assert {"data/codes.csv", "data/coders.csv", "data/sources/ruzzier-2007.txt"} <= set(names)
+    files = {"external/ontology/rsme.ttl": ontology, "ontology/factors.ttl": paths.TAXONOMY_FILE}
     for source in manifest["sources"]:
-        file = paths.ROOT / source["name"] if source["name"].startswith("ontology/") else None
-        file = file or data / source["name"].removeprefix("data/")
+        file = files.get(source["name"]) or data / source["name"].removeprefix("data/")
         assert source["sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
     provenance = Dataset()
     provenance.parse(out / pipeline.TRIG_NAME, format="trig")
@@ -178,7 +196,7 @@ def test_nothing_the_build_writes_names_a_folder_of_this_machine(tmp_path: Path)
         for o in provenance.graph(PROVENANCE_GRAPH).objects(None, RDFS.label)
         if isinstance(o, Literal)
     }
-    assert labels >= {"ontology/rsme.ttl", "data/codes.csv"}
+    assert labels >= {"ontology/factors.ttl", "data/codes.csv", "data/sources/ruzzier-2007.txt"}
 
 
 def test_a_failed_build_report_names_sources_as_published(tmp_path: Path) -> None:
@@ -242,4 +260,4 @@ def test_binding_an_unreturned_variable_is_refused(store: EmbeddedStore) -> None
         "SELECT ?factor (COUNT(*) AS ?n) WHERE { ?code rsme:codesFactor ?factor } GROUP BY ?factor"
     )
     (row,) = store.query(grouped, {"factor": iris.factor("rural-location")}).solutions
-    assert int(str(row["n"])) == len(facts().codes_of("rural-location"))
+    assert int(str(row["n"])) == len(corpus().evidence("rural-location"))
