@@ -70,10 +70,14 @@ def java_executable(choice: str = BUNDLED) -> str:
                 "(--java bundled, the default) or skip the reasoner with --no-reason"
             )
         return found
+    if os.sep not in choice and "/" not in choice:  # a bare name, as a shell would: on PATH
+        choice = shutil.which(choice) or choice
     return _runnable(Path(choice).expanduser(), f"the Java runtime {choice}")
 
 
 def _runnable(path: Path, what: str) -> str:
+    if path.is_dir() and (path / "bin" / "java").is_file():
+        raise ReasonerUnavailable(f"{what} is a Java home folder: give its bin/java")
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise ReasonerUnavailable(
             f"{what} does not exist or is not executable (expected {JAVA_CHOICES}); "

@@ -155,6 +155,17 @@ def test_system_java_asked_for_but_missing_says_how_to_install_it(
     assert not out.exists()
 
 
+def test_a_bare_name_is_looked_up_on_path_and_a_java_home_gets_a_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script, _ = _recording_java(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert reason.java_executable("my-java") == str(script)
+    home = Path(reason.java_executable(reason.BUNDLED)).parent.parent
+    with pytest.raises(ReasonerUnavailable, match="is a Java home folder: give its bin/java"):
+        reason.java_executable(str(home))
+
+
 @pytest.mark.parametrize("kind", ["missing", "not-executable"])
 def test_a_java_path_that_cannot_run_is_refused(tmp_path: Path, kind: str) -> None:
     java = tmp_path / "java"
