@@ -27,6 +27,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap, to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
+from kg.analysis.matrix import ordered
 from kg.analysis.report import Analysis
 
 WIDTH = 8.0  # inches: A4 is 8.27 in wide
@@ -163,10 +164,8 @@ def _band_rows(analysis: Analysis, lang: str) -> list[tuple[str, list[str], list
     ds = analysis.dataset
     found = analysis.settings
     category_of = {c.factor: c.category for c in ds.codes}
-    order = [c for c in ds.categories if c in found.categories]
-    order += sorted(set(found.categories).difference(order))
     rows = []
-    for category in order:
+    for category in ordered(found.categories, ds.categories):
         factors = [f for f in found.factors if category_of.get(f) == category]
         factors.sort(key=lambda f: (-len(found.factors[f]), ds.label(f, lang)))
         items = [

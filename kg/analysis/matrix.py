@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from kg.analysis.dataset import Dataset
 
@@ -52,10 +52,19 @@ def study_category_matrix(dataset: Dataset) -> Matrix:
     return matrix
 
 
+def ordered(keys: Iterable[str], order: Sequence[str]) -> list[str]:
+    """Keys in `order` (the taxonomy's) first, in that order, then any others by id.
+
+    >>> ordered({"z", "b", "a"}, ["b", "c"])
+    ['b', 'a', 'z']
+    """
+    present = set(keys)
+    return [k for k in order if k in present] + sorted(present.difference(order))
+
+
 def columns(matrix: Mapping[str, Mapping[str, int]], order: Sequence[str] = ()) -> list[str]:
     """The columns with at least one code: those in `order` first, in that order, then the rest."""
-    present = {c for row in matrix.values() for c, n in row.items() if n}
-    return [c for c in order if c in present] + sorted(present.difference(order))
+    return ordered((c for row in matrix.values() for c, n in row.items() if n), order)
 
 
 def to_csv(matrix: Mapping[str, Mapping[str, int]], order: Sequence[str] = ()) -> str:

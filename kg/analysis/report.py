@@ -9,7 +9,6 @@ every code, since it measures the coding itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,13 @@ from kg.analysis.appraisal import AppraisalSummary, summarise
 from kg.analysis.cooccurrence import Pair, cooccurrence
 from kg.analysis.dataset import Dataset
 from kg.analysis.flow import Flow, screening_flow
-from kg.analysis.matrix import Matrix, columns, study_category_matrix, study_factor_matrix
+from kg.analysis.matrix import (
+    Matrix,
+    columns,
+    ordered,
+    study_category_matrix,
+    study_factor_matrix,
+)
 from kg.analysis.settings import Settings, settings
 from kg.analysis.timeline import Year, timeline
 from kg.analysis.weights import Weight, entropy_weights
@@ -89,12 +94,6 @@ def analyse(dataset: Dataset, cutoff: float | None = None) -> Analysis:
         timeline(dataset),
         settings(dataset),
     )
-
-
-def _ordered(keys: Iterable[str], order: Sequence[str]) -> list[str]:
-    """Keys in `order` (taxonomy order) first, then any others by id."""
-    keys = set(keys)
-    return [k for k in order if k in keys] + sorted(keys.difference(order))
 
 
 def _labelled(dataset: Dataset, factor: str) -> dict[str, Any]:
@@ -320,7 +319,7 @@ def settings_json(analysis: Analysis) -> dict[str, Any]:
                 "studies": len(found.categories[c]),
                 "study_ids": list(found.categories[c]),
             }
-            for c in _ordered(found.categories, ds.categories)
+            for c in ordered(found.categories, ds.categories)
         ],
         "factors": [
             {
@@ -328,6 +327,6 @@ def settings_json(analysis: Analysis) -> dict[str, Any]:
                 "studies": len(found.factors[f]),
                 "study_ids": list(found.factors[f]),
             }
-            for f in _ordered(found.factors, analysis.factor_order())
+            for f in ordered(found.factors, analysis.factor_order())
         ],
     }

@@ -64,7 +64,7 @@ def decode(path: Path) -> str:
         ) from exc
 
 
-def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+def records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line number, fields) of each CSV record, multi-line fields included.
 
     Strict: a stray or unclosed quote is an error at the record where it starts, not a
@@ -82,7 +82,8 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
             raise InputError(
                 Location(path, start),
                 f"the CSV record starting here is malformed ({exc})",
-                'quotes only around whole values, each opened quote closed, "" for a quote',
+                "comma-separated values, quotes only around whole values, each opened quote "
+                'closed, "" for a quote',
             ) from exc
         previous_end = reader.line_num
         yield start, fields
@@ -92,7 +93,7 @@ def read_table(path: Path, columns: list[Column], errors: list[InputError]) -> l
     """Read a CSV table; append every problem found to `errors` and return the good rows."""
     try:
         text = decode(path)
-        return _read_records(path, _records(path, text), columns, errors)
+        return _read_records(path, records(path, text), columns, errors)
     except InputError as exc:  # unreadable, or a malformed record: later rows can't be trusted
         errors.append(exc)
         return []

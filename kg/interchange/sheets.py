@@ -8,13 +8,12 @@ dropped), well-formed CSV, every problem located by file, line, column and field
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import InputError, InputErrors, Location
 from kg.ingest.table import decode
+from kg.ingest.table import records as csv_records
 
 
 @dataclass(frozen=True)
@@ -56,35 +55,15 @@ class Sheet:
     ignored: list[str] = field(default_factory=list)
 
 
-def _records(path: Path, text: str) -> list[tuple[int, list[str]]]:
-    """(first line, fields) of each record; a malformed record is an error at its line."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    end = 0
-    while True:
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return records
-        except csv.Error as exc:
-            raise InputError(
-                Location(path, end + 1),
-                f"the CSV record starting here is malformed ({exc})",
-                'comma-separated values, quotes only around whole values, "" for a quote',
-            ) from exc
-        records.append((end + 1, fields))
-        end = reader.line_num
-
-
 def read_sheet(path: Path, wanted: list[Wanted], what: str) -> Sheet:
     """Read a CSV table with a header row; InputErrors say where it is not what is wanted.
 
     `what` names the table in messages ("a highlights table").
     """
-    records = [(line, fields) for line, fields in _records(path, decode(path)) if any(fields)]
-    if not records:
+    table = [(line, fields) for line, fields in csv_records(path, decode(path)) if any(fields)]
+    if not table:
         raise InputError(Location(path, 1), "the file has no header row", f"{what} with a header")
-    header_line, header = records[0]
+    header_line, header = table[0]
     names = [name.strip().casefold() for name in header]
     sheet = Sheet(path)
     headers: dict[str, str] = {}
@@ -110,7 +89,7 @@ def read_sheet(path: Path, wanted: list[Wanted], what: str) -> Sheet:
     used = set(sheet.columns.values())
     sheet.ignored = [h.strip() for i, h in enumerate(header, start=1) if i not in used]
     width = len(header)
-    for line, fields in records[1:]:
+    for line, fields in table[1:]:
         if not any(f.strip() for f in fields):
             continue  # spreadsheets leave blank rows
         extra = [f for f in fields[width:] if f.strip()]
