@@ -1,18 +1,23 @@
-"""Facts of the corpus counted from data/*.csv, so that tests follow curation.
+"""The corpus as data/*.csv and the taxonomy state it, for tests to compare the graph with.
 
-The graph's answers are checked against these counts, computed independently of the build
-(plain csv reading, no RDF): a test then fails when the build loses or adds a row, not when an
-editor adds a code.
+These facts are counted independently of the build (plain csv and Turtle reading, no
+pipeline), so a test fails when the build loses or adds something, not when an editor adds a
+code to the corpus.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from rdflib import Graph
+from rdflib.namespace import RDF, SKOS
+
 from kg import paths
+from kg.namespaces import RSME
 
 DATA = paths.ROOT / "data"
 
@@ -23,21 +28,44 @@ def rows(name: str, data: Path = DATA) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@dataclass(frozen=True)
-class Facts:
-    """Counts of the corpus as the CSV files state them."""
+def line_of(name: str, row_id: str, data: Path = DATA) -> int:
+    """The 1-based line of the row whose first field is `row_id` in one CSV file."""
+    lines = (data / name).read_text(encoding="utf-8").splitlines()
+    return 1 + next(i for i, line in enumerate(lines) if line.startswith(f"{row_id},"))
 
-    studies: int
-    included: frozenset[str]
-    excluded: frozenset[str]
-    persian: int
-    codes: tuple[dict[str, str], ...]
 
-    def support(self) -> list[dict[str, str]]:
-        """Codes of included studies that are not settings (direction context)."""
+@dataclass
+class Corpus:
+    """What the graph must answer, computed from the CSV files and the taxonomy."""
+
+    factors: dict[str, str] = field(default_factory=dict)  # factor id -> category id
+    codes: list[dict[str, str]] = field(default_factory=list)
+    studies: dict[str, dict[str, str]] = field(default_factory=dict)
+    included: set[str] = field(default_factory=set)
+    excluded: set[str] = field(default_factory=set)
+
+    def support(self, factor: str | None = None) -> list[dict[str, str]]:
+        """Codes of included studies that are not settings (direction context), of one factor
+        or of all (as kg/queries/examples/factors-by-studies.rq counts them)."""
         return [
-            c for c in self.codes if c["direction"] != "context" and c["study"] in self.included
+            c
+            for c in self.codes
+            if (factor is None or c["factor"] == factor)
+            and c["direction"] != "context"
+            and c["study"] in self.included
         ]
+
+    def settings(self, factor: str) -> int:
+        """Included studies where every code of the factor is a context code."""
+        directions: dict[str, list[str]] = defaultdict(list)
+        for c in self.codes:
+            if c["factor"] == factor and c["study"] in self.included:
+                directions[c["study"]].append(c["direction"])
+        return sum(1 for ds in directions.values() if all(d == "context" for d in ds))
+
+    def evidence(self, factor: str) -> list[dict[str, str]]:
+        """Every code of a factor."""
+        return [c for c in self.codes if c["factor"] == factor]
 
     def supported_factors(self) -> set[str]:
         """Factors with at least one supporting code."""
@@ -47,30 +75,21 @@ class Facts:
         """Factors with at least one code of any kind."""
         return {c["factor"] for c in self.codes}
 
-    def codes_of(self, factor: str) -> list[dict[str, str]]:
-        """Every code of one factor."""
-        return [c for c in self.codes if c["factor"] == factor]
-
     def coded_studies(self) -> set[str]:
         """Studies with at least one code."""
         return {c["study"] for c in self.codes}
 
 
 @cache
-def facts() -> Facts:
-    """The facts of data/ (read once)."""
-    screening = {r["study"]: r["decision"] for r in rows("screening.csv")}
-    studies = rows("studies.csv")
-    return Facts(
-        studies=len(studies),
-        included=frozenset(s for s, d in screening.items() if d == "included"),
-        excluded=frozenset(s for s, d in screening.items() if d == "excluded"),
-        persian=sum(1 for s in studies if s["language"] == "fa"),
-        codes=tuple(rows("codes.csv")),
-    )
-
-
-def line_of(name: str, row_id: str, data: Path = DATA) -> int:
-    """The 1-based line of the row whose first field is `row_id` in one CSV file."""
-    lines = (data / name).read_text(encoding="utf-8").splitlines()
-    return 1 + next(i for i, line in enumerate(lines) if line.startswith(f"{row_id},"))
+def corpus() -> Corpus:
+    """The sources, read once."""
+    result = Corpus()
+    taxonomy = Graph().parse(paths.TAXONOMY_FILE, format="turtle")
+    for factor in taxonomy.subjects(RDF.type, RSME.Factor):
+        category = taxonomy.value(factor, SKOS.broader)
+        result.factors[str(factor).rsplit("/", 1)[1]] = str(category).rsplit("/", 1)[1]
+    result.codes = rows("codes.csv")
+    result.studies = {row["id"]: row for row in rows("studies.csv")}
+    for row in rows("screening.csv"):
+        (result.included if row["decision"] == "included" else result.excluded).add(row["study"])
+    return result

@@ -17,7 +17,7 @@ from kg import paths
 from kg.cli import app
 from kg.store.embedded import EmbeddedStore
 from tests.conftest import ROOT, tree_digest
-from tests.corpus import facts
+from tests.corpus import corpus
 
 runner = CliRunner()
 Built = tuple[Path, dict[str, object]]
@@ -72,7 +72,7 @@ def test_query_csv_and_tsv(store_dir: str, fmt: str, delimiter: str) -> None:
         "studies",
         "codes",
     ]
-    assert len(rows) == 1 + len(facts().supported_factors())  # header + one row per factor
+    assert len(rows) == 1 + len(corpus().supported_factors())  # header + one row per factor
 
 
 def test_query_turtle_for_construct(store_dir: str) -> None:
@@ -131,7 +131,7 @@ def test_missing_store_says_to_build(tmp_path: Path) -> None:
 def test_stats(built: Built, store_dir: str) -> None:
     code, out = run("stats", "--store", store_dir)
     assert code == 0, out
-    f = facts()
+    f = corpus()
     assert f"studies: 48 ({len(f.excluded)} excluded, {len(f.included)} included)" in out
     assert (
         f"codes: {len(f.codes)} from {len(f.coded_studies())} studies by 1 coder(s), "

@@ -12,7 +12,7 @@ from kg import paths, pipeline
 from kg.describe import DATASET, FORMAT_IRIS, service_description, void_description
 from kg.namespaces import NAMED_GRAPHS, RSME, SD, VOID, WD
 from kg.store.embedded import EmbeddedStore
-from tests.corpus import facts
+from tests.corpus import corpus
 
 Built = tuple[Path, dict[str, object]]
 
@@ -102,14 +102,14 @@ def test_class_partitions_count_studies_and_codes(void: Graph) -> None:
     study = partition(void, VOID.classPartition, VOID["class"], RSME.Study)
     code = partition(void, VOID.classPartition, VOID["class"], RSME.Code)
     assert number(void, study, VOID.entities) == 48
-    assert number(void, code, VOID.entities) == len(facts().codes)
+    assert number(void, code, VOID.entities) == len(corpus().codes)
     partitions = list(void.objects(DATASET, VOID.classPartition))
     assert len(partitions) == number(void, DATASET, VOID.classes)
 
 
 def test_property_partitions_count_codes_factor_and_sum_to_the_triples(void: Graph) -> None:
     codes = partition(void, VOID.propertyPartition, VOID.property, RSME.codesFactor)
-    assert number(void, codes, VOID.triples) == len(facts().codes)
+    assert number(void, codes, VOID.triples) == len(corpus().codes)
     partitions = list(void.objects(DATASET, VOID.propertyPartition))
     assert len(partitions) == number(void, DATASET, VOID.properties)
     total = sum(number(void, p, VOID.triples) for p in partitions)

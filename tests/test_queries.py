@@ -7,7 +7,7 @@ from rdflib import Literal
 
 from kg import iris, queries
 from kg.store.embedded import EmbeddedStore
-from tests.corpus import facts
+from tests.corpus import corpus
 
 
 @pytest.mark.parametrize("name", queries.available())
@@ -34,8 +34,8 @@ def test_factors_ranked_by_studies(store: EmbeddedStore) -> None:
         ("innovation", 2),
     ]
     # every supporting code counted once, every supported factor listed once
-    assert sum(int(str(r["codes"])) for r in rows) == len(facts().support())
-    assert len(rows) == len(facts().supported_factors())
+    assert sum(int(str(r["codes"])) for r in rows) == len(corpus().support())
+    assert len(rows) == len(corpus().supported_factors())
     assert "rural-location" not in {iris.local_id(str(r["factor"]), "factor") for r in rows}
 
 
@@ -54,13 +54,13 @@ def test_evidence_for_one_factor(store: EmbeddedStore) -> None:
 
 def test_evidence_unbound_lists_every_code(store: EmbeddedStore) -> None:
     rows = store.query(queries.load("examples/evidence-for-factor")).solutions
-    assert len(rows) == len(facts().codes)
+    assert len(rows) == len(corpus().codes)
 
 
 def test_studies_per_year_and_language(store: EmbeddedStore) -> None:
     rows = store.query(queries.load("examples/studies-per-year-language")).solutions
     assert sum(int(r["studies"]) for r in rows) == 48  # type: ignore[arg-type]
-    assert sum(int(r["included"]) for r in rows) == len(facts().included)  # type: ignore[arg-type]
+    assert sum(int(r["included"]) for r in rows) == len(corpus().included)  # type: ignore[arg-type]
     persian = sum(int(r["studies"]) for r in rows if str(r["language"]) == "fa")  # type: ignore[arg-type]
     assert persian == 20
     by_key = {(str(r["year"]), str(r["language"])): int(r["studies"]) for r in rows}  # type: ignore[arg-type]

@@ -23,7 +23,7 @@ from kg.publish import graph_store_url, publish
 from kg.store.base import QueryResult
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteStore
-from tests.corpus import facts
+from tests.corpus import corpus
 from tests.servers import OxigraphServer, free_port, start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
@@ -106,7 +106,7 @@ def sort_rows(result: QueryResult) -> list[list[tuple[str, str]]]:
 def test_counts(backend: AnyStore) -> None:
     assert count(backend, "?s a rsme:Study") == 48
     included = count(backend, "?s rsme:screeningDecision/rsme:decision rsme:included")
-    assert included == len(facts().included)
+    assert included == len(corpus().included)
     assert count(backend, "?s a rsme:Study ; bibo:doi ?doi") == 13
 
 
@@ -153,7 +153,7 @@ def test_select_answers_equal_the_embedded_ones(backend: AnyStore, store: Embedd
     result = backend.query(EVIDENCE)
     assert result.kind == "select"
     assert result.variables == ["factor", "study", "year", "title", "quote", "direction", "outcome"]
-    assert len(result) == len(facts().codes)
+    assert len(result) == len(corpus().codes)
     # same terms, datatypes and language tags as the embedded store, term for term
     assert sort_rows(result) == sort_rows(store.query(EVIDENCE))
 
@@ -204,7 +204,7 @@ def parse_tabular(fmt: str, data: bytes) -> tuple[list[str], int]:
 def test_serialize_select(backend: AnyStore, fmt: str) -> None:
     header, rows = parse_tabular(fmt, backend.serialize(EVIDENCE, fmt))
     assert header == ["factor", "study", "year", "title", "quote", "direction", "outcome"]
-    assert rows == len(facts().codes)
+    assert rows == len(corpus().codes)
     _, bound = parse_tabular(fmt, backend.serialize(EVIDENCE, fmt, {"factor": PSYCHIC_DISTANCE}))
     assert bound == 1
 
