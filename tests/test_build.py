@@ -19,7 +19,7 @@ from kg.errors import NonConformingError
 from kg.namespaces import BIBO, CORPUS_GRAPH, NAMED_GRAPHS, PROVENANCE_GRAPH, RSME
 from kg.store.embedded import EmbeddedStore
 from tests.conftest import DATA, tree_digest
-from tests.corpus import corpus
+from tests.corpus import corpus, tiny_data
 
 Built = tuple[Path, dict[str, object]]
 
@@ -163,8 +163,7 @@ def _local_paths(*folders: Path) -> set[bytes]:
 def test_nothing_the_build_writes_names_a_folder_of_this_machine(tmp_path: Path) -> None:
     """Also with the sources folder and a table linked from elsewhere, and an ontology file
     from outside the checkout."""
-    data = tmp_path / "my-review"
-    shutil.copytree(DATA, data)
+    data = tiny_data(tmp_path / "my-review")
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "texts").mkdir(parents=True)
     (elsewhere / "texts" / "ruzzier-2007.txt").write_text("Human capital matters.\n")
@@ -200,8 +199,7 @@ def test_nothing_the_build_writes_names_a_folder_of_this_machine(tmp_path: Path)
 
 
 def test_a_failed_build_report_names_sources_as_published(tmp_path: Path) -> None:
-    data = tmp_path / "my-review"
-    shutil.copytree(DATA, data)
+    data = tiny_data(tmp_path / "my-review")
     codes = data / "codes.csv"
     with codes.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))

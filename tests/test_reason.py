@@ -20,6 +20,7 @@ from kg.build import parse_turtle
 from kg.cli import app
 from kg.errors import ReasonerUnavailable
 from kg.namespaces import BIBO, RSME
+from tests.corpus import tiny_data
 
 EX = Namespace("https://example.org/test#")
 pytestmark = pytest.mark.reasoner
@@ -91,9 +92,10 @@ def test_hermit_runs_with_no_java_on_path(tmp_path: Path) -> None:
     env.pop("RSME_KG_JAVA", None)
     assert shutil.which("java", path=env["PATH"]) is None
     out = tmp_path / "dist"
+    data = tiny_data(tmp_path / "data")
     script = "from kg.cli import main; main()"
     done = subprocess.run(
-        [sys.executable, "-c", script, "build", "--out", str(out)],
+        [sys.executable, "-c", script, "build", "--data", str(data), "--out", str(out)],
         cwd=paths.ROOT,
         env=env,
         capture_output=True,
@@ -137,7 +139,7 @@ def test_the_java_setting_is_read_from_the_environment(
 ) -> None:
     script, marker = _recording_java(tmp_path)
     monkeypatch.setenv("RSME_KG_JAVA", str(script))
-    result = CliRunner().invoke(app, ["validate"])
+    result = CliRunner().invoke(app, ["validate", "--data", str(tiny_data(tmp_path / "data"))])
     assert result.exit_code == 0, result.output
     assert marker.read_text().count("called") == 1
 
