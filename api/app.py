@@ -34,6 +34,7 @@ from api.settings import Settings
 from api.sparql import router as sparql_router
 from api.worker import WorkerPool
 from kg import __version__, pipeline
+from kg.errors import RsmeError
 
 log = logging.getLogger("rsme_kg.api")
 
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dataset.router)
     app.include_router(health.router)
     app.add_exception_handler(problems.Problem, problems.problem_handler)
+    app.add_exception_handler(RsmeError, problems.rsme_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_handler)
     app.add_middleware(

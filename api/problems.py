@@ -12,6 +12,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kg.errors import (
+    AnalysisError,
+    EngineFailure,
+    InputError,
+    InputErrors,
+    QueryError,
+    QueryTimeout,
+    RsmeError,
+    StoreError,
+    StoreUnavailable,
+    UsageError,
+)
+
 PROBLEM_TYPE = "application/problem+json"
 TYPE_BASE = "https://w3id.org/rsme-kg/problems/"
 _POSITION = re.compile(r"error at (\d+):(\d+)")
@@ -105,6 +118,42 @@ async def problem_handler(request: Request, exc: Exception) -> JSONResponse:
     """Exception handler for Problem."""
     assert isinstance(exc, Problem)
     return response(exc, request)
+
+
+# Retry-After for the answers that may succeed soon: the engine was replaced, the store is back
+_RETRY = {"Retry-After": "5"}
+
+
+def problem_of(exc: RsmeError, timeout: float | None = None) -> Problem:
+    """The problem+json answer of one of the project's errors (the one place they are mapped).
+
+    >>> problem_of(QueryTimeout("too slow"), timeout=2.0).status
+    503
+    >>> problem_of(UsageError("no")).kind
+    'bad-request'
+    """
+    detail = str(exc)
+    if isinstance(exc, QueryTimeout):
+        extra: dict[str, Any] = {} if timeout is None else {"timeout_seconds": timeout}
+        return Problem(503, "Query timeout", detail, kind="timeout", headers=_RETRY, **extra)
+    if isinstance(exc, EngineFailure):
+        return Problem(500, "Engine failure", detail, kind="engine-failure")
+    if isinstance(exc, StoreUnavailable | StoreError):
+        return Problem(503, "Store unavailable", detail, kind="store-unavailable", headers=_RETRY)
+    if isinstance(exc, QueryError):
+        return syntax_problem(detail)
+    if isinstance(exc, AnalysisError):
+        return Problem(422, "Cannot compute", detail, kind="cannot-compute")
+    if isinstance(exc, InputError | InputErrors | UsageError):
+        return Problem(400, "Bad request", detail, kind="bad-request")
+    return Problem(500, "Internal error", detail, kind="internal-error")
+
+
+async def rsme_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler for RsmeError: every project error reaches the client as problem+json."""
+    assert isinstance(exc, RsmeError)
+    settings = getattr(request.app.state, "settings", None)
+    return response(problem_of(exc, getattr(settings, "query_timeout", None)), request)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> JSONResponse:

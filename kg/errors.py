@@ -85,6 +85,18 @@ class StoreError(RsmeError):
     """The store is missing, unreadable or unavailable (exit 2)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot answer now: no query worker, the endpoint is down (HTTP 503)."""
+
+
+class QueryTimeout(StoreError):
+    """A query did not finish within its time limit (HTTP 503; the engine was stopped)."""
+
+
+class EngineFailure(StoreError):
+    """The query engine stopped while answering (HTTP 500; it was replaced)."""
+
+
 class QueryError(RsmeError):
     """A SPARQL query is malformed or fails (exit 2); carries the parser's message."""
 
