@@ -55,7 +55,7 @@ def in_process(store_dir: Path, repeat: int, work: Path) -> list[tuple[str, floa
         ("read the six analysis queries", median_ms(lambda: dataset.fetch(store), repeat)),
         ("compute every table", median_ms(lambda: analyse(data), repeat)),
     ]
-    for name in figures.NAMES:
+    for name in figures.names():
         for fmt in ("svg", "png"):
             rows.append(
                 (

@@ -14,8 +14,9 @@ from kg.errors import InputError, Location
 from kg.namespaces import RSME, SH, bind_prefixes
 from kg.records import Origin
 
-# The CSV column a result is about, from its path (or, for SPARQL-based shapes without a
-# path, from its shape), so a report says "studies.csv, line 30, column 4, field 'year'".
+# The CSV column a result is about, from its path, so a report says "studies.csv, line 30,
+# column 4, field 'year'". A SPARQL-based shape, which has no path, names its field itself
+# with rsme:reportsField in shapes/ (see `_field`).
 FIELD_OF_PATH: dict[str, str] = {
     str(DCTERMS.title): "title",
     str(DCTERMS.issued): "year",
@@ -39,15 +40,6 @@ FIELD_OF_PATH: dict[str, str] = {
     str(RSME.criterion): "criterion",
     str(RSME.answer): "answer",
     str(RSME.score): "score",
-}
-FIELD_OF_SHAPE: dict[str, str] = {
-    "CodeQuoteInTitleShape": "quote",
-    "CodeSelectionPairShape": "start",
-    "CodeSelectionInTitleShape": "start",
-    "StudyDoiSameAsShape": "doi",
-    "ScreeningExcludedReasonShape": "reason",
-    "ScreeningIncludedNoReasonShape": "reason",
-    "AppraisalUniqueCriterionShape": "criterion",
 }
 
 
@@ -132,6 +124,15 @@ def _path_text(report: Graph, path: Node | None) -> str | None:
     return " ".join(str(o) for o in report.objects(path, None))
 
 
+def _field(shapes: Graph, shape: Node | None, path: Node | None) -> str | None:
+    """The CSV field a result is about: the one its shape declares (rsme:reportsField),
+    else the one of its path; None when neither tells."""
+    declared = shapes.value(shape, RSME.reportsField) if shape is not None else None
+    if declared is not None:
+        return str(declared)
+    return FIELD_OF_PATH.get(str(path)) if isinstance(path, URIRef) else None
+
+
 def validate(
     data: Graph,
     shapes: Graph,
@@ -160,13 +161,10 @@ def validate(
         if origin is not None:
             report.add((result, RSME.sourceFile, Literal(published(Path(origin.file)))))
             report.add((result, RSME.sourceLine, Literal(origin.line, datatype=XSD.integer)))
-        path = report.value(result, SH.resultPath)
-        shape_local = str(report.value(result, SH.sourceShape) or "").rsplit("#", 1)[-1]
-        field = FIELD_OF_PATH.get(str(path)) if isinstance(path, URIRef) else None
-        field = field or FIELD_OF_SHAPE.get(shape_local)
         severity = report.value(result, SH.resultSeverity)
         message = report.value(result, SH.resultMessage)
         shape = report.value(result, SH.sourceShape)
+        field = _field(shapes, shape, report.value(result, SH.resultPath))
         value = report.value(result, SH.value)
         violations.append(
             Violation(

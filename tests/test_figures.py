@@ -57,7 +57,7 @@ def _overlaps(texts: list[tuple[str, Bbox]], slack: float = 1.0) -> list[tuple[s
 def test_labels_do_not_overlap_and_stay_on_the_page(
     analysis: Analysis, name: str, lang: str
 ) -> None:
-    figure = figures.DRAW[name](analysis, lang)
+    figure = figures.lookup(name).draw(analysis, lang)
     width = figure.get_size_inches()[0]
     assert width == pytest.approx(figures.WIDTH) and width <= 8.27  # A4 width
     texts = _texts(figure)
@@ -111,7 +111,7 @@ def test_persian_labels_are_shaped_with_every_glyph(analysis: Analysis) -> None:
 
 
 def test_svg_and_png_are_real_pictures(analysis: Analysis) -> None:
-    for name in figures.NAMES:
+    for name in figures.names():
         png = figures.draw(analysis, name, "png")
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         png_width = int.from_bytes(png[16:20], "big")
@@ -164,7 +164,7 @@ def test_pictures_of_an_empty_dataset_still_draw() -> None:
     from kg.analysis.dataset import Dataset
 
     empty = analyse(Dataset([], [], [], []))
-    for name in figures.NAMES:
+    for name in figures.names():
         assert figures.draw(empty, name, "png").startswith(b"\x89PNG")
     assert io.BytesIO(figures.draw(empty, "flow", "svg")).read(5) in (b"<?xml", b"<svg ")
 
@@ -231,5 +231,5 @@ def test_big_dots_stay_clear_of_their_labels() -> None:
 
 
 def test_pictures_are_reproducible(analysis: Analysis) -> None:
-    for name in figures.NAMES:
+    for name in figures.names():
         assert figures.draw(analysis, name, "svg") == figures.draw(analysis, name, "svg"), name

@@ -40,15 +40,6 @@ from kg.errors import UsageError
 
 FORMATS = ("html", "md")
 MARKERS = ("report.html", "report.md", "analysis.json")  # what makes a folder an earlier report
-CAPTIONS = {
-    "model": "The integrated model: categories and the factors the studies support, leading to "
-    "internationalization. Boxes and arrows count support only; the settings studied (codes "
-    "whose direction is context) are counted apart, in the band under the model",
-    "heatmap": "The study x factor frequency matrix (support codes; settings not counted)",
-    "flow": "Screening flow (PRISMA 2020)",
-    "cooccurrence": "Factor co-occurrence: factors supported by the same study",
-    "timeline": "Evidence over time (support codes; settings not counted)",
-}
 
 
 @dataclass
@@ -409,13 +400,23 @@ def _header(analysis: Analysis, generated: str) -> list[str]:
     ]
 
 
-# where each picture goes: after the table of this name
-FIGURE_AFTER = {
-    "flow": ("flow", "model"),  # the integrated model first: it is the synthesis' result
-    "categories": ("heatmap",),
-    "cooccurrence": ("cooccurrence",),
-    "timeline": ("timeline",),
-}
+def placement(names: Sequence[str]) -> dict[str, list[figures.Picture]]:
+    """The pictures after each table of `names`, in reading order (a picture, then those that
+    follow it); under "" the pictures whose place this report lacks, for its end."""
+    every = figures.pictures()
+
+    def chain(anchor: str) -> list[figures.Picture]:
+        found: list[figures.Picture] = []
+        for entry in every:
+            if entry.after == anchor:
+                found += [entry, *chain(f"figure-{entry.name}")]
+        return found
+
+    # a picture follows one thing only, so a chain from a table never comes back to itself
+    placed = {name: chain(name) for name in names}
+    seen = {entry.name for entries in placed.values() for entry in entries}
+    placed[""] = [entry for entry in every if entry.name not in seen]
+    return placed
 
 
 def _local_figure(name: str, fmt: str) -> str:
@@ -444,16 +445,23 @@ def render_html(
         *[f"<p>{escape(line)}</p>" for line in _header(analysis, generated)],
         "</header>",
     ]
-    for table in tables(analysis) if made is None else made:
+    made = tables(analysis) if made is None else made
+    placed = placement([table.name for table in made])
+
+    def figure(entry: figures.Picture) -> str:
+        name = entry.name
+        return (
+            f'<figure id="figure-{name}">{_inline_svg(svgs[name])}'
+            f"<figcaption>{escape(entry.caption)} "
+            f'(<a href="{escape(figure_href(name, "png"))}">PNG</a>, '
+            f'<a href="{escape(figure_href(name, "svg"))}">SVG</a>)'
+            "</figcaption></figure>"
+        )
+
+    for table in made:
         parts.append(_html_table(table))
-        for name in FIGURE_AFTER.get(table.name, ()):
-            parts.append(
-                f'<figure id="figure-{name}">{_inline_svg(svgs[name])}'
-                f"<figcaption>{escape(CAPTIONS[name])} "
-                f'(<a href="{escape(figure_href(name, "png"))}">PNG</a>, '
-                f'<a href="{escape(figure_href(name, "svg"))}">SVG</a>)'
-                "</figcaption></figure>"
-            )
+        parts += [figure(entry) for entry in placed[table.name]]
+    parts += [figure(entry) for entry in placed[""]]
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -462,10 +470,18 @@ def render_md(analysis: Analysis, generated: str, made: Sequence[Table] | None =
     """The report as Markdown; pictures are linked from figures/ (`made`: tables already made)."""
     lines = ["# rsme-kg: analysis of the meta-synthesis", ""]
     lines += [*_header(analysis, generated), ""]
-    for table in tables(analysis) if made is None else made:
+    made = tables(analysis) if made is None else made
+    placed = placement([table.name for table in made])
+
+    def figure(entry: figures.Picture) -> list[str]:
+        return [f"![{entry.caption}](figures/{entry.name}.png)", "", f"*{entry.caption}*", ""]
+
+    for table in made:
         lines.append(_md_table(table))
-        for name in FIGURE_AFTER.get(table.name, ()):
-            lines += [f"![{CAPTIONS[name]}](figures/{name}.png)", "", f"*{CAPTIONS[name]}*", ""]
+        for entry in placed[table.name]:
+            lines += figure(entry)
+    for entry in placed[""]:
+        lines += figure(entry)
     return "\n".join(lines)
 
 
@@ -474,7 +490,7 @@ def _is_report_entry(path: Path) -> bool:
     if path.name in MARKERS:
         return path.is_file()
     if path.name == "figures" and path.is_dir():
-        names = {f"{n}.{x}" for n in figures.NAMES for x in ("svg", "png")}
+        names = {f"{n}.{x}" for n in figures.names() for x in ("svg", "png")}
         return all(p.is_file() and p.name in names for p in path.iterdir())
     if path.name == "tables" and path.is_dir():
         return all(p.is_file() and p.suffix == ".csv" for p in path.iterdir())
@@ -534,7 +550,7 @@ def write_report(
 def _fill(work: Path, analysis: Analysis, fmt: str, lang: str, generated: str) -> None:
     """Write every file of the report into the (temporary) folder `work`."""
     figures.write_all(analysis, work / "figures", lang)
-    svgs = {n: (work / "figures" / f"{n}.svg").read_bytes() for n in figures.NAMES}
+    svgs = {n: (work / "figures" / f"{n}.svg").read_bytes() for n in figures.names()}
     (work / "tables").mkdir()
     made = tables(analysis)  # once: the CSV files and the page show the same tables
     for table in made:

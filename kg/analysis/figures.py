@@ -9,6 +9,11 @@ Persian letters.
 
 Every number drawn counts support: a code whose direction is context names the study's setting
 and is shown apart, in the band 'settings studied' under the integrated model.
+
+A picture is registered once, where it is drawn: `@picture(name, caption=..., after=...)` on its
+function gives its name (figures/<name>.svg, /analysis/<name>.svg), its caption in the report
+and its place there. The report (kg.analysis.document), the CLI and the API read `pictures()`;
+no other list of pictures exists.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import textwrap
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -42,8 +49,70 @@ MAX_COLUMNS = 60  # studies in the heatmap; beyond, its columns are years
 MAX_ROWS = 80  # factors in the heatmap; beyond, those supported by most studies
 PER_BOX = 10  # factors listed in a category box of the model; beyond, "and N more"
 NETWORK = 44  # factors on the co-occurrence circle; beyond, those supported by most studies
-# the pictures by name: what the report writes and the API serves
-NAMES = ("model", "heatmap", "flow", "cooccurrence", "timeline")
+
+Draw = Callable[[Analysis, str], Figure]  # (analysis, label language) -> the picture
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture of the report and the API, as registered with `picture` or `register`."""
+
+    name: str  # figures/<name>.svg|png in the report, /analysis/<name>.svg|png in the API
+    caption: str  # under the picture in the report (English, like the report's other text)
+    # what it follows in the report: a table's name (tables/<name>.csv, the <h2 id> of the
+    # page) or another picture as "figure-<name>"; a place the report lacks puts it at the end
+    after: str
+    draw: Draw
+
+
+_NAME = re.compile(r"[a-z][a-z0-9-]*")  # a file name, a URL path segment and an HTML id alike
+_REGISTRY: dict[str, Picture] = {}  # in the order of registration: the order of names()
+
+
+def register(entry: Picture) -> Picture:
+    """Add a picture to the report, the CLI and the API (its name must be new)."""
+    if not _NAME.fullmatch(entry.name):
+        raise ValueError(f"picture name {entry.name!r}: lower-case letters, digits and '-'")
+    if entry.name in _REGISTRY:
+        raise ValueError(f"picture {entry.name!r} is registered already")
+    _REGISTRY[entry.name] = entry
+    return entry
+
+
+def unregister(name: str) -> Picture:
+    """Remove a registered picture (tests register pictures of their own)."""
+    return _REGISTRY.pop(name)
+
+
+def picture(name: str, *, caption: str, after: str) -> Callable[[Draw], Draw]:
+    """Register the decorated drawing function as the picture `name` (see `Picture`)."""
+
+    def decorate(draw: Draw) -> Draw:
+        register(Picture(name, caption, after, draw))
+        return draw
+
+    return decorate
+
+
+def pictures() -> tuple[Picture, ...]:
+    """Every registered picture, in the order of registration."""
+    return tuple(_REGISTRY.values())
+
+
+def names() -> tuple[str, ...]:
+    """The names of the pictures: what the report writes and the API serves."""
+    return tuple(_REGISTRY)
+
+
+def lookup(name: str) -> Picture:
+    """The registered picture of this name (KeyError if none)."""
+    return _REGISTRY[name]
+
+
+def in_words() -> str:
+    """The names as a phrase: 'model, heatmap, flow, cooccurrence or timeline'."""
+    *head, last = names() or ("none",)
+    return f"{', '.join(head)} or {last}" if head else last
 
 
 def _figure(height: float) -> tuple[Figure, Axes]:
@@ -382,6 +451,13 @@ def _model_caption(settings: bool) -> str:
     return f"{first}\nSupport = codes whose direction is not context; no code names a setting"
 
 
+@picture(
+    "model",
+    caption="The integrated model: categories and the factors the studies support, leading to "
+    "internationalization. Boxes and arrows count support only; the settings studied (codes "
+    "whose direction is context) are counted apart, in the band under the model",
+    after="figure-flow",  # right after the screening flow: the synthesis' result comes first
+)
 def model(analysis: Analysis, lang: str = "en") -> Figure:
     """Categories and the factors the studies support, leading to internationalization.
 
@@ -451,6 +527,11 @@ def _top_factors(analysis: Analysis, limit: int) -> list[str]:
     return [r.factor for r in analysis.dataset.factors if r.factor in kept]
 
 
+@picture(
+    "heatmap",
+    caption="The study x factor frequency matrix (support codes; settings not counted)",
+    after="categories",
+)
 def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     """The study x factor frequency matrix: factors (rows, by category) and studies (columns).
 
@@ -585,6 +666,7 @@ def _reasons(counts: dict[str, int]) -> str:
     return "\n".join(f"{reason.replace('-', ' ')}: {n}" for reason, n in counts.items())
 
 
+@picture("flow", caption="Screening flow (PRISMA 2020)", after="flow")
 def flow(analysis: Analysis, lang: str = "en") -> Figure:
     """The screening flow as a PRISMA 2020 diagram (identification, screening, included)."""
     f = analysis.flow
@@ -665,6 +747,11 @@ def flow(analysis: Analysis, lang: str = "en") -> Figure:
 # --- the co-occurrence network ---------------------------------------------------------------
 
 
+@picture(
+    "cooccurrence",
+    caption="Factor co-occurrence: factors supported by the same study",
+    after="cooccurrence",
+)
 def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     """Factors supported by the same study, on a circle grouped by category; lines join factors
     supported together (wider = more shared studies), dots are sized by the supporting studies."""
@@ -771,6 +858,11 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
 # --- evidence over time ----------------------------------------------------------------------
 
 
+@picture(
+    "timeline",
+    caption="Evidence over time (support codes; settings not counted)",
+    after="timeline",
+)
 def timeline(analysis: Analysis, lang: str = "en") -> Figure:
     """Support codes per publication year stacked by category, with the included studies of each
     year (settings, codes whose direction is context, are not counted)."""
@@ -832,15 +924,6 @@ def timeline(analysis: Analysis, lang: str = "en") -> Figure:
     return fig
 
 
-DRAW: dict[str, Callable[[Analysis, str], Figure]] = {
-    "model": model,
-    "heatmap": heatmap,
-    "flow": flow,
-    "cooccurrence": cooccurrence,
-    "timeline": timeline,
-}
-
-
 def render(figure: Figure, fmt: str) -> bytes:
     """A figure as SVG or PNG bytes (PNG at 150 dpi: sharp on screen and on an A4 print)."""
     buffer = io.BytesIO()
@@ -855,17 +938,17 @@ def render(figure: Figure, fmt: str) -> bytes:
 
 def draw(analysis: Analysis, name: str, fmt: str, lang: str = "en") -> bytes:
     """One named picture as SVG or PNG bytes."""
-    return render(DRAW[name](analysis, lang), fmt)
+    return render(lookup(name).draw(analysis, lang), fmt)
 
 
 def write_all(analysis: Analysis, folder: Path, lang: str = "en") -> list[Path]:
     """Every picture as SVG and PNG in `folder` (each written to a temporary name, then renamed)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in NAMES:
-        figure = DRAW[name](analysis, lang)
+    for entry in pictures():
+        figure = entry.draw(analysis, lang)
         for fmt in ("svg", "png"):
-            target = folder / f"{name}.{fmt}"
+            target = folder / f"{entry.name}.{fmt}"
             partial = target.with_suffix(f".{fmt}.partial")
             partial.write_bytes(render(figure, fmt))
             os.replace(partial, target)
