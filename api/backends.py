@@ -1,6 +1,9 @@
-"""The two backends of the facade: the embedded store (worker processes) and a remote store.
+"""The two backends of the facade: thin async executors over the stores of kg.store.
 
-Both answer a Job with an Answer rendered by api.formats, so limits and formats are the same.
+The embedded backend runs each job in a worker process holding an in-memory `EmbeddedStore`;
+the remote backend calls a `RemoteStore` from a thread. Both answer a protocol `Job` with an
+Answer rendered by api.formats (so limits and formats are the same) and a named-query `Lookup`
+with the store's own QueryResult (so bindings, their checks and terms are the store's).
 """
 
 from __future__ import annotations
@@ -8,25 +11,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 
 from api import formats
-from api.worker import Answer, Job, PoolUnavailable, QueryTimeout, WorkerPool, respond
-from kg.errors import QueryError, StoreError
+from api.worker import Answer, Job, Lookup, WorkerPool, respond
+from kg.errors import QueryError, QueryTimeout, StoreError, StoreUnavailable
+from kg.store.base import QueryResult
 from kg.store.remote import RemoteStore
 
-
-class BackendUnavailable(Exception):
-    """The store cannot answer now (HTTP 503)."""
+T = TypeVar("T")
 
 
 class Backend(Protocol):
-    """What the SPARQL router needs from a backend."""
+    """What the SPARQL router and the named queries need from a backend."""
 
     name: str
 
@@ -37,10 +40,13 @@ class Backend(Protocol):
         """Release everything."""
 
     async def execute(self, job: Job, timeout: float) -> Answer:
-        """Answer a job within `timeout` seconds or raise QueryTimeout / BackendUnavailable."""
+        """Answer a protocol job within `timeout` s, or raise QueryTimeout / StoreError."""
+
+    async def lookup(self, lookup: Lookup, timeout: float) -> QueryResult:
+        """Answer a named query within `timeout` s, or raise QueryError / StoreError."""
 
     async def health(self) -> dict[str, Any]:
-        """A health summary; raises BackendUnavailable when unhealthy."""
+        """A health summary; raises StoreUnavailable when unhealthy."""
 
 
 @dataclass
@@ -51,21 +57,25 @@ class EmbeddedBackend:
     name: str = "embedded"
 
     async def start(self) -> None:
-        try:
-            await self.pool.start()
-        except PoolUnavailable as exc:
-            raise BackendUnavailable(str(exc)) from exc
+        await self.pool.start()
 
     async def close(self) -> None:
         await self.pool.close()
 
     async def execute(self, job: Job, timeout: float) -> Answer:
-        return await self.pool.run(job, timeout)
+        answer = await self.pool.run(job, timeout)
+        assert isinstance(answer, Answer)
+        return answer
+
+    async def lookup(self, lookup: Lookup, timeout: float) -> QueryResult:
+        result = await self.pool.run(lookup, timeout)
+        assert isinstance(result, QueryResult)
+        return result
 
     async def health(self) -> dict[str, Any]:
         alive = self.pool.alive
         if alive == 0:
-            raise BackendUnavailable("no query worker is alive")
+            raise StoreUnavailable("no query worker is alive")
         return {
             "backend": self.name,
             "workers": alive,
@@ -99,40 +109,37 @@ class RemoteBackend:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
+    async def _call(self, call: Callable[[], T], timeout: float) -> T:
+        """Run a blocking call of the store in a thread, so the event loop stays free; waiting
+        for a free thread counts against the query's time."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._pool, call), timeout + 1)
+        except TimeoutError as exc:
+            raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from exc
+
     async def execute(self, job: Job, timeout: float) -> Answer:
         assert self._store is not None
         started = time.perf_counter()
+        call = partial(
+            self._store.raw,
+            job.query,
+            _REMOTE_ACCEPT,
+            default_graphs=job.default_graphs,
+            named_graphs=job.named_graphs,
+            prologue=True,
+        )
         try:
-            # the HTTP client is synchronous: a thread keeps the event loop free meanwhile;
-            # waiting for a free thread counts against the query's time
-            text = job.query
-            if job.bindings:  # no substitution API over HTTP: a VALUES block of safe terms
-                names = " ".join(f"?{name}" for name, _ in job.bindings)
-                terms = " ".join(term for _, term in job.bindings)
-                text += f"\nVALUES ({names}) {{ ({terms}) }}"
-            call = partial(
-                self._store.raw,
-                text,
-                _REMOTE_ACCEPT,
-                default_graphs=job.default_graphs,
-                named_graphs=job.named_graphs,
-                prologue=True,
-            )
-            loop = asyncio.get_running_loop()
-            status, content_type, body = await asyncio.wait_for(
-                loop.run_in_executor(self._pool, call), timeout + 1
-            )
-        except TimeoutError as exc:
-            raise QueryTimeout(f"the remote store did not answer within {timeout:g} s") from exc
+            status, content_type, body = await self._call(call, timeout)
         except QueryError as exc:
             return Answer(400, error="syntax", detail=str(exc))
-        except StoreError as exc:
-            if "did not answer within" in str(exc):
-                raise QueryTimeout(str(exc)) from exc
-            raise BackendUnavailable(str(exc)) from exc
         if status != 200:
-            raise BackendUnavailable(f"the SPARQL endpoint {self.endpoint} answered {status}")
+            raise StoreUnavailable(f"the SPARQL endpoint {self.endpoint} answered {status}")
         return self._render(content_type, body, job, started)
+
+    async def lookup(self, lookup: Lookup, timeout: float) -> QueryResult:
+        assert self._store is not None
+        return await self._call(partial(lookup.run, self._store), timeout)
 
     def _render(self, content_type: str, body: bytes, job: Job, started: float) -> Answer:
         media = content_type.split(";")[0].strip().lower()
@@ -142,49 +149,47 @@ class RemoteBackend:
         elif media in formats.GRAPH_TYPES:
             answer = list(formats.triples_from(body, media))
         else:
-            raise BackendUnavailable(f"the remote store answered with an unexpected type {media!r}")
+            raise StoreUnavailable(f"the remote store answered with an unexpected type {media!r}")
         return respond(answer, job, started)
 
     async def health(self) -> dict[str, Any]:
         job = Job("ASK {}", "application/sparql-results+json", None)
         try:
             answer = await self.execute(job, 5.0)
-        except QueryTimeout as exc:
-            raise BackendUnavailable(str(exc)) from exc
+        except StoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
         if answer.status != 200:
-            raise BackendUnavailable(f"the remote store refused ASK {{}}: {answer.detail}")
+            raise StoreUnavailable(f"the remote store refused ASK {{}}: {answer.detail}")
         return {"backend": self.name, "endpoint": self.endpoint}
 
 
 class AnswerCache:
-    """A byte-bounded LRU of successful answers: the graph is read-only between builds."""
+    """A cost-bounded LRU of successful answers, rendered (by Job) or typed (by Lookup): the
+    graph is read-only between builds."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[Job, Answer] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
 
-    def get(self, job: Job) -> Answer | None:
+    def get(self, key: Hashable) -> object | None:
         """The cached answer of a job, if any."""
-        answer = self._items.get(job)
-        if answer is None:
+        item = self._items.get(key)
+        if item is None:
             self.misses += 1
             return None
-        self._items.move_to_end(job)
+        self._items.move_to_end(key)
         self.hits += 1
-        return answer
+        return item[0]
 
-    def put(self, job: Job, answer: Answer) -> None:
-        """Remember a successful answer, evicting the least recently used ones."""
-        cost = len(answer.body) + len(job.query)
-        if answer.status != 200 or cost > self.max_bytes:
+    def put(self, key: Hashable, answer: object, cost: int) -> None:
+        """Remember an answer that costs about `cost` bytes, evicting the least recently used."""
+        if cost > self.max_bytes or key in self._items:
             return
-        if job in self._items:
-            return
-        self._items[job] = answer
+        self._items[key] = (answer, cost)
         self.size += cost
         while self.size > self.max_bytes and self._items:
-            old_job, old = self._items.popitem(last=False)
-            self.size -= len(old.body) + len(old_job.query)
+            _, (_, old_cost) = self._items.popitem(last=False)
+            self.size -= old_cost

@@ -1,66 +1,62 @@
-"""Run the named queries of kg/queries/ for the REST routes, on either backend.
+"""Run the named queries of kg/queries/ for the REST routes and pages, on either backend.
 
-Values are bound as terms (substitution in the embedded engine, a VALUES block of escaped
-terms for a remote store), never pasted into the query text. Bound variables must be ones the
-query returns, so both backends bind them before aggregation.
+The same runner as the CLI's (kg.queries.select / construct), made async: values are bound as
+terms (`queries.bindings`; the store substitutes them or sends a VALUES block of escaped terms,
+and refuses a variable the query does not return), and the store's QueryResult becomes typed
+rows (`QueryResult.rows`) or an rdflib graph (`QueryResult.graph`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
 
 from fastapi import Request
-from rdflib import Literal, URIRef
+from rdflib import Graph
 
+from api.backends import AnswerCache, Backend
 from api.problems import Problem
-from api.sparql import answer_job
-from api.worker import Job
+from api.settings import Settings
+from api.worker import Lookup
 from kg import queries
+from kg.errors import QueryError
+from kg.store.base import QueryResult, Row
 
-Row = dict[str, Any]
-_NUMERIC: dict[str, Callable[[str], Any]] = {
-    "http://www.w3.org/2001/XMLSchema#integer": int,
-    "http://www.w3.org/2001/XMLSchema#int": int,
-    "http://www.w3.org/2001/XMLSchema#long": int,
-    "http://www.w3.org/2001/XMLSchema#nonNegativeInteger": int,
-    "http://www.w3.org/2001/XMLSchema#decimal": float,
-    "http://www.w3.org/2001/XMLSchema#double": float,
-    "http://www.w3.org/2001/XMLSchema#boolean": lambda v: v == "true",
-}
+__all__ = ["Row", "construct", "result", "select"]
 
 
-def _value(binding: dict[str, Any]) -> Any:
-    if binding["type"] == "literal" and "datatype" in binding:
-        convert = _NUMERIC.get(binding["datatype"])
-        if convert is not None:
-            return convert(binding["value"])
-    if binding["type"] == "literal" and "xml:lang" in binding:
-        return {"value": binding["value"], "lang": binding["xml:lang"]}
-    return binding["value"]
-
-
-def term(value: str | URIRef | Literal) -> str:
-    """A value as an N-Triples term: IRIs for URIRef, plain literals for str."""
-    if isinstance(value, URIRef | Literal):
-        return value.n3()
-    return Literal(value).n3()
+async def result(
+    request: Request, name: str, values: Mapping[str, queries.Value], max_rows: int = 100_000
+) -> QueryResult:
+    """The answer of a named query (cached with the other answers), values bound."""
+    settings: Settings = request.app.state.settings
+    cache: AnswerCache = request.app.state.cache
+    backend: Backend = request.app.state.backend
+    lookup = Lookup(queries.load(name), tuple(queries.bindings(values).items()), max_rows)
+    cached = cache.get(lookup)
+    if isinstance(cached, QueryResult):
+        return cached
+    try:
+        found = await backend.lookup(lookup, settings.query_timeout)
+    except QueryError as exc:  # the project's own query failed: a fault of the server
+        raise Problem(500, "Named query failed", f"{name}: {exc}", kind="query-failed") from exc
+    cache.put(lookup, found, _cost(found) + len(lookup.query))
+    return found
 
 
 async def select(
-    request: Request, name: str, max_rows: int = 100_000, **bindings: str | URIRef | Literal
+    request: Request, name: str, max_rows: int = 100_000, **values: queries.Value
 ) -> list[Row]:
     """The rows of a named SELECT query, values as Python values (language-tagged as dicts)."""
-    job = Job(
-        queries.load(name),
-        "application/sparql-results+json",
-        None,
-        max_rows=max_rows,
-        bindings=tuple((k, term(v)) for k, v in sorted(bindings.items())),
-    )
-    answer = await answer_job(request, job)
-    if answer.status != 200:
-        raise Problem(500, "Named query failed", f"{name}: {answer.detail}", kind="query-failed")
-    document = json.loads(answer.body)
-    return [{k: _value(v) for k, v in row.items()} for row in document["results"]["bindings"]]
+    return (await result(request, name, values, max_rows)).rows()
+
+
+async def construct(request: Request, name: str, **values: queries.Value) -> Graph:
+    """The triples of a named CONSTRUCT query as a new graph, on whichever backend serves."""
+    return (await result(request, name, values)).graph()
+
+
+def _cost(found: QueryResult) -> int:
+    """Roughly the bytes an answer holds in memory: its terms' text and the objects around."""
+    terms = [term for row in found.solutions for term in row.values()]
+    terms += [term for triple in found.triples or () for term in triple]
+    return sum(len(str(term)) for term in terms) + 100 * len(terms)

@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 
 from api import formats, policy
-from api.backends import AnswerCache, Backend, BackendUnavailable
+from api.backends import AnswerCache, Backend
 from api.documents import negotiated
+from api.fastcache import cacheable
 from api.problems import Problem, syntax_problem
 from api.settings import Settings
-from api.worker import Answer, Job, QueryTimeout, WorkerCrashed
+from api.worker import Answer, Job
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -200,6 +201,7 @@ def service_description_response(request: Request) -> Response:
     return negotiated(request, request.app.state.service_description, "the service description")
 
 
+@cacheable
 @router.api_route(
     "/sparql",
     methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
@@ -230,11 +232,10 @@ async def sparql(request: Request) -> Response:
         protocol.default_graphs,
         protocol.named_graphs,
         settings.max_rows,
-        policy.has_dataset_clause(protocol.query),
     )
     cache: AnswerCache = request.app.state.cache
     cached = cache.get(job)
-    if cached is not None:  # it passed the policy when it was first answered
+    if isinstance(cached, Answer):  # it passed the policy when it was first answered
         return _answer_response(cached, True, settings)
     refusal = policy.check(
         protocol.query,
@@ -253,33 +254,18 @@ async def run_job(request: Request, job: Job) -> Response:
 
 
 async def answer_job(request: Request, job: Job) -> Answer:
-    """The backend's answer to a job (cached), or a Problem for timeouts and outages."""
+    """The backend's answer to a job (cached).
+
+    A timeout or an outage raises the project's error (QueryTimeout, EngineFailure,
+    StoreUnavailable), which the app answers as problem+json (api.problems.problem_of).
+    """
     settings: Settings = request.app.state.settings
     cache: AnswerCache = request.app.state.cache
     backend: Backend = request.app.state.backend
     cached = cache.get(job)
-    if cached is not None:
+    if isinstance(cached, Answer):
         return cached
-    try:
-        answer = await backend.execute(job, settings.query_timeout)
-    except QueryTimeout as exc:
-        raise Problem(
-            503,
-            "Query timeout",
-            str(exc),
-            kind="timeout",
-            headers={"Retry-After": "5"},
-            timeout_seconds=settings.query_timeout,
-        ) from exc
-    except WorkerCrashed as exc:
-        raise Problem(500, "Engine failure", str(exc), kind="engine-failure") from exc
-    except BackendUnavailable as exc:
-        raise Problem(
-            503,
-            "Store unavailable",
-            str(exc),
-            kind="store-unavailable",
-            headers={"Retry-After": "5"},
-        ) from exc
-    cache.put(job, answer)
+    answer = await backend.execute(job, settings.query_timeout)
+    if answer.status == 200:
+        cache.put(job, answer, len(answer.body) + len(job.query))
     return answer

@@ -1,8 +1,10 @@
 """Query worker processes: the embedded engine cannot be cancelled from a thread, so each
 query runs in a separate process that is killed and replaced when it overruns its time.
 
-A worker loads the built store into memory once, then answers jobs sent over a pipe. The
-parent (the web server) waits for the answer without blocking its event loop.
+A worker copies the built store into memory once (an `EmbeddedStore`, the same store the CLI
+queries), then answers jobs sent over a pipe: a SPARQL Protocol request (`Job`, answered with
+the bytes api.formats renders) or a named query (`Lookup`, answered with a `QueryResult` of
+rdflib terms). The parent (the web server) waits for the answer without blocking its event loop.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+
+from rdflib import Literal, URIRef
+
+from kg.errors import (
+    EngineFailure,
+    QueryError,
+    QueryTimeout,
+    RsmeError,
+    StoreError,
+    StoreUnavailable,
+)
+from kg.store.base import QueryResult, Store
+from kg.store.embedded import EmbeddedStore
+from kg.store.sparqltext import DatasetClause
 
 log = logging.getLogger("rsme_kg.workers")
 
 
 @dataclass(frozen=True)
 class Job:
-    """One query for a worker."""
+    """One SPARQL Protocol request, answered in the format negotiated for it."""
 
     query: str
     accept: str | None
@@ -32,84 +47,52 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     max_rows: int = 10_000
-    own_dataset: bool = False  # the query has FROM / FROM NAMED
-    # pre-bound variables: (name, term in N-Triples syntax); bound before evaluation
-    bindings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One named query with its values bound as terms, answered as a QueryResult."""
+
+    query: str
+    bindings: tuple[tuple[str, URIRef | Literal], ...] = ()
+    max_rows: int = 100_000
+
+    def run(self, store: Store) -> QueryResult:
+        """The answer of any store (the worker's in-memory one, or a remote one)."""
+        return store.query(self.query, dict(self.bindings)).limited(self.max_rows)
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A worker's reply: a rendered answer, or an error kind with its message."""
+    """A worker's reply to a Job: a rendered answer, or an error kind with its message."""
 
     status: int
     media_type: str = ""
     body: bytes = b""
     rows: int = 0
     truncated: bool = False
-    error: str | None = None  # 'syntax', 'not-acceptable', 'store'
+    error: str | None = None  # 'syntax', 'not-acceptable', 'evaluation'
     detail: str = ""
     offers: tuple[str, ...] = ()
     seconds: float = 0.0
 
 
-class QueryTimeout(Exception):
-    """A query did not finish within its time limit (the worker was replaced)."""
-
-
-class WorkerCrashed(Exception):
-    """The engine process died while answering (it was replaced)."""
-
-
-class PoolUnavailable(Exception):
-    """No worker could be started (e.g. the store is missing)."""
-
-
 # ---------------------------------------------------------------- inside the worker process
 
 
-def load_store(path: Path) -> Any:
-    """The built store, copied from disk into memory for fast reads."""
-    import pyoxigraph as ox
-
-    memory = ox.Store()
-    on_disk = ox.Store.read_only(str(path))
-    memory.bulk_extend(on_disk)
-    del on_disk
-    return memory
-
-
-def execute(store: Any, job: Job) -> Answer:
-    """Run one job against an in-memory store."""
-    import pyoxigraph as ox
-
-    from kg.namespaces import PREFIXES
-
+def execute(store: EmbeddedStore, job: Job) -> Answer:
+    """Answer one protocol request; the request's dataset replaces the query's (Protocol 2.1.4)."""
     started = time.perf_counter()
-    kwargs: dict[str, Any] = {"prefixes": PREFIXES}
-    if job.default_graphs or job.named_graphs:
-        # The request's dataset replaces the query's FROM / FROM NAMED and the default union
-        # (SPARQL 1.1 Protocol 2.1.4); a list the request does not give is empty.
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-    elif not job.own_dataset:  # with FROM / FROM NAMED the query keeps its own dataset
-        kwargs["use_default_graph_as_union"] = True
-    if job.bindings:
-        kwargs["substitutions"] = {ox.Variable(name): _term(text) for name, text in job.bindings}
     try:
-        answer = store.query(job.query, **kwargs)
-    except SyntaxError as exc:
-        return Answer(400, error="syntax", detail=str(exc))
-    except (OSError, RuntimeError, ValueError) as exc:
-        return Answer(400, error="evaluation", detail=str(exc))
+        answer = store.answer(
+            job.query, dataset=DatasetClause(job.default_graphs, job.named_graphs)
+        )
+    except RsmeError as exc:
+        # the engine's own words: a parser message keeps the position the client needs
+        cause = exc.__cause__
+        error = "syntax" if isinstance(cause, SyntaxError) else "evaluation"
+        return Answer(400, error=error, detail=str(cause or exc))
     return respond(answer, job, started)
-
-
-def _term(text: str) -> Any:
-    """A term written in N-Triples syntax (<iri>, "literal"@lang, "v"^^<dt>) as pyoxigraph's."""
-    import pyoxigraph as ox
-
-    (quad,) = ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES)
-    return quad.object
 
 
 def respond(answer: object, job: Job, started: float) -> Answer:
@@ -135,10 +118,22 @@ def respond(answer: object, job: Job, started: float) -> Answer:
     )
 
 
+def handle(store: EmbeddedStore, job: Job | Lookup) -> Answer | QueryResult | RsmeError:
+    """A worker's reply to one job; a lookup's error travels back to be raised in the server."""
+    try:
+        return execute(store, job) if isinstance(job, Job) else job.run(store)
+    except (QueryError, StoreError) as exc:  # errors of one message: they cross the pipe whole
+        return exc
+    except Exception as exc:  # one bad query must not take the worker down with it
+        if isinstance(job, Job):
+            return Answer(400, error="evaluation", detail=f"{type(exc).__name__}: {exc}")
+        return QueryError(f"{type(exc).__name__}: {exc}")
+
+
 def worker_main(conn: Connection, store_path: str) -> None:
     """Entry point of a worker process: load, say ready, answer jobs until the pipe closes."""
     try:
-        store = load_store(Path(store_path))
+        store = EmbeddedStore.copy_in_memory(Path(store_path))
     except Exception as exc:  # report any failure to start to the parent, then stop
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -148,11 +143,7 @@ def worker_main(conn: Connection, store_path: str) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return  # the parent went away
-        try:
-            answer = execute(store, job)
-        except Exception as exc:  # one bad query must not take the worker down with it
-            answer = Answer(400, error="evaluation", detail=f"{type(exc).__name__}: {exc}")
-        conn.send(answer)
+        conn.send(handle(store, job))
 
 
 # ---------------------------------------------------------------- in the web server
@@ -172,7 +163,7 @@ class _Worker:
         self.process.join(timeout=5)
 
 
-def _exchange(conn: Connection, job: Job | None, timeout: float) -> object:
+def _exchange(conn: Connection, job: Job | Lookup | None, timeout: float) -> object:
     """Send a job (if any) and wait up to `timeout` s for the reply; runs in a thread.
 
     Blocking pipe I/O in a thread, not the event loop's fd watching: a reply larger than the
@@ -222,11 +213,11 @@ class WorkerPool:
             hello = await asyncio.to_thread(_exchange, parent, None, self.start_timeout)
         except (TimeoutError, EOFError, OSError) as exc:
             self._discard(worker)
-            raise PoolUnavailable(f"a query worker did not start: {exc!r}") from exc
+            raise StoreUnavailable(f"a query worker did not start: {exc!r}") from exc
         kind, value = hello if isinstance(hello, tuple) else ("failed", repr(hello))
         if kind != "ready":
             self._discard(worker)
-            raise PoolUnavailable(f"a query worker could not load {self.store_path}: {value}")
+            raise StoreUnavailable(f"a query worker could not load {self.store_path}: {value}")
         self.triples = int(value)
         return worker
 
@@ -241,12 +232,12 @@ class WorkerPool:
             return
         try:
             fresh = await self._spawn()
-        except PoolUnavailable:
+        except StoreUnavailable:
             log.exception("could not replace a query worker")
             return
         self._idle.put_nowait(fresh)
 
-    async def run(self, job: Job, timeout: float) -> Answer:
+    async def run(self, job: Job | Lookup, timeout: float) -> Answer | QueryResult:
         """Answer a job within `timeout` seconds (waiting for a free worker included)."""
         deadline = time.monotonic() + timeout
         try:
@@ -263,10 +254,12 @@ class WorkerPool:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from exc
         except (EOFError, OSError, BrokenPipeError) as exc:
             asyncio.get_running_loop().create_task(self._replace(worker))
-            raise WorkerCrashed(f"the query engine stopped while answering: {exc!r}") from exc
+            raise EngineFailure(f"the query engine stopped while answering: {exc!r}") from exc
         worker.jobs += 1
         self._idle.put_nowait(worker)
-        assert isinstance(reply, Answer)
+        if isinstance(reply, RsmeError):
+            raise reply
+        assert isinstance(reply, Answer | QueryResult)
         return reply
 
     @property

@@ -254,23 +254,21 @@ def stats(store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR) -> None:
         if manifest_path.is_file():
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             console.print(f"build {manifest['build_id']} of {manifest['built_at']}")
-        studies = {
-            str(r["decision"]): int(str(r["studies"]))
-            for r in db.query(queries.load("stats-studies"))
-        }
+        studies = {str(r["decision"]): r["studies"] for r in queries.select(db, "stats-studies")}
         console.print(
             f"studies: {sum(studies.values())} ("
             + ", ".join(f"{n} {d}" for d, n in sorted(studies.items()))
             + ")"
         )
-        codes = db.query(queries.load("stats-codes")).solutions[0]
+        codes = queries.select(db, "stats-codes")[0]
         console.print(
             f"codes: {codes['codes']} from {codes['studies']} studies by "
             f"{codes['coders']} coder(s), evidencing {codes['factors']} factors"
         )
         table = Table("category", "factors", "with evidence", title="Factors per category")
-        for row in db.query(queries.load("stats-factors-per-category")):
-            table.add_row(str(row["label"]), str(row["factors"]), str(row["withEvidence"]))
+        for row in queries.select(db, "stats-factors-per-category"):
+            label = row["label"]["value"]  # an English label: language-tagged
+            table.add_row(label, str(row["factors"]), str(row["withEvidence"]))
         console.print(table)
         graphs = Table("named graph", "triples", title="Triples per named graph")
         for name, size in sorted(db.graph_sizes().items()):

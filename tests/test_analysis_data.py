@@ -14,6 +14,7 @@ from kg.analysis.matrix import study_category_matrix, study_factor_matrix, to_cs
 from kg.analysis.report import analyse, kappa_json
 from kg.analysis.timeline import timeline
 from kg.analysis.weights import entropy_weights
+from kg.store.base import QueryResult
 
 CODEBOOK = [
     FactorRow("a", "A", "الف", "k1", "K one", ""),
@@ -259,8 +260,8 @@ def test_edge_cases_do_not_break_the_whole_analysis() -> None:
     assert empty.weights == [] and empty.factor_matrix == {} and empty.years == []
 
 
-def test_values_from_a_store_and_from_json_rows_agree() -> None:
-    """The same row as rdflib terms (a store) and as JSON values (the API) reads the same."""
+def test_a_stores_terms_read_as_typed_rows() -> None:
+    """A store's rdflib terms, typed by the one runner (CLI and API alike), read as a code."""
     base = "https://w3id.org/rsme-kg/"
     as_terms = {
         "code": URIRef(base + "id/code/s1-1"),
@@ -271,10 +272,11 @@ def test_values_from_a_store_and_from_json_rows_agree() -> None:
         "coder": URIRef(base + "id/agent/ann"),
         "setting": Literal(True),
     }
+    rows = QueryResult("select", list(as_terms), [as_terms]).rows()
     as_json = {k: (str(v) if isinstance(v, URIRef) else v.toPython()) for k, v in as_terms.items()}
-    first = from_tables({"codes": [as_terms]}).codes
-    second = from_tables({"codes": [as_json]}).codes
-    assert first == second == [CodeRow("s1-1", "s1", 2019, "a", "k1", "ann", True)]
+    assert rows == [as_json]  # the values the API's JSON rows carried
+    first = from_tables({"codes": rows}).codes
+    assert first == [CodeRow("s1-1", "s1", 2019, "a", "k1", "ann", True)]
 
 
 def test_report_tables_carry_fleiss_kappa_for_three_coders() -> None:

@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.backends import Backend, BackendUnavailable
+from api.backends import Backend
 from api.problems import Problem
+from kg.errors import StoreUnavailable
 
 router = APIRouter(tags=["service"])
 
@@ -20,7 +21,7 @@ async def healthz(request: Request) -> JSONResponse:
     backend: Backend = request.app.state.backend
     try:
         summary = await backend.health()
-    except BackendUnavailable as exc:
+    except StoreUnavailable as exc:
         raise Problem(503, "Store unavailable", str(exc), kind="store-unavailable") from exc
     return JSONResponse({"status": "ok", **summary})
 

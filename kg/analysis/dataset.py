@@ -1,9 +1,9 @@
 """The facts the analytics read, fetched with the named queries of kg/queries/analysis/.
 
 Every number of the analytics is computed from these rows, so the embedded store, a remote
-SPARQL 1.1 store and the API (which runs the same queries through its backend) agree. Values
-arrive either as rdflib terms (a `Store`) or as plain JSON values (the API); `plain` makes both
-the same Python values, and IRIs minted by rsme-kg become their short ids.
+SPARQL 1.1 store and the API (which runs the same queries through its backend) agree. The rows
+are the typed rows of the one runner of named queries (`kg.queries.select`, `api.named.select`);
+`plain` makes IRIs minted by rsme-kg their short ids and language-tagged labels their text.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from functools import cached_property
 from typing import Any
-
-from rdflib import Literal
 
 from kg import queries
 from kg.namespaces import ID, RSME
@@ -30,25 +27,17 @@ Tables = Mapping[str, Iterable[Mapping[str, Any]]]
 
 
 def plain(value: Any) -> Value:
-    """A query value as a plain Python value; rsme-kg IRIs become short ids.
+    """A value of a typed row as the analytics read it; rsme-kg IRIs become short ids.
 
-    >>> from rdflib import URIRef
-    >>> plain(URIRef("https://w3id.org/rsme-kg/id/factor/psychic-distance"))
+    >>> plain("https://w3id.org/rsme-kg/id/factor/psychic-distance")
     'psychic-distance'
-    >>> plain("https://w3id.org/rsme-kg/ontology#included"), plain(Literal("3", datatype=None))
-    ('included', '3')
+    >>> plain("https://w3id.org/rsme-kg/ontology#included"), plain("3"), plain(3)
+    ('included', '3', 3)
     >>> plain({"value": "شبکه", "lang": "fa"})
     'شبکه'
     """
-    if isinstance(value, dict):  # a language-tagged literal from the API's JSON rows
+    if isinstance(value, dict):  # a language-tagged literal
         value = value.get("value")
-    if isinstance(value, Literal):
-        python = value.toPython()
-        # numbers and booleans as Python values; anything else (dates, times) keeps the lexical
-        # form, as a remote store's JSON gives it
-        value = python if isinstance(python, bool | int | float | Decimal) else str(value)
-    if isinstance(value, Decimal):
-        return float(value)
     if value is None or isinstance(value, bool | int | float):
         return value
     text = str(value)
@@ -250,5 +239,4 @@ def timestamp(text: str) -> str:
 
 def fetch(store: Store) -> Dataset:
     """Run the analysis queries on a store (embedded or remote) and read their rows."""
-    tables = {name: store.query(queries.load(f"analysis/{name}")).solutions for name in QUERIES}
-    return from_tables(tables)
+    return from_tables({name: queries.select(store, f"analysis/{name}") for name in QUERIES})

@@ -1,11 +1,26 @@
-"""Named SPARQL queries, stored as .rq files beside this module and loaded by name."""
+"""Named SPARQL queries, stored as .rq files beside this module, loaded and run by name.
+
+`select` and `construct` are the one runner of named queries: the CLI and the analytics call
+them on a `Store`; the API runs the same `bindings` and `QueryResult.rows` / `.graph` through
+its async executors (api.named), so every face gets the same typed rows.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rdflib import Graph, Literal, URIRef
+
+if TYPE_CHECKING:
+    from kg.store.base import Bindings, Row, Store
 
 QUERY_DIR = Path(__file__).resolve().parent
+
+# What a caller may bind: an IRI, a literal, or a plain string (a literal without language).
+Value = str | URIRef | Literal
 
 
 @cache
@@ -27,3 +42,25 @@ def summary(name: str) -> str:
 def available() -> list[str]:
     """The names of all stored queries."""
     return sorted(str(p.relative_to(QUERY_DIR).with_suffix("")) for p in QUERY_DIR.rglob("*.rq"))
+
+
+def bindings(values: Mapping[str, Value]) -> Bindings:
+    """Values to bind as terms, in name order: strings become plain literals.
+
+    >>> bindings({"q": 'a "b"', "f": URIRef("http://x/f")})
+    {'f': rdflib.term.URIRef('http://x/f'), 'q': rdflib.term.Literal('a "b"')}
+    """
+    return {
+        name: value if isinstance(value, URIRef | Literal) else Literal(value)
+        for name, value in sorted(values.items())
+    }
+
+
+def select(store: Store, name: str, **values: Value) -> list[Row]:
+    """The typed rows of a named SELECT query (see kg.store.base.value), values bound."""
+    return store.query(load(name), bindings(values)).rows()
+
+
+def construct(store: Store, name: str, **values: Value) -> Graph:
+    """The triples of a named CONSTRUCT or DESCRIBE query as an rdflib graph, values bound."""
+    return store.query(load(name), bindings(values)).graph()

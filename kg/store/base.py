@@ -1,15 +1,19 @@
-"""The store interface every backend implements, and the query result it returns."""
+"""The store interface every backend implements, its query result, and typed rows of it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
 
+from rdflib import Graph, Node, URIRef
 from rdflib import Literal as RdfLiteral
-from rdflib import Node, URIRef
+
+from kg.store.sparqltext import check_terms
 
 ResultKind = Literal["select", "ask", "graph"]
+# A row of a SELECT as the REST answers carry it: see `value`.
+Row = dict[str, Any]
 
 # Result formats by short name: SPARQL results for SELECT/ASK, RDF for CONSTRUCT/DESCRIBE.
 TABULAR_FORMATS = ("json", "xml", "csv", "tsv")
@@ -47,10 +51,55 @@ class QueryResult:
             return None
         return self.solutions[0].get(self.variables[0])
 
+    def rows(self) -> list[Row]:
+        """The solutions as typed rows: each term as `value` gives it."""
+        return [{name: value(term) for name, term in row.items()} for row in self.solutions]
+
+    def graph(self) -> Graph:
+        """The triples of a CONSTRUCT or DESCRIBE answer as a new rdflib graph."""
+        graph = Graph()
+        for triple in self.triples or []:
+            graph.add(triple)
+        return graph
+
+    def limited(self, max_rows: int) -> QueryResult:
+        """The same answer cut to its first `max_rows` solutions (or triples)."""
+        triples = None if self.triples is None else self.triples[:max_rows]
+        return replace(self, solutions=self.solutions[:max_rows], triples=triples)
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_NUMBERS: dict[str, Callable[[str], Any]] = {
+    _XSD + "integer": int,
+    _XSD + "int": int,
+    _XSD + "long": int,
+    _XSD + "nonNegativeInteger": int,
+    _XSD + "decimal": float,
+    _XSD + "double": float,
+    _XSD + "boolean": lambda text: text == "true",
+}
+
+
+def value(term: Node) -> Any:
+    """A term as a plain value: numbers and booleans as Python's, a language-tagged literal as
+    {"value", "lang"}, anything else (IRIs, strings, dates) as its text.
+
+    >>> from rdflib.namespace import XSD
+    >>> value(RdfLiteral(3)), value(RdfLiteral("0.5", datatype=XSD.decimal))
+    (3, 0.5)
+    >>> value(RdfLiteral("شبکه", lang="fa")), value(URIRef("https://w3id.org/rsme-kg/id/study/x"))
+    ({'value': 'شبکه', 'lang': 'fa'}, 'https://w3id.org/rsme-kg/id/study/x')
+    """
+    if isinstance(term, RdfLiteral):
+        if term.language:
+            return {"value": str(term), "lang": term.language}
+        convert = _NUMBERS.get(str(term.datatype)) if term.datatype else None
+        if convert is not None:
+            return convert(str(term))
+    return str(term)
+
 
 Bindings = Mapping[str, URIRef | RdfLiteral]
-
-_IRI_FORBIDDEN = set('<>"{}|^`\\ \n\t')
 
 
 def values_clause(bindings: Bindings) -> str:
@@ -60,19 +109,15 @@ def values_clause(bindings: Bindings) -> str:
     >>> print(values_clause({"f": f, "q": RdfLiteral('a "b"')}))
     VALUES (?f ?q) { (<https://w3id.org/rsme-kg/id/factor/x> "a \\"b\\"") }
     """
-    names, terms = [], []
-    for name, term in bindings.items():
-        if not name.isidentifier():
-            raise ValueError(f"not a variable name: {name!r}")
-        if isinstance(term, URIRef) and _IRI_FORBIDDEN & set(str(term)):
-            raise ValueError(f"not a valid IRI: {str(term)!r}")
-        names.append(f"?{name}")
-        terms.append(term.n3())
-    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+    check_terms(bindings)
+    names = " ".join(f"?{name}" for name in bindings)
+    terms = " ".join(term.n3() for term in bindings.values())
+    return f"VALUES ({names}) {{ ({terms}) }}"
 
 
 class Store(Protocol):
-    """What every backend offers: SPARQL queries over the union of the build's graphs."""
+    """What every backend offers: SPARQL queries over the union of the build's graphs (or
+    over the dataset a query names with FROM / FROM NAMED)."""
 
     def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
         """Run a SPARQL query; `bindings` pre-bind variables safely (no text pasting)."""

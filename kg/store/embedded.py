@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Node, URIRef
@@ -13,6 +14,7 @@ from rdflib import Literal as RdfLiteral
 from kg.errors import InputError, Location, QueryError, StoreError
 from kg.namespaces import NAMED_GRAPHS, PREFIXES
 from kg.store.base import Bindings, QueryResult
+from kg.store.sparqltext import DatasetClause, check_bindings, dataset_clause
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -64,6 +66,24 @@ def to_rdflib(term: object) -> Node:
     raise TypeError(f"cannot convert {term!r}")
 
 
+EngineAnswer = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+def result_of(answer: EngineAnswer | Iterable[ox.Triple | ox.Quad]) -> QueryResult:
+    """A pyoxigraph answer (the engine's, or one parsed from an endpoint) as rdflib terms."""
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult("ask", [], [], boolean=bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        variables = [v.value for v in answer.variables]
+        rows = [
+            {name: to_rdflib(term) for name in variables if (term := row[name]) is not None}
+            for row in answer
+        ]
+        return QueryResult("select", variables, rows)
+    triples = [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in answer]
+    return QueryResult("graph", [], [], triples=triples)
+
+
 def guess_format(path: Path) -> ox.RdfFormat:
     """The RDF format of a file from its extension, or an InputError listing the known ones."""
     ext = path.suffix.lstrip(".").lower()
@@ -112,7 +132,8 @@ def _parse_file(path: Path, graph: str | None) -> list[ox.Quad]:
 
 
 class EmbeddedStore:
-    """A pyoxigraph store. Queries see the union of the named graphs as the default graph."""
+    """A pyoxigraph store. Queries see the union of the named graphs as the default graph,
+    unless they name their own dataset (FROM / FROM NAMED)."""
 
     def __init__(self, store: ox.Store, path: Path | None = None) -> None:
         self._store = store
@@ -133,6 +154,14 @@ class EmbeddedStore:
     def in_memory(cls) -> EmbeddedStore:
         """An empty store in memory."""
         return cls(ox.Store())
+
+    @classmethod
+    def copy_in_memory(cls, path: Path) -> EmbeddedStore:
+        """The store written by `build` at `path`, copied into memory for fast reads."""
+        on_disk = cls.open(path)
+        memory = ox.Store()
+        memory.bulk_extend(on_disk._store)
+        return cls(memory, path)
 
     @classmethod
     def create(cls, path: Path, dataset: Dataset) -> EmbeddedStore:
@@ -156,55 +185,53 @@ class EmbeddedStore:
         """The IRIs of the store's named graphs, sorted."""
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
-    def _run(self, sparql: str, bindings: Bindings | None) -> object:
-        substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
-        try:
-            return self._query(sparql, substitutions)
-        except RuntimeError as exc:
-            # SEP-0007 substitution binds a variable before evaluation, and only variables of
-            # the projection; a trailing VALUES block would be joined after aggregation and
-            # give silently wrong counts, so an unprojected binding is refused instead.
-            raise QueryError(f"{exc}: bind only variables the query returns") from exc
+    def answer(
+        self,
+        sparql: str,
+        bindings: Bindings | None = None,
+        *,
+        dataset: DatasetClause | None = None,
+    ) -> EngineAnswer:
+        """The engine's own answer (evaluated lazily), for callers that stream or write it.
 
-    def _query(self, sparql: str, substitutions: Mapping[ox.Variable, OxTerm]) -> object:
+        The default graph is the union of the named graphs, unless the query names its own
+        dataset (FROM / FROM NAMED) or `dataset` gives one, which replaces the query's (as a
+        SPARQL Protocol request's does).
+        """
+        bindings = bindings or {}
+        check_bindings(sparql, bindings)
+        # default prefixes without pasting text: parser positions stay exact
+        options: dict[str, Any] = {"prefixes": PREFIXES}
+        if dataset:
+            options["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+            options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+        elif dataset_clause(sparql) == DatasetClause():  # no FROM: the union of the graphs
+            options["use_default_graph_as_union"] = True
         try:
-            return self._store.query(
-                sparql,
-                use_default_graph_as_union=True,
-                substitutions=dict(substitutions) or None,
-                # default prefixes without pasting text: parser positions stay exact
-                prefixes=PREFIXES,
-            )
+            if bindings:  # SEP-0007 substitution: bound before evaluation, never pasted
+                options["substitutions"] = {ox.Variable(k): to_ox(v) for k, v in bindings.items()}
+            answer: EngineAnswer = self._store.query(sparql, **options)
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL query: {exc}") from exc
+        except (RuntimeError, ValueError) as exc:
+            # the engine refuses, e.g., a variable a SELECT * does not hold
+            hint = ": bind only variables the query returns" if bindings else ""
+            raise QueryError(f"{exc}{hint}") from exc
         except OSError as exc:
             raise StoreError(f"the store failed while answering: {exc}") from exc
+        return answer
 
     def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
         """Run a SPARQL query and materialise its answer as rdflib terms."""
-        answer = self._run(sparql, bindings)
-        if isinstance(answer, ox.QueryBoolean):
-            return QueryResult("ask", [], [], boolean=bool(answer))
-        if isinstance(answer, ox.QueryTriples):
-            triples = [
-                (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in answer
-            ]
-            return QueryResult("graph", [], [], triples=triples)
-        assert isinstance(answer, ox.QuerySolutions)
-        variables = [v.value for v in answer.variables]
-        rows = []
-        for solution in answer:
-            row = {}
-            for name in variables:
-                value = solution[name]
-                if value is not None:
-                    row[name] = to_rdflib(value)
-            rows.append(row)
-        return QueryResult("select", variables, rows)
+        answer = self.answer(sparql, bindings)
+        try:
+            return result_of(answer)
+        except (RuntimeError, OSError) as exc:  # evaluation is lazy: errors come while reading
+            raise QueryError(f"the query failed while answering: {exc}") from exc
 
     def serialize(self, sparql: str, fmt: str, bindings: Bindings | None = None) -> bytes:
         """Run a query and serialize the answer with pyoxigraph's own writers."""
-        answer = self._run(sparql, bindings)
+        answer = self.answer(sparql, bindings)
         out = io.BytesIO()
         if isinstance(answer, ox.QueryTriples):
             if fmt not in RDF_FORMATS:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import ast
 import http.client
-import json
 import re
 import threading
 import urllib.error
 import urllib.parse
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Any
 
 import httpx
 import pyoxigraph as ox
-from rdflib import BNode, Node, URIRef
-from rdflib import Literal as RdfLiteral
+from rdflib import URIRef
 from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import (
     EndPointInternalError,
@@ -27,10 +24,17 @@ from SPARQLWrapper.SPARQLExceptions import (
     URITooLong,
 )
 
-from kg.errors import QueryError, RsmeError, StoreError
+from kg.errors import QueryError, QueryTimeout, RsmeError, StoreError, StoreUnavailable
 from kg.namespaces import sparql_prologue
 from kg.store.base import GRAPH_FORMATS, TABULAR_FORMATS, Bindings, QueryResult, values_clause
-from kg.store.embedded import to_rdflib
+from kg.store.embedded import result_of
+from kg.store.sparqltext import (
+    UPDATE_FORMS,
+    DatasetClause,
+    check_bindings,
+    dataset_clause,
+    query_form,
+)
 
 # Media types asked for by short format name, and the ones accepted back for each.
 MEDIA_TYPES = {
@@ -58,84 +62,13 @@ _GRAPH_OUT = (*GRAPH_FORMATS, "trig", "nquads")
 
 _TABULAR_FORMS = {"SELECT", "ASK"}
 _GRAPH_FORMS = {"CONSTRUCT", "DESCRIBE"}
-_UPDATE_FORMS = {
-    "INSERT",
-    "DELETE",
-    "LOAD",
-    "CLEAR",
-    "CREATE",
-    "DROP",
-    "COPY",
-    "MOVE",
-    "ADD",
-    "WITH",
-}
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 # The prologue goes on the query's first line, so the endpoint's error positions keep their lines.
 _PROLOGUE = sparql_prologue().replace("\n", " ")
-_PROLOGUE_ITEM = re.compile(r"\s+|#[^\n]*|BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>", re.I)
-_KEYWORD = re.compile(r"[A-Za-z]+")
-_STRING = re.compile(
-    r'"""[\s\S]*?"""|' r"'''[\s\S]*?'''|" r'"(?:[^"\\\n]|\\.)*"|' r"'(?:[^'\\\n]|\\.)*'"
-)
-_PROJECTION_TOKEN = re.compile(
-    r"\bAS\s+[?$](\w+)|[?$](\w+)|#[^\n]*|<[^>]*>|[(){*]|[^\s(){*?$#<]+", re.I
-)
 # Error positions on line 1 as Oxigraph ("error at 1:42") and Jena ("line 1, column 42") write them.
 _LINE_ONE = re.compile(r"(\bat 1:|\bline 1, column )(\d+)")
 _EXCERPT = 1000
 _ACCESS_STATUSES = {401, 403, 404, 407}
-
-
-def _form_at(sparql: str) -> re.Match[str] | None:
-    pos = 0
-    while (item := _PROLOGUE_ITEM.match(sparql, pos)) and item.end() > pos:
-        pos = item.end()
-    return _KEYWORD.match(sparql, pos)
-
-
-def query_form(sparql: str) -> str | None:
-    """The keyword that starts a query after its prologue (SELECT, CONSTRUCT, INSERT, ...).
-
-    >>> query_form("# all\\nPREFIX ex: <http://x/#> select * { ?s ?p ?o }")
-    'SELECT'
-    >>> query_form("{ oops") is None
-    True
-    """
-    word = _form_at(sparql)
-    return word.group().upper() if word else None
-
-
-def projection(sparql: str) -> set[str] | None:
-    """The variables a SELECT query returns; None for SELECT *, other forms or unreadable text.
-
-    >>> sorted(projection("SELECT DISTINCT ?f (COUNT(?c) AS ?n) WHERE { ?c ?p ?f }") or [])
-    ['f', 'n']
-    >>> projection("SELECT * { ?s ?p ?o }") is None
-    True
-    """
-    word = _form_at(sparql)
-    if word is None or word.group().upper() != "SELECT":
-        return None
-    names: set[str] = set()
-    depth = 0
-    # strings in expressions may hold parentheses: blank them before counting
-    for token in _PROJECTION_TOKEN.finditer(_STRING.sub('""', sparql[word.end() :])):
-        text, alias, var = token.group(), token.group(1), token.group(2)
-        if alias:
-            names.add(alias)
-        elif var and depth == 0:
-            names.add(var)
-        elif text == "(":
-            depth += 1
-        elif text == ")":
-            depth -= 1
-        elif depth == 0 and text == "*":
-            return None
-        elif depth == 0 and (text == "{" or text.upper() in ("WHERE", "FROM")):
-            return names
-    return None
 
 
 class _Wrapper(SPARQLWrapper):
@@ -182,52 +115,21 @@ def _unshift(message: str) -> str:
     return _LINE_ONE.sub(fix, message)
 
 
-def _term(value: dict[str, Any]) -> Node:
-    """A term of the SPARQL 1.1 JSON results format as an rdflib term (like the embedded one)."""
-    kind, text = value.get("type"), value.get("value")
-    if not isinstance(text, str):
-        raise StoreError(f"the SPARQL endpoint answered with a malformed term: {value!r}")
-    if kind == "uri":
-        return URIRef(text)
-    if kind == "bnode":
-        return BNode(text)
-    if kind in ("literal", "typed-literal"):
-        if value.get("xml:lang"):
-            return RdfLiteral(text, lang=value["xml:lang"])
-        datatype = value.get("datatype")
-        if datatype and datatype != _XSD_STRING:
-            return RdfLiteral(text, datatype=URIRef(datatype))
-        return RdfLiteral(text)
-    raise StoreError(f"the SPARQL endpoint answered with an unsupported term: {value!r}")
-
-
 def _parse_answer(content_type: str, body: bytes) -> QueryResult:
     """A query answer (SPARQL JSON results or an RDF document) as rdflib terms."""
     media = _media(content_type)
     if media in ("application/sparql-results+json", "application/json"):
         try:
-            doc = json.loads(body)
-            if "boolean" in doc:
-                return QueryResult("ask", [], [], boolean=bool(doc["boolean"]))
-            variables = list(doc["head"].get("vars", []))
-            rows = [
-                {name: _term(term) for name, term in binding.items()}
-                for binding in doc["results"]["bindings"]
-            ]
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return result_of(ox.parse_query_results(body, ox.QueryResultsFormat.JSON))
+        except (SyntaxError, ValueError, TypeError) as exc:
             raise StoreError(f"the SPARQL endpoint's JSON answer is malformed: {exc}") from exc
-        return QueryResult("select", variables, rows)
     fmt = ox.RdfFormat.from_media_type(media) if media else None
     if fmt is None:
         raise StoreError(f"the SPARQL endpoint answered with unexpected content type {media!r}")
     try:
-        triples = [
-            (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
-            for q in ox.parse(body, format=fmt)
-        ]
-    except (SyntaxError, TypeError) as exc:
+        return result_of(ox.parse(body, format=fmt))
+    except (SyntaxError, ValueError, TypeError) as exc:
         raise StoreError(f"the SPARQL endpoint's {media} answer is malformed: {exc}") from exc
-    return QueryResult("graph", [], [], triples=triples)
 
 
 class RemoteStore:
@@ -270,10 +172,10 @@ class RemoteStore:
     # -- errors -------------------------------------------------------------------------------
 
     def _unreachable(self, reason: object) -> StoreError:
-        return StoreError(f"the SPARQL endpoint at {self.endpoint} is unreachable: {reason}")
+        return StoreUnavailable(f"the SPARQL endpoint at {self.endpoint} is unreachable: {reason}")
 
     def _too_slow(self) -> StoreError:
-        return StoreError(
+        return QueryTimeout(
             f"the SPARQL endpoint at {self.endpoint} did not answer within {self.timeout:g} s"
         )
 
@@ -286,23 +188,30 @@ class RemoteStore:
         if status in _ACCESS_STATUSES:
             return StoreError(f"the SPARQL endpoint at {self.endpoint} refused access ({status})")
         if status >= 500:
-            return StoreError(
+            return StoreUnavailable(
                 f"the SPARQL endpoint at {self.endpoint} failed ({status}): {message}"
             )
         return QueryError(f"the SPARQL endpoint refused the request ({status}): {message}")
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _exchange(self, sparql: str, accept: str, *, prologue: bool) -> tuple[str, bytes]:
+    def _exchange(
+        self, sparql: str, accept: str, *, prologue: bool, dataset: DatasetClause | None = None
+    ) -> tuple[str, bytes]:
         """POST a query with SPARQLWrapper; the answer's content type and body, or a kg error.
 
-        `prologue` says the project prologue leads the text (error columns are shifted back).
+        `prologue` says the project prologue leads the text (error columns are shifted back);
+        `dataset` is sent as the protocol's default-graph-uri / named-graph-uri parameters.
         """
         wrapper = _Wrapper(self.endpoint)
         wrapper.setMethod(POST)
         # Content negotiation only: Fuseki lets format=/output= parameters override Accept.
         wrapper.setOnlyConneg(True)
         wrapper.setQuery(sparql)
+        for graph in dataset.default_graphs if dataset else ():
+            wrapper.addDefaultGraph(graph)
+        for graph in dataset.named_graphs if dataset else ():
+            wrapper.addNamedGraph(graph)
         wrapper.addCustomHttpHeader("Accept", accept)
         # setTimeout() truncates to an int, and 0 would make the socket non-blocking.
         wrapper.timeout = self.timeout  # type: ignore[assignment]
@@ -346,10 +255,14 @@ class RemoteStore:
         A 400 raises QueryError, a 5xx or an access error (401, 403, 404) StoreError; other
         answers (200, 406, 413, ...) are returned as they are, for the caller to forward.
         With `prologue`, the project prefixes are predeclared (on the query's first line).
+        Without graphs of the request's own, the query's FROM / FROM NAMED are sent as the
+        dataset, which a server that makes the union its default graph would otherwise ignore.
         """
+        dataset = DatasetClause(tuple(default_graphs), tuple(named_graphs))
+        dataset = dataset or dataset_clause(query) or dataset
         form = [("query", _PROLOGUE + query if prologue else query)]
-        form += [("default-graph-uri", g) for g in default_graphs]
-        form += [("named-graph-uri", g) for g in named_graphs]
+        form += [("default-graph-uri", g) for g in dataset.default_graphs]
+        form += [("named-graph-uri", g) for g in dataset.named_graphs]
         try:
             response = self._http().post(
                 self.endpoint,
@@ -376,21 +289,18 @@ class RemoteStore:
     def _prepare(self, sparql: str, bindings: Bindings | None) -> tuple[str, str | None]:
         """The text to send (project prefixes, bound values) and the query's form."""
         form = query_form(sparql)
-        if form in _UPDATE_FORMS:
+        if form in UPDATE_FORMS:
             raise QueryError(f"{form} is an update: this store is queried read-only")
+        check_bindings(sparql, bindings or {})
         text = _PROLOGUE + sparql
-        returned = projection(sparql)
-        for name in bindings or {}:
-            # a trailing VALUES block joins after aggregation: binding a variable a SELECT does
-            # not return could leave counts unchanged, so refuse it as the embedded store does
-            if returned is not None and name not in returned:
-                raise QueryError(
-                    f"the query does not return ?{name}: bind only variables it returns"
-                )
         if bindings:
             # no substitution API in the protocol: a trailing VALUES block of escaped terms
             text += "\n" + values_clause(bindings)
         return text, form
+
+    def _send(self, sparql: str, text: str, accept: str) -> tuple[str, bytes]:
+        """Send prepared text, with the query's own FROM / FROM NAMED as the dataset."""
+        return self._exchange(text, accept, prologue=True, dataset=dataset_clause(sparql))
 
     def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
         """Run a SPARQL query on the endpoint and materialise its answer as rdflib terms."""
@@ -401,7 +311,7 @@ class RemoteStore:
             accept = MEDIA_TYPES["ntriples"]
         else:  # a form we cannot tell: let the endpoint choose (and most likely reject it)
             accept = f"{MEDIA_TYPES['json']}, {MEDIA_TYPES['ntriples']};q=0.9, text/turtle;q=0.8"
-        return _parse_answer(*self._exchange(text, accept, prologue=True))
+        return _parse_answer(*self._send(sparql, text, accept))
 
     def serialize(self, sparql: str, fmt: str, bindings: Bindings | None = None) -> bytes:
         """Run a query and return the endpoint's own serialization of the answer in `fmt`."""
@@ -419,7 +329,7 @@ class RemoteStore:
             )
         if fmt not in MEDIA_TYPES:
             raise QueryError(f"unknown format {fmt}; use one of {', '.join(MEDIA_TYPES)}")
-        content_type, body = self._exchange(text, MEDIA_TYPES[fmt], prologue=True)
+        content_type, body = self._send(sparql, text, MEDIA_TYPES[fmt])
         media = _media(content_type)
         if media != MEDIA_TYPES[fmt] and media not in _ALIASES.get(fmt, set()):
             raise StoreError(
