@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import formats, ld, problems
 from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
-from api.fastcache import ReadCache
+from api.fastcache import ReadCache, cached_paths
 from api.middleware import AccessLogMiddleware
 from api.routes import (
     analysis,
@@ -30,6 +30,7 @@ from api.routes import (
     sources,
     studies,
 )
+from api.services.build import PerBuild
 from api.settings import Settings
 from api.sparql import router as sparql_router
 from api.worker import WorkerPool
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the embedded store is read-only between builds; a remote one may change under us
     cache_bytes = 0 if settings.endpoint else settings.cache_bytes
     app.state.cache = AnswerCache(cache_bytes // 2)
+    app.state.per_build = PerBuild()  # answers derived from the embedded store's build
     app.include_router(sparql_router)
     for module in (factors, categories, studies, search, mappings, sources, analysis):
         app.include_router(module.router)
@@ -144,7 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     # outermost last: the access log sees every request, cache hits included
-    app.add_middleware(ReadCache, max_bytes=cache_bytes // 2)
+    # the routes declared @cacheable, now that every router is included
+    app.add_middleware(ReadCache, max_bytes=cache_bytes // 2, paths=cached_paths(app.routes))
     app.add_middleware(AccessLogMiddleware)
     return app
 

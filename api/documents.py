@@ -5,27 +5,13 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from api import formats
-from api.conneg import choose, parse_accept
-from api.problems import Problem
+from api.responses import Offers, negotiate
 
 
 def negotiated(request: Request, documents: dict[str, bytes], what: str) -> Response:
     """One of several serializations of a document, chosen by ?format= or Accept."""
-    wanted = request.query_params.get("format")
-    offers = list(documents)
-    media = (
-        formats.canonical(wanted)
-        if wanted
-        else choose(parse_accept(request.headers.get("accept")), offers)
-    )
-    if media not in documents:
-        raise Problem(
-            406,
-            "Not acceptable",
-            f"{what} is available as " + ", ".join(offers),
-            kind="not-acceptable",
-            acceptable=offers,
-        )
+    # ?format= takes the SPARQL endpoint's names (ttl, jsonld ...), as /sparql does
+    media = negotiate(request, Offers(tuple(documents), what, names=formats.canonical))
     return Response(
         documents[media], media_type=formats.content_type(media), headers={"Vary": "Accept"}
     )

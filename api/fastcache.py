@@ -3,43 +3,78 @@
 The graph is read-only between builds, so the same GET (path, query string, Accept, Origin)
 always gets the same answer. Repeated SPARQL queries, lookups and pages are then answered
 without routing, parsing, evaluation or serialization. Only successful answers are stored.
+
+A route says that its answers may be kept where it is defined, with `@cacheable`; the paths
+the cache looks at are derived from the assembled app's routes (`cached_paths`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Key = tuple[str, bytes, bytes, bytes]
-# Routes whose answers depend only on the request and the (read-only) graph.
-CACHED_PREFIXES = (
-    "/sparql",
-    "/factors",
-    "/analysis",
-    "/categories",
-    "/studies",
-    "/search",
-    "/mappings",
-    "/id/",
-    "/graph/",
-    "/ontology",
-    "/shapes",
-    "/context.jsonld",
-    "/.well-known/void",
-)
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_MARK = "_rsme_cacheable"
+
+
+def cacheable(endpoint: Endpoint) -> Endpoint:
+    """Declare a route's GET answers cacheable: they depend only on the request and the
+    (read-only) graph. Put it on the route function, above or below its @router.get."""
+    setattr(endpoint, _MARK, True)
+    return endpoint
+
+
+@dataclass(frozen=True)
+class CachedPaths:
+    """The request paths whose GET answers may be kept: exact paths, and the fixed beginnings
+    of path templates (/factors/ for /factors/{factor_id})."""
+
+    exact: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and (path in self.exact or path.startswith(self.prefixes))
+
+
+def cached_paths(routes: Iterable[BaseRoute]) -> CachedPaths:
+    """The paths of the routes declared @cacheable (called once the app is assembled).
+
+    >>> from starlette.routing import Route
+    >>> async def kept(request: object) -> None: ...
+    >>> async def live(request: object) -> None: ...
+    >>> paths = cached_paths([Route("/a/{x}", cacheable(kept)), Route("/b", live)])
+    >>> "/a/1" in paths, "/a" in paths, "/b" in paths
+    (True, False, False)
+    """
+    exact: set[str] = set()
+    prefixes: set[str] = set()
+    # included routers are walked as FastAPI walks them (their prefixes applied)
+    for route in iter_route_contexts(list(routes)):
+        marked = getattr(route.endpoint, _MARK, False)
+        if not marked or route.path is None or "GET" not in (route.methods or ()):
+            continue
+        fixed, brace, _ = route.path.partition("{")
+        (prefixes if brace else exact).add(fixed)
+    return CachedPaths(frozenset(exact), tuple(sorted(prefixes)))
 
 
 class ReadCache:
     """ASGI middleware: answer repeated GET requests of read-only routes from memory."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int = 32_000_000, prefixes: tuple[str, ...] = CACHED_PREFIXES
+        self, app: ASGIApp, max_bytes: int = 32_000_000, paths: CachedPaths | None = None
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.prefixes = prefixes
+        self.paths = paths if paths is not None else CachedPaths()  # none: nothing is kept
         self.size = 0
         self.hits = 0
         self._items: OrderedDict[Key, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
@@ -49,7 +84,7 @@ class ReadCache:
         if scope["type"] != "http" or scope["method"] != "GET":
             return None
         path: str = scope["path"]
-        if not path.startswith(self.prefixes):
+        if path not in self.paths:
             return None
         accept: list[bytes] = []
         origin: list[bytes] = []

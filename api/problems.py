@@ -29,6 +29,26 @@ PROBLEM_TYPE = "application/problem+json"
 TYPE_BASE = "https://w3id.org/rsme-kg/problems/"
 _POSITION = re.compile(r"error at (\d+):(\d+)")
 
+# the OpenAPI description of a 404 for an unknown id (the REST routes share it)
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "No such id; `suggestions` lists the closest known ids.",
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": "https://w3id.org/rsme-kg/problems/not-found",
+                    "title": "Not found",
+                    "status": 404,
+                    "detail": "no factor with id 'psychic-distanse'; "
+                    "did you mean psychic-distance?",
+                    "instance": "/factors/psychic-distanse",
+                    "suggestions": ["psychic-distance"],
+                }
+            }
+        },
+    }
+}
+
 
 class Problem(Exception):
     """An error answered as problem+json; raise it anywhere below a route."""

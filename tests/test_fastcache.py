@@ -1,11 +1,36 @@
-"""The read cache in front of the app: stores 200 answers, computes concurrent misses once."""
+"""The read cache in front of the app: stores 200 answers, computes concurrent misses once,
+and keeps the answers of the routes declared @cacheable, and of no other."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
-from api.fastcache import ReadCache
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.fastcache import CachedPaths, ReadCache, cacheable, cached_paths
+
+# what the hand-kept list of cached path prefixes said before the routes declared it
+OLD_PREFIXES = (
+    "/sparql",
+    "/factors",
+    "/analysis",
+    "/categories",
+    "/studies",
+    "/search",
+    "/mappings",
+    "/id/",
+    "/graph/",
+    "/ontology",
+    "/shapes",
+    "/context.jsonld",
+    "/.well-known/void",
+)
+SAMPLE = CachedPaths(frozenset({"/factors", "/categories"}))
 
 
 class CountingApp:
@@ -47,7 +72,7 @@ async def request(cache: ReadCache, path: str = "/factors") -> tuple[int, bytes]
 
 def test_concurrent_identical_misses_are_computed_once() -> None:
     app = CountingApp()
-    cache = ReadCache(app, max_bytes=1_000_000)
+    cache = ReadCache(app, max_bytes=1_000_000, paths=SAMPLE)
 
     async def burst() -> list[tuple[int, bytes]]:
         return await asyncio.gather(*(request(cache) for _ in range(8)))
@@ -62,7 +87,7 @@ def test_concurrent_identical_misses_are_computed_once() -> None:
 def test_failed_answers_are_not_shared_or_stored() -> None:
     """A 503 is not cached: each waiting request asks the app itself, and so does the next."""
     app = CountingApp(status=503)
-    cache = ReadCache(app, max_bytes=1_000_000)
+    cache = ReadCache(app, max_bytes=1_000_000, paths=SAMPLE)
 
     async def burst() -> list[tuple[int, bytes]]:
         return await asyncio.gather(*(request(cache) for _ in range(3)))
@@ -71,3 +96,62 @@ def test_failed_answers_are_not_shared_or_stored() -> None:
     assert statuses == [503, 503, 503] and app.calls == 3
     asyncio.run(request(cache))
     assert app.calls == 4
+
+
+def test_only_the_routes_declared_cacheable_are_kept() -> None:
+    """A new route declared @cacheable is cached (also inside an included router, with its
+    prefix); an undeclared one is computed on every request."""
+    calls = {"kept": 0, "live": 0, "nested": 0}
+    app = FastAPI()
+    router = APIRouter(prefix="/things")
+
+    @cacheable
+    @app.get("/kept")
+    async def kept() -> dict[str, int]:
+        calls["kept"] += 1
+        return {"call": calls["kept"]}
+
+    @app.get("/live")
+    async def live() -> dict[str, int]:
+        calls["live"] += 1
+        return {"call": calls["live"]}
+
+    @router.get("/{ident}")
+    @cacheable  # below the route decorator works as well
+    async def nested(ident: str) -> dict[str, int]:
+        calls["nested"] += 1
+        return {"call": calls["nested"]}
+
+    app.include_router(router)
+    app.add_middleware(ReadCache, max_bytes=1_000_000, paths=cached_paths(app.routes))
+    with TestClient(app) as client:
+        for path in ("/kept", "/live", "/things/a") * 3:
+            assert client.get(path).status_code == 200
+        assert client.get("/kept").json() == {"call": 1}  # the first answer, kept
+    assert calls == {"kept": 1, "live": 3, "nested": 1}
+
+
+def _sample(template: str) -> str:
+    """A concrete path of a route template: /factors/{factor_id} -> /factors/x."""
+    return re.sub(r"\{[^}]*\}", "x", template)
+
+
+def test_the_declared_routes_cover_what_the_hand_kept_list_did() -> None:
+    """Every GET route of the app is cached exactly when the old prefix list covered it."""
+    app = create_app()
+    paths = cached_paths(app.routes)
+    templates = [
+        r.path
+        for r in iter_route_contexts(app.routes)
+        if r.path is not None and "GET" in (r.methods or ())
+    ]
+    assert len(templates) > 20 and "/healthz" in templates  # the app's routes were found
+    for template in templates:
+        sample = _sample(template)
+        assert (sample in paths) == sample.startswith(OLD_PREFIXES), template
+    # the cached ones really are the old list's, every one of them still served
+    covered = {p for p in OLD_PREFIXES if any(_sample(t).startswith(p) for t in templates)}
+    assert covered == set(OLD_PREFIXES)
+    # and the app's cache in front of it uses exactly these paths
+    (middleware,) = [m for m in app.user_middleware if m.cls is ReadCache]
+    assert middleware.kwargs["paths"] == paths

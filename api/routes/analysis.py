@@ -10,12 +10,7 @@ setting, counted apart at /analysis/settings); kappa counts every code.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -23,16 +18,15 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
-from api.conneg import choose, parse_accept
+from api.fastcache import cacheable
 from api.models import analysis as models
-from api.named import select
 from api.problems import Problem
-from kg.analysis import dataset, figures
+from api.responses import Offers, negotiate
+from api.services.analysis import PICTURES, Pictures, current, with_digest
+from kg.analysis import figures
 from kg.analysis.document import everything, render_html
 from kg.analysis.matrix import to_csv
 from kg.analysis.report import (
-    Analysis,
-    analyse,
     appraisal_json,
     cooccurrence_json,
     flow_json,
@@ -42,68 +36,17 @@ from kg.analysis.report import (
     timeline_json,
     weights_json,
 )
-from kg.analysis.weights import factor_weights as factor_weights_of
-from kg.errors import AnalysisError
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
-_DRAWING = threading.Lock()
 _PICTURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 Lang = Annotated[Literal["en", "fa"], Query(description="Language of the labels.")]
+_Pictures = Pictures  # tests/test_report.py imports it from here
+# the analysis routes have always listed the formats they offer as "offers" in a 406
+_JSON_OR_HTML = Offers(("application/json", "text/html"), "this resource", listed_as="offers")
+_JSON_OR_CSV = Offers(("application/json", "text/csv"), "this resource", listed_as="offers")
 
 
-async def current(request: Request, cutoff: float | None = None) -> Analysis:
-    """The analysis of what the backend holds now (six named queries, run concurrently)."""
-    return (await _current(request, cutoff))[0]
-
-
-async def _current(request: Request, cutoff: float | None = None) -> tuple[Analysis, str]:
-    """The analysis and a digest of the rows it was computed from."""
-    answers = await asyncio.gather(
-        *(select(request, f"analysis/{name}") for name in dataset.QUERIES)
-    )
-    tables = dict(zip(dataset.QUERIES, answers, strict=True))
-    digest = hashlib.sha256(
-        json.dumps(tables, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-    ).hexdigest()
-    return analyse(dataset.from_tables(tables), cutoff), digest
-
-
-class _Pictures:
-    """The last pictures drawn, by the digest of their data: a remote store is not cached as a
-    whole (it may change), but the same rows never cost a second drawing."""
-
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, ...], draw: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        with _DRAWING:  # matplotlib's text layout and font cache are shared: one at a time
-            body = draw()
-        with self._lock:
-            self._items[key] = body
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return body
-
-
-_PICTURES = _Pictures()
-
-
-async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
-    """factor id -> (entropy weight, rank) over the support matrix, as /analysis/weights: a
-    factor that only names studies' settings has none; empty when no weights can be computed."""
-    codes = dataset.from_tables({"codes": await select(request, "analysis/codes")})
-    try:
-        return {w.factor: (w.weight, w.rank) for w in factor_weights_of(codes)}
-    except AnalysisError:  # fewer than two studies, no codes: no factor has a weight
-        return {}
-
-
+@cacheable
 @router.get(
     "",
     summary="Every result of the analytics: one JSON document, or the report as a web page",
@@ -124,18 +67,18 @@ async def all_results(
     """Flow, weights, both matrices, settings, co-occurrence, timeline, kappa and appraisal as
     JSON; a browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures.
     Every count of support leaves the settings (direction context) out; `settings` counts them."""
-    analysis, digest = await _current(request, cutoff)
-    if _negotiate(request, ["application/json", "text/html"]) == "application/json":
+    analysis, digest = await with_digest(request, cutoff)
+    if negotiate(request, _JSON_OR_HTML) == "application/json":
         body = json.dumps(everything(analysis), ensure_ascii=False).encode("utf-8")
         return Response(body, media_type="application/json", headers={"Vary": "Accept"})
 
     def page() -> str:
         svgs = {
-            name: _PICTURES.get(
+            name: PICTURES.get(
                 (digest, name, "svg", lang),
                 lambda name=name: figures.draw(analysis, name, "svg", lang),  # type: ignore[misc]
             )
-            for name in figures.NAMES
+            for name in figures.names()
         }
         generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -152,6 +95,7 @@ async def all_results(
     )
 
 
+@cacheable
 @router.get(
     "/weights",
     summary="Shannon-entropy weights of the factors, with ranks",
@@ -163,6 +107,7 @@ async def weights(request: Request) -> dict[str, Any]:
     return weights_json(await current(request))
 
 
+@cacheable
 @router.get(
     "/matrix",
     summary="The study x factor or study x category frequency matrix of support (JSON or CSV)",
@@ -182,7 +127,7 @@ async def matrix(
     """Support codes per coded included study (rows) and factor or category (columns); a study
     coded only for its setting is a row of zeros."""
     analysis = await current(request)
-    kind = format or _negotiate(request, ["application/json", "text/csv"])
+    kind = format or negotiate(request, _JSON_OR_CSV)
     if kind in ("csv", "text/csv"):
         cells = analysis.factor_matrix if by == "factor" else analysis.category_matrix
         order = analysis.factor_order() if by == "factor" else analysis.dataset.categories
@@ -201,19 +146,7 @@ async def matrix(
     )
 
 
-def _negotiate(request: Request, offers: list[str]) -> str:
-    chosen = choose(parse_accept(request.headers.get("accept")), offers)
-    if chosen is None:
-        raise Problem(
-            406,
-            "Not acceptable",
-            f"this resource is available as {', '.join(offers)}",
-            kind="not-acceptable",
-            offers=offers,
-        )
-    return chosen
-
-
+@cacheable
 @router.get(
     "/kappa",
     summary="Agreement between coders: Cohen's and Fleiss' kappa",
@@ -226,6 +159,7 @@ async def kappa(request: Request) -> dict[str, Any]:
     return kappa_json(await current(request))
 
 
+@cacheable
 @router.get(
     "/flow",
     summary="Screening-flow counts in the PRISMA 2020 shape",
@@ -236,6 +170,7 @@ async def flow(request: Request) -> dict[str, Any]:
     return flow_json(await current(request))
 
 
+@cacheable
 @router.get(
     "/cooccurrence",
     summary="Pairs of factors supported by the same study",
@@ -251,6 +186,7 @@ async def cooccurrence(
     return cooccurrence_json(await current(request), min_studies)
 
 
+@cacheable
 @router.get(
     "/timeline",
     summary="Included studies and support codes per year, overall and per category",
@@ -261,6 +197,7 @@ async def timeline(request: Request) -> dict[str, Any]:
     return timeline_json(await current(request))
 
 
+@cacheable
 @router.get(
     "/settings",
     summary="The settings studied (codes whose direction is context), per category and factor",
@@ -272,6 +209,7 @@ async def settings(request: Request) -> dict[str, Any]:
     return settings_json(await current(request))
 
 
+@cacheable
 @router.get(
     "/appraisal",
     summary="CASP quality appraisal per study and per criterion",
@@ -291,9 +229,10 @@ async def appraisal(
     return appraisal_json(await current(request, cutoff))
 
 
+@cacheable
 @router.get(
     "/{name}.{extension}",
-    summary="A picture: model, heatmap, flow, cooccurrence or timeline, as SVG or PNG",
+    summary=f"A picture: {figures.in_words()}, as SVG or PNG",
     responses={
         200: {"content": {"image/svg+xml": {}, "image/png": {}}},
         404: {"description": "No such picture."},
@@ -302,23 +241,23 @@ async def appraisal(
 )
 async def picture(
     request: Request,
-    name: Annotated[str, PathParam(description="model, heatmap, flow, cooccurrence, timeline")],
+    name: Annotated[str, PathParam(description=", ".join(figures.names()))],
     extension: Annotated[str, PathParam(description="svg or png")],
     lang: Lang = "en",
 ) -> Response:
     """The picture drawn from the current data; Persian labels with lang=fa."""
-    if name not in figures.NAMES or extension not in _PICTURE_TYPES:
+    if name not in figures.names() or extension not in _PICTURE_TYPES:
         raise Problem(
             404,
             "Not found",
             f"no picture {name}.{extension}; pictures: "
-            + ", ".join(f"{n}.svg|png" for n in figures.NAMES),
+            + ", ".join(f"{n}.svg|png" for n in figures.names()),
             kind="not-found",
-            suggestions=[f"{n}.svg" for n in figures.NAMES],
+            suggestions=[f"{n}.svg" for n in figures.names()],
         )
-    analysis, digest = await _current(request)
+    analysis, digest = await with_digest(request)
     body = await run_in_threadpool(
-        _PICTURES.get,
+        PICTURES.get,
         (digest, name, extension, lang),
         lambda: figures.draw(analysis, name, extension, lang),
     )

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
 from api.documents import negotiated
+from api.fastcache import cacheable
 from api.problems import Problem
 
 router = APIRouter(tags=["service"])
 
 
+@cacheable
 @router.get("/.well-known/void", summary="VoID description of the dataset")
 async def void(request: Request) -> Response:
     """Triples, subjects, class and property partitions, named graphs, linksets, endpoint, dump."""

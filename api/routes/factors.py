@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 
+from api.fastcache import cacheable
 from api.models.factors import (
-    CategoryRef,
     Direction,
     Evidence,
     EvidenceCoder,
@@ -22,150 +20,24 @@ from api.models.factors import (
     FactorDetail,
     FactorMapping,
     FactorSummary,
-    LanguageLabels,
     RelatedConcept,
 )
 from api.named import Row, select
 from api.paging import link_header
-from api.problems import Problem, check_year_range, not_found
-from api.routes.analysis import factor_weights
+from api.problems import NOT_FOUND, Problem, check_year_range, not_found
+from api.rows import kind_and_id, local, maybe_text, text
+from api.services.analysis import factor_weights
+from api.services.ids import known_factor
+from api.services.taxonomy import factor_summary, group_labels, rank, weighted_factors, with_weight
 from kg import iris
-from kg.namespaces import AGROVOC, ID, STW, WD
+from kg.namespaces import AGROVOC, STW, WD
 
 router = APIRouter(tags=["factors"])
 
-# ids are slugs (kg/iris.py); anything else cannot name a resource and is never sent to a store
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")
 _VOCABULARIES = {str(WD): "Wikidata", str(STW): "STW", str(AGROVOC): "AGROVOC"}
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "No such id; `suggestions` lists the closest known ids.",
-        "content": {
-            "application/problem+json": {
-                "example": {
-                    "type": "https://w3id.org/rsme-kg/problems/not-found",
-                    "title": "Not found",
-                    "status": 404,
-                    "detail": "no factor with id 'psychic-distanse'; "
-                    "did you mean psychic-distance?",
-                    "instance": "/factors/psychic-distanse",
-                    "suggestions": ["psychic-distance"],
-                }
-            }
-        },
-    }
-}
 
-
-def text(value: Any) -> str:
-    """The lexical form of a bound value (language-tagged literals come as dicts)."""
-    return str(value["value"]) if isinstance(value, dict) else str(value)
-
-
-def maybe_text(value: Any) -> str | None:
-    """Like text, but None for an unbound value."""
-    return None if value is None else text(value)
-
-
-def kind_and_id(iri: str) -> tuple[str, str]:
-    """('factor', 'psychic-distance') for a minted IRI; ('', iri) for any other.
-
-    >>> kind_and_id("https://w3id.org/rsme-kg/id/category/human-capital")
-    ('category', 'human-capital')
-    """
-    base = str(ID)
-    if iri.startswith(base) and "/" in iri[len(base) :]:
-        kind, _, ident = iri[len(base) :].partition("/")
-        return kind, ident
-    return "", iri
-
-
-def local(iri: str) -> str:
-    """The id of a minted IRI (its last path segment), or of an ontology term (its fragment)."""
-    return iri.rsplit("#", 1)[1] if "#" in iri else iri.rsplit("/", 1)[-1]
-
-
-def valid_id(ident: str) -> bool:
-    """Whether a path segment can be an id at all (it is bound into a query only then)."""
-    return _ID.fullmatch(ident) is not None
-
-
-def group_labels(rows: Iterable[Row]) -> dict[str, LanguageLabels]:
-    """Rows of ?kind ?label (pref or alt, language-tagged) grouped by language."""
-    grouped: dict[str, LanguageLabels] = {}
-    for row in rows:
-        label = row["label"]
-        lang = label["lang"] if isinstance(label, dict) else ""
-        entry = grouped.setdefault(lang, LanguageLabels())
-        if row["kind"] == "pref":
-            entry.pref = text(label)
-        else:
-            entry.alt.append(text(label))
-    for entry in grouped.values():
-        entry.alt.sort()
-    return dict(sorted(grouped.items()))
-
-
-def factor_summary(row: Row) -> FactorSummary:
-    """A row of factor-summary.rq as the response model."""
-    return FactorSummary(
-        id=local(row["factor"]),
-        iri=row["factor"],
-        label=text(row["label"]),
-        label_fa=maybe_text(row.get("labelFa")),
-        category=CategoryRef(
-            id=local(row["category"]), iri=row["category"], label=text(row["categoryLabel"])
-        ),
-        studies=row["studies"],
-        codes=row["codes"],
-        settings=row["settings"],
-    )
-
-
-def rank(
-    factors: list[FactorSummary], sort: str = "studies", descending: bool = True
-) -> list[FactorSummary]:
-    """Factors ordered by one key; ties always by English label, A to Z."""
-    by_label = sorted(factors, key=lambda f: (f.label.casefold(), f.id))
-    if sort == "label":
-        return list(reversed(by_label)) if descending else by_label
-    if sort == "weight":  # factors without codes have no weight: last in either order
-        weighted = [f for f in by_label if f.weight is not None]
-        unweighted = [f for f in by_label if f.weight is None]
-        return sorted(weighted, key=lambda f: f.weight or 0.0, reverse=descending) + unweighted
-    # sorted() is stable also with reverse=True, so equal keys keep the label order
-    return sorted(by_label, key=lambda f: getattr(f, sort), reverse=descending)
-
-
-async def all_factors(request: Request) -> list[FactorSummary]:
-    """Every factor of the taxonomy with its counts and its entropy weight."""
-    rows, weights = await asyncio.gather(
-        select(request, "api/factor-summary"), factor_weights(request)
-    )
-    return [with_weight(factor_summary(row), weights) for row in rows]
-
-
-def with_weight(summary: FactorSummary, weights: dict[str, tuple[float, int]]) -> FactorSummary:
-    """The summary with the factor's entropy weight and rank (null when it has no codes)."""
-    weight, rank = weights.get(summary.id, (None, None))
-    return summary.model_copy(update={"weight": weight, "weight_rank": rank})
-
-
-async def known_factor(request: Request, ident: str, query: str = "api/factor") -> Row:
-    """The row of one factor in a named query bound to it, or a 404 with the closest known ids.
-
-    The default query reads the taxonomy only; a caller that shows counts names a query that
-    has them (factor-summary). Neither case reads the weights, which need every code.
-    """
-    if valid_id(ident):
-        rows = await select(request, query, factor=iris.factor(ident))
-        if rows:
-            return rows[0]
-    known = [local(row["factor"]) for row in await select(request, "api/factor-ids")]
-    raise not_found("factor", ident, known)
-
-
+@cacheable
 @router.get(
     "/factors",
     summary="Every factor with its category and evidence counts",
@@ -190,7 +62,7 @@ async def list_factors(
     ] = None,
 ) -> list[FactorSummary]:
     """Every factor of the taxonomy, also those without evidence, filtered and sorted."""
-    factors = await all_factors(request)
+    factors = await weighted_factors(request)
     if category is not None:
         known = {f.category.id for f in factors}
         if category not in known:
@@ -209,6 +81,7 @@ async def list_factors(
     return rank(factors, sort, descending)
 
 
+@cacheable
 @router.get(
     "/factors/{factor_id}",
     summary="One factor: labels, definition, hierarchy, mappings, counts",
@@ -306,6 +179,7 @@ def _numbered(code_id: str) -> tuple[str, int]:
     return (stem, int(number)) if number.isdigit() else (code_id, 0)
 
 
+@cacheable
 @router.get(
     "/factors/{factor_id}/evidence",
     summary="The codes behind a factor, with their studies, filtered and paged",

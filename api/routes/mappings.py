@@ -15,9 +15,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api import ld
+from api.fastcache import cacheable
+from api.linkeddata import curie
 from api.named import select
 from api.problems import PROBLEM_TYPE
+from api.responses import (
+    JSON,
+    TSV,
+    VARIANTS,
+    build_tag,
+    linked_data,
+    negotiate,
+    send,
+    unchanged,
+)
+from api.rows import maybe_text
 from kg.namespaces import BASE, PREFIXES
 
 router = APIRouter(tags=["mappings"])
@@ -36,7 +48,7 @@ COLUMNS = (
     "author_label",
     "subject_source",
 )
-OFFERS = (ld.JSON, ld.TSV)
+OFFERS = linked_data((JSON, TSV), "the mapping set")
 
 _EXAMPLE_MAPPING: dict[str, Any] = {
     "subject_id": "category:human-capital",
@@ -129,12 +141,12 @@ async def mapping_set(request: Request) -> MappingSet:
     creators = [str(meta["creator"])] if meta.get("creator") else []
     mappings = [
         Mapping(
-            subject_id=ld.curie(str(row["subject"])),
-            subject_label=_label(row.get("subjectLabel")),
-            predicate_id=ld.curie(str(row["predicate"])),
-            object_id=ld.curie(str(row["object"])),
+            subject_id=curie(str(row["subject"])),
+            subject_label=maybe_text(row.get("subjectLabel")),
+            predicate_id=curie(str(row["predicate"])),
+            object_id=curie(str(row["object"])),
             author_label=creators,
-            subject_source=ld.curie(str(row["scheme"])) if row.get("scheme") else None,
+            subject_source=curie(str(row["scheme"])) if row.get("scheme") else None,
         )
         for row in rows
     ]
@@ -164,12 +176,6 @@ async def mapping_set(request: Request) -> MappingSet:
         curie_map={p: namespaces[p] for p in sorted(used) if p in namespaces},
         mappings=mappings,
     )
-
-
-def _label(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(value["value"]) if isinstance(value, dict) else str(value)
 
 
 def _yaml_scalar(value: str) -> str:
@@ -211,6 +217,7 @@ def sssom_tsv(data: MappingSet) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+@cacheable
 @router.get(
     "/mappings",
     summary="Mappings of the taxonomy to Wikidata, STW and AGROVOC (SSSOM: JSON or TSV)",
@@ -219,7 +226,7 @@ def sssom_tsv(data: MappingSet) -> bytes:
         200: {
             "description": "The mapping set: JSON (default) or SSSOM/TSV (format=tsv or "
             "Accept: text/tab-separated-values); Vary: Accept, ETag",
-            "content": {ld.TSV: {"example": _EXAMPLE_TSV}},
+            "content": {TSV: {"example": _EXAMPLE_TSV}},
         },
         304: {"description": "Not modified: If-None-Match names the current ETag"},
         406: {
@@ -232,7 +239,7 @@ def sssom_tsv(data: MappingSet) -> bytes:
                         "status": 406,
                         "detail": "the mapping set is available as application/json "
                         "(format=json), text/tab-separated-values (format=tsv)",
-                        "acceptable": list(OFFERS),
+                        "acceptable": list(OFFERS.media),
                     }
                 }
             },
@@ -246,17 +253,16 @@ async def mappings(
     ] = None,
 ) -> Response:
     """Every skos:*Match from a taxonomy concept to an outside concept, as SSSOM."""
-    media = ld.negotiate(request, OFFERS, "the mapping set")
-    variant = ld.VARIANTS[media]
-    tag = await ld.build_tag(request, f"sssom-{variant}")
-    if ld.fresh(request, tag):
-        assert tag is not None
-        return ld.not_modified(tag)
+    media = negotiate(request, OFFERS)
+    tag = await build_tag(request, f"sssom-{VARIANTS[media]}")
+    current = unchanged(request, tag)
+    if current is not None:  # the same build: no need to ask the store
+        return current
     data = await mapping_set(request)
-    if media == ld.TSV:
+    if media == TSV:
         headers = {"Content-Disposition": 'inline; filename="rsme-kg.sssom.tsv"'}
-        return ld.send(request, sssom_tsv(data), media, tag, headers)
-    return ld.send(request, data.model_dump_json(indent=2).encode("utf-8"), media, tag)
+        return send(request, sssom_tsv(data), media, tag, headers)
+    return send(request, data.model_dump_json(indent=2).encode("utf-8"), media, tag)
 
 
 router.add_api_route("/mappings", mappings, methods=["HEAD"], include_in_schema=False)

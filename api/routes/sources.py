@@ -21,14 +21,28 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from api import html, ld
+from api import html
+from api.fastcache import cacheable
+from api.linkeddata import CONTEXT_PATH, base_path, curie, local_href, public_url, serialize
 from api.problems import PROBLEM_TYPE, Problem
+from api.responses import (
+    HTML,
+    JSONLD,
+    NTRIPLES,
+    RDFXML,
+    TURTLE,
+    VARIANTS,
+    content_tag,
+    linked_data,
+    negotiate,
+    send,
+)
 from kg import paths
 from kg.namespaces import BASE, RSME, SH, SHAPES, bind_prefixes
 
 router = APIRouter(tags=["sources"])
 
-OFFERS: tuple[str, ...] = (ld.HTML, ld.TURTLE, ld.JSONLD, ld.RDFXML, ld.NTRIPLES)
+MEDIA: tuple[str, ...] = (HTML, TURTLE, JSONLD, RDFXML, NTRIPLES)
 ONTOLOGY_IRI = URIRef(BASE + "ontology")
 SHAPES_BASE = BASE + "shapes/"
 DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
@@ -95,25 +109,25 @@ def _documents(name: str, prefix: str, context_url: str) -> dict[str, bytes]:
     source = ontology() if name == "ontology" else shapes()
     here = f"{prefix}/{source.name}"
     formats = [
-        (name, media, f"{here}?format={ld.VARIANTS[media]}")
+        (name, media, f"{here}?format={VARIANTS[media]}")
         for name, media in (
-            ("Turtle", ld.TURTLE),
-            ("JSON-LD", ld.JSONLD),
-            ("RDF/XML", ld.RDFXML),
-            ("N-Triples", ld.NTRIPLES),
+            ("Turtle", TURTLE),
+            ("JSON-LD", JSONLD),
+            ("RDF/XML", RDFXML),
+            ("N-Triples", NTRIPLES),
         )
     ]
-    documents = {ld.HTML: source.page(source.graph, prefix, formats), ld.TURTLE: source.turtle}
-    for media in (ld.JSONLD, ld.RDFXML, ld.NTRIPLES):
-        documents[media] = ld.serialize(source.graph, media, context_url)
+    documents = {HTML: source.page(source.graph, prefix, formats), TURTLE: source.turtle}
+    for media in (JSONLD, RDFXML, NTRIPLES):
+        documents[media] = serialize(source.graph, media, context_url)
     return documents
 
 
 def _answer(request: Request, source: Source) -> Response:
-    media = ld.negotiate(request, OFFERS, f"the {source.name}")
-    prefix = ld.base_path(request)
-    body = _documents(source.name, prefix, ld.public_url(request, ld.CONTEXT_PATH))[media]
-    return ld.send(request, body, media, ld.content_tag(body, ld.VARIANTS[media]))
+    media = negotiate(request, linked_data(MEDIA, f"the {source.name}"))
+    prefix = base_path(request)
+    body = _documents(source.name, prefix, public_url(request, CONTEXT_PATH))[media]
+    return send(request, body, media, content_tag(body, VARIANTS[media]))
 
 
 # ------------------------------------------------------------------------------ rendering
@@ -144,8 +158,8 @@ class _Terms:
         local = self.local(node)
         if local is not None:
             return html.link(f"{self.page}#{local}", local)
-        href = ld.local_href(iri, self.prefix)
-        return html.link(href or iri, ld.curie(iri), external=href is None)
+        href = local_href(iri, self.prefix)
+        return html.link(href or iri, curie(iri), external=href is None)
 
     def expression(self, node: BNode) -> str:
         """An anonymous OWL or SHACL expression in a compact, readable form."""
@@ -168,7 +182,7 @@ class _Terms:
             shown = []
             for facet in Collection(graph, facets) if facets is not None else []:
                 for key, value in graph.predicate_objects(facet):
-                    shown.append(f"{_FACETS.get(URIRef(str(key)), ld.curie(str(key)))} {value}")
+                    shown.append(f"{_FACETS.get(URIRef(str(key)), curie(str(key)))} {value}")
             return self.link(datatype) + html.esc("[" + ", ".join(shown) + "]")
         for predicate, suffix in _PATH_SUFFIX.items():
             inner = graph.value(node, predicate)
@@ -245,7 +259,7 @@ def _joined(fragments: list[str]) -> str:
 def _term_section(
     terms: _Terms, node: URIRef, anchor: str, extra: str = "", skip: Iterable[URIRef] = ()
 ) -> str:
-    heading = html.esc(anchor) + " " + html.element("code", html.esc(ld.curie(str(node))))
+    heading = html.esc(anchor) + " " + html.element("code", html.esc(curie(str(node))))
     label = terms.label(node)
     if label and label != anchor:
         heading += " " + html.element("span", html.esc(f"“{label}”"), class_="note")
@@ -307,13 +321,13 @@ def ontology_page(graph: Graph, prefix: str, formats: list[tuple[str, str, str]]
             for s in graph.subjects(RDF.type, kind)
             if isinstance(s, URIRef) and terms.local(s) is None and s != ONTOLOGY_IRI
         },
-        key=lambda s: ld.curie(str(s)),
+        key=lambda s: curie(str(s)),
     )
     if outside:
         toc.append(html.link("#outside-terms", f"Outside terms ({len(outside)})"))
         rows = [
             [
-                html.element("span", terms.link(s), id=ld.curie(str(s))),
+                html.element("span", terms.link(s), id=curie(str(s))),
                 ", ".join(terms.link(t) for t in sorted(graph.objects(s, RDF.type), key=str)),
                 html.esc(terms.label(s) or ""),
                 html.esc((terms.definition(s) or (None, ""))[1]),
@@ -361,7 +375,7 @@ def _shape_rows(terms: _Terms, shapes_of: Iterable[Node], emitted: set[str]) -> 
 
 def _node_shape_section(terms: _Terms, shape: URIRef, emitted: set[str]) -> str:
     graph = terms.graph
-    local = terms.local(shape) or ld.curie(str(shape))
+    local = terms.local(shape) or curie(str(shape))
     emitted.add(local)
     targets = [
         f"{terms.link(p)} {terms.link(o)}"
@@ -499,11 +513,11 @@ def _responses(example_turtle: str, html_example: str) -> dict[int | str, dict[s
         200: {
             "description": "The source in the negotiated format (Vary: Accept, ETag)",
             "content": {
-                ld.HTML: {"example": html_example},
-                ld.TURTLE: {"example": example_turtle},
-                ld.JSONLD: {},
-                ld.RDFXML: {},
-                ld.NTRIPLES: {},
+                HTML: {"example": html_example},
+                TURTLE: {"example": example_turtle},
+                JSONLD: {},
+                RDFXML: {},
+                NTRIPLES: {},
             },
         },
         304: {"description": "Not modified: If-None-Match names the current ETag"},
@@ -516,7 +530,7 @@ def _responses(example_turtle: str, html_example: str) -> dict[int | str, dict[s
                         "title": "Not acceptable",
                         "status": 406,
                         "detail": "the ontology is available as text/html (format=html), …",
-                        "acceptable": list(OFFERS),
+                        "acceptable": list(MEDIA),
                     }
                 }
             },
@@ -524,6 +538,7 @@ def _responses(example_turtle: str, html_example: str) -> dict[int | str, dict[s
     }
 
 
+@cacheable
 @router.get(
     "/ontology",
     summary="The OWL ontology (ontology/rsme.ttl): HTML, Turtle, JSON-LD, RDF/XML, N-Triples",
@@ -539,6 +554,7 @@ async def ontology_document(request: Request, format: _FORMAT = None) -> Respons
     return _answer(request, ontology())
 
 
+@cacheable
 @router.get(
     "/ontology/{version}",
     summary="A version IRI of the ontology (https://w3id.org/rsme-kg/ontology/0.1.0)",
@@ -562,10 +578,11 @@ async def ontology_version(request: Request, version: str) -> Response:
             suggestions=current,
         )
     return RedirectResponse(
-        f"{ld.base_path(request)}/ontology", status_code=303, headers={"Vary": "Accept"}
+        f"{base_path(request)}/ontology", status_code=303, headers={"Vary": "Accept"}
     )
 
 
+@cacheable
 @router.get(
     "/shapes",
     summary="The SHACL shapes (shapes/*.ttl merged): HTML, Turtle, JSON-LD, RDF/XML, N-Triples",
@@ -581,6 +598,7 @@ async def shapes_document(request: Request, format: _FORMAT = None) -> Response:
     return _answer(request, shapes())
 
 
+@cacheable
 @router.get(
     "/shapes/{name}",
     summary="The IRI of one shapes file (https://w3id.org/rsme-kg/shapes/study)",
@@ -607,7 +625,7 @@ async def shapes_file(request: Request, name: str) -> Response:
             suggestions=sorted(known),
         )
     return RedirectResponse(
-        f"{ld.base_path(request)}/shapes#{name}", status_code=303, headers={"Vary": "Accept"}
+        f"{base_path(request)}/shapes#{name}", status_code=303, headers={"Vary": "Accept"}
     )
 
 

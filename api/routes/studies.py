@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 
+from api.fastcache import cacheable
 from api.models.studies import (
     AppraisalAnswer,
     Context,
@@ -24,6 +24,8 @@ from api.models.studies import (
 from api.named import Row, select
 from api.paging import link_header
 from api.problems import Problem, check_year_range, not_found
+from api.rows import local, maybe_text, valid_id
+from api.services.ids import factor_ids
 from kg import iris
 from kg.namespaces import RSME
 
@@ -33,9 +35,6 @@ _DECISIONS: dict[str, Decision] = {
     str(RSME.included): "included",
     str(RSME.excluded): "excluded",
 }
-# ids are minted as slugs (kg/iris.py); anything else cannot name a study and must not be
-# turned into an IRI, whose serialisation would refuse it
-_ID = re.compile(r"[A-Za-z0-9._~-]+")
 _TYPES = {
     "http://purl.org/ontology/bibo/AcademicArticle": "article",
     "http://purl.org/ontology/bibo/Book": "book",
@@ -43,37 +42,21 @@ _TYPES = {
 }
 
 
-def last_segment(iri: str) -> str:
-    """The id of an IRI: what follows its last '/' or '#'.
-
-    >>> last_segment("https://w3id.org/rsme-kg/ontology#included")
-    'included'
-    """
-    return iri.rsplit("#", 1)[-1] if "#" in iri else iri.rsplit("/", 1)[-1]
-
-
-def text(value: Any) -> str | None:
-    """A literal as plain text, whether or not it carries a language tag."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return str(value["value"])
-    return str(value)
-
-
 def labelled(row: Row, key: str, label_key: str) -> Labelled | None:
     """The term in row[key] with its label, or None when the row has none."""
     iri = row.get(key)
     if iri is None:
         return None
-    return Labelled(id=last_segment(iri), iri=iri, label=text(row.get(label_key)))
+    return Labelled(id=local(iri), iri=iri, label=maybe_text(row.get(label_key)))
 
 
 def authors_by_study(rows: list[Row]) -> dict[str, list[str]]:
     """Author names per study IRI, in the order of the study's author list."""
     ordered: dict[str, list[tuple[int, str]]] = {}
     for row in rows:
-        ordered.setdefault(row["study"], []).append((int(row["position"]), text(row["name"]) or ""))
+        ordered.setdefault(row["study"], []).append(
+            (int(row["position"]), maybe_text(row["name"]) or "")
+        )
     return {study: [name for _, name in sorted(names)] for study, names in ordered.items()}
 
 
@@ -97,7 +80,7 @@ def summary(row: Row, authors: list[str]) -> StudySummary:
         year=int(row["year"]),
         language=row["language"],
         authors=authors,
-        venue=text(row.get("venue")),
+        venue=maybe_text(row.get("venue")),
         doi=row.get("doi"),
         doi_url=row.get("doiLink"),
         screening=screening_of(row),
@@ -109,8 +92,7 @@ async def studies_with_factor(request: Request, factor: str) -> set[str]:
     """The IRIs of the studies with a code for a factor; 422 with suggestions if it is unknown."""
     rows = await select(request, "api/study-factors", factor=iris.factor(factor))
     if not rows:
-        known = await select(request, "api/study-factors")
-        close = not_found("factor", factor, {last_segment(r["factor"]) for r in known})
+        close = not_found("factor", factor, set(await factor_ids(request)))
         raise Problem(
             422,
             "Invalid parameters",
@@ -145,6 +127,7 @@ STUDY_LIST_EXAMPLE: dict[str, Any] = {
 }
 
 
+@cacheable
 @router.get(
     "/studies",
     response_model=StudyPage,
@@ -300,11 +283,11 @@ STUDY_EXAMPLE: dict[str, Any] = {
 def context_of(row: Row) -> Context | None:
     """The study's context, or None when it reports none."""
     context = Context(
-        country=text(row.get("country")),
-        region=text(row.get("region")),
+        country=maybe_text(row.get("country")),
+        region=maybe_text(row.get("region")),
         rural=row.get("rural"),
-        sector=text(row.get("sector")),
-        firm_type=text(row.get("firmType")),
+        sector=maybe_text(row.get("sector")),
+        firm_type=maybe_text(row.get("firmType")),
     )
     return context if context.model_dump(exclude_none=True) else None
 
@@ -317,9 +300,9 @@ def code_of(row: Row) -> StudyCode:
         id=row["id"],
         iri=row["code"],
         factor=factor,
-        quote=text(row["quote"]) or "",
-        basis=last_segment(row["basis"]) if row.get("basis") else None,
-        direction=last_segment(row["direction"]) if row.get("direction") else None,
+        quote=maybe_text(row["quote"]) or "",
+        basis=local(row["basis"]) if row.get("basis") else None,
+        direction=local(row["direction"]) if row.get("direction") else None,
         outcome=labelled(row, "outcome", "outcomeLabel"),
         coder=labelled(row, "coder", "coderName"),
     )
@@ -330,12 +313,13 @@ def answer_of(row: Row) -> AppraisalAnswer:
     return AppraisalAnswer(
         appraiser=labelled(row, "appraiser", "appraiserName"),
         criterion=int(row["criterion"]),
-        answer=last_segment(row["answer"]),
+        answer=local(row["answer"]),
         score=row.get("score"),
-        comment=text(row.get("comment")),
+        comment=maybe_text(row.get("comment")),
     )
 
 
+@cacheable
 @router.get(
     "/studies/{study_id}",
     response_model=StudyDetail,
@@ -364,7 +348,7 @@ async def get_study(
     study_id: Annotated[str, PathParam(description="The id of a study, e.g. ruzzier-2007.")],
 ) -> StudyDetail:
     """Everything the graph holds about the study with this id."""
-    if not _ID.fullmatch(study_id):
+    if not valid_id(study_id):
         known = await select(request, "api/study-list")
         raise not_found("study", study_id, [r["id"] for r in known])
     study = iris.study(study_id)
@@ -385,8 +369,8 @@ async def get_study(
         screening = ScreeningDetail(
             decision=decision,
             reason=labelled(row, "reason", "reasonLabel"),
-            stage=text(row.get("stage")),
-            note=text(row.get("screeningNote")),
+            stage=maybe_text(row.get("stage")),
+            note=maybe_text(row.get("screeningNote")),
             screener=labelled(row, "screener", "screenerName"),
         )
     return StudyDetail(
@@ -397,16 +381,16 @@ async def get_study(
         year=int(row["year"]),
         authors=authors_by_study(author_rows).get(str(study), []),
         language=row["language"],
-        venue=text(row.get("venue")),
-        volume=text(row.get("volume")),
-        issue=text(row.get("issue")),
-        pages=text(row.get("pages")),
+        venue=maybe_text(row.get("venue")),
+        volume=maybe_text(row.get("volume")),
+        issue=maybe_text(row.get("issue")),
+        pages=maybe_text(row.get("pages")),
         doi=row.get("doi"),
         doi_url=row.get("doiLink"),
-        publisher=text(row.get("publisher")),
-        place=text(row.get("place")),
-        citation=text(row.get("citation")),
-        editorial_note=text(row.get("editorialNote")),
+        publisher=maybe_text(row.get("publisher")),
+        place=maybe_text(row.get("place")),
+        citation=maybe_text(row.get("citation")),
+        editorial_note=maybe_text(row.get("editorialNote")),
         context=context_of(row),
         methods=[m for m in (labelled(r, "method", "label") for r in method_rows) if m],
         screening=screening,
