@@ -201,23 +201,39 @@ def service_description_response(request: Request) -> Response:
     return negotiated(request, request.app.state.service_description, "the service description")
 
 
+_SUMMARY = "SPARQL 1.1 Protocol query endpoint (read-only)"
+
+
+# GET and POST are two operations with ids of their own: one route for several methods gave
+# every method the same operationId, picked at random from a set (invalid OpenAPI).
 @cacheable
-@router.api_route(
-    "/sparql",
-    methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
-    summary="SPARQL 1.1 Protocol query endpoint (read-only)",
-)
+@router.get("/sparql", summary=_SUMMARY, operation_id="sparql_query_get")
+async def sparql_get(request: Request) -> Response:
+    """Answer a SPARQL query given as `query`; without one, the service description."""
+    return await sparql(request)
+
+
+@router.post("/sparql", summary=_SUMMARY, operation_id="sparql_query_post")
+async def sparql_post(request: Request) -> Response:
+    """Answer a SPARQL query POSTed as a form or as application/sparql-query."""
+    return await sparql(request)
+
+
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+async def sparql_other(request: Request) -> Response:
+    """Methods outside the query protocol: a 400 that names the ones allowed."""
+    raise Problem(
+        400,
+        "Method not allowed",
+        f"{request.method} is not part of the SPARQL query protocol; use GET or POST",
+        kind="method-not-allowed",
+        headers={"Allow": ALLOWED_METHODS},
+    )
+
+
 async def sparql(request: Request) -> Response:
     """Answer a SPARQL query (GET with `query`, or POST form / application/sparql-query)."""
     settings: Settings = request.app.state.settings
-    if request.method not in ("GET", "POST"):
-        raise Problem(
-            400,
-            "Method not allowed",
-            f"{request.method} is not part of the SPARQL query protocol; use GET or POST",
-            kind="method-not-allowed",
-            headers={"Allow": ALLOWED_METHODS},
-        )
     protocol = await parse_request(request, settings)
     if protocol.query is None:
         if request.method == "GET":

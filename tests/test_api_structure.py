@@ -56,6 +56,41 @@ def test_every_route_of_the_app_is_defined_in_a_known_router() -> None:
     assert {"api.routes.factors", "api.routes.analysis", "api.ld", "api.sparql"} <= modules
 
 
+def test_every_router_module_is_served() -> None:
+    """A new module of api/routes with a router must be included by create_app, or its routes
+    would silently not exist: the one line a new router module needs in api/app.py."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from api.app import create_app
+
+    routes = iter_route_contexts(create_app().routes)
+    served = {r.endpoint.__module__ for r in routes if isinstance(r.original_route, APIRoute)}
+    with_router = {
+        name
+        for name in ROUTERS
+        if any(
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "router" for t in node.targets)
+            for node in ast.parse(MODULES[name].read_text(encoding="utf-8")).body
+        )
+    }
+    assert with_router, "no module defines a router: the check reads nothing"
+    assert with_router - served == set()
+
+
+def test_operation_ids_are_unique_and_stable() -> None:
+    """OpenAPI requires one operationId per operation; /sparql once had one for five methods,
+    picked at random from a set of methods (so it also changed from run to run)."""
+    from api.app import create_app
+
+    spec = create_app().openapi()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert spec["paths"]["/sparql"]["get"]["operationId"] == "sparql_query_get"
+    assert spec["paths"]["/sparql"]["post"]["operationId"] == "sparql_query_post"
+    assert set(spec["paths"]["/sparql"]) == {"get", "post"}
+
+
 @pytest.mark.parametrize("name", sorted(ROUTERS))
 def test_no_router_imports_another(name: str) -> None:
     others = imported(MODULES[name]) & (ROUTERS - {name})
