@@ -100,7 +100,7 @@ class RemoteBackend:
     _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
     async def start(self) -> None:
-        self._store = RemoteStore(self.endpoint, timeout=self.timeout)
+        self._store = RemoteStore(self.endpoint, timeout=self.timeout, keep_alive=True)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="rsme-kg-remote")
 
     async def close(self) -> None:

@@ -11,13 +11,14 @@ the cache looks at are derived from the assembled app's routes (`cached_paths`).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi.routing import iter_route_contexts
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Key = tuple[str, bytes, bytes, bytes]
@@ -34,36 +35,42 @@ def cacheable(endpoint: Endpoint) -> Endpoint:
 
 @dataclass(frozen=True)
 class CachedPaths:
-    """The request paths whose GET answers may be kept: exact paths, and the fixed beginnings
-    of path templates (/factors/ for /factors/{factor_id})."""
+    """Which request paths' GET answers may be kept: the first GET route whose template
+    matches a path decides, as in routing, so an unmarked /factors/{id}/live stays uncached
+    beside a marked /factors/{id}."""
 
-    exact: frozenset[str] = frozenset()
-    prefixes: tuple[str, ...] = ()
+    routes: tuple[tuple[re.Pattern[str], bool], ...] = ()
 
     def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and (path in self.exact or path.startswith(self.prefixes))
+        if not isinstance(path, str):
+            return False
+        for pattern, marked in self.routes:
+            if pattern.match(path):
+                return marked
+        return False
 
 
 def cached_paths(routes: Iterable[BaseRoute]) -> CachedPaths:
-    """The paths of the routes declared @cacheable (called once the app is assembled).
+    """The GET routes in routing order, each with whether it is declared @cacheable (called
+    once the app is assembled).
 
     >>> from starlette.routing import Route
     >>> async def kept(request: object) -> None: ...
     >>> async def live(request: object) -> None: ...
-    >>> paths = cached_paths([Route("/a/{x}", cacheable(kept)), Route("/b", live)])
-    >>> "/a/1" in paths, "/a" in paths, "/b" in paths
-    (True, False, False)
+    >>> paths = cached_paths(
+    ...     [Route("/a/{x}", cacheable(kept)), Route("/a/{x}/live", live), Route("/b", live)]
+    ... )
+    >>> "/a/1" in paths, "/a" in paths, "/a/1/live" in paths, "/b" in paths
+    (True, False, False, False)
     """
-    exact: set[str] = set()
-    prefixes: set[str] = set()
+    found: list[tuple[re.Pattern[str], bool]] = []
     # included routers are walked as FastAPI walks them (their prefixes applied)
     for route in iter_route_contexts(list(routes)):
-        marked = getattr(route.endpoint, _MARK, False)
-        if not marked or route.path is None or "GET" not in (route.methods or ()):
+        if route.path is None or "GET" not in (route.methods or ()):
             continue
-        fixed, brace, _ = route.path.partition("{")
-        (prefixes if brace else exact).add(fixed)
-    return CachedPaths(frozenset(exact), tuple(sorted(prefixes)))
+        pattern, _, _ = compile_path(route.path)
+        found.append((pattern, bool(getattr(route.endpoint, _MARK, False))))
+    return CachedPaths(tuple(found))
 
 
 class ReadCache:

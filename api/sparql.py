@@ -260,17 +260,11 @@ async def sparql(request: Request) -> Response:
     )
     if refusal is not None:
         raise Problem(refusal.status, refusal.title, refusal.detail)
-    return await run_job(request, job)
+    return _answer_response(await _answer(request, job), False, settings)
 
 
-async def run_job(request: Request, job: Job) -> Response:
-    """Answer a job with the backend, within the timeout of the settings; cache the answer."""
-    answer = await answer_job(request, job)
-    return _answer_response(answer, False, request.app.state.settings)
-
-
-async def answer_job(request: Request, job: Job) -> Answer:
-    """The backend's answer to a job (cached).
+async def _answer(request: Request, job: Job) -> Answer:
+    """The backend's answer to a job not in the cache; a successful one is cached.
 
     A timeout or an outage raises the project's error (QueryTimeout, EngineFailure,
     StoreUnavailable), which the app answers as problem+json (api.problems.problem_of).
@@ -278,9 +272,6 @@ async def answer_job(request: Request, job: Job) -> Answer:
     settings: Settings = request.app.state.settings
     cache: AnswerCache = request.app.state.cache
     backend: Backend = request.app.state.backend
-    cached = cache.get(job)
-    if isinstance(cached, Answer):
-        return cached
     answer = await backend.execute(job, settings.query_timeout)
     if answer.status == 200:
         cache.put(job, answer, len(answer.body) + len(job.query))

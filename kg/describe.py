@@ -132,15 +132,15 @@ def void_description(
     for vocabulary in VOCABULARIES:
         g.add((d, VOID.vocabulary, URIRef(str(vocabulary))))
     g.add((d, VOID.rootResource, FACTOR_SCHEME))
-    for row in store.query(queries.load("void-examples")):
+    for row in queries.run(store, "void-examples"):
         for example in row.values():
             g.add((d, VOID.exampleResource, example))
 
     # aggregates without GROUP BY: always exactly one row
-    size = store.query(queries.load("void-size")).solutions[0]
+    size = queries.run(store, "void-size").solutions[0]
     for name in ("triples", "distinctSubjects", "distinctObjects", "properties"):
         g.add((d, VOID[name], _count(size[name])))
-    entities = store.query(queries.load("void-entities"), {"space": Literal(URI_SPACE)})
+    entities = queries.run(store, "void-entities", space=URI_SPACE)
     # no row at all when nothing lies in the URI space (a group needs a member)
     g.add((d, VOID.entities, _count(entities.solutions[0]["entities"] if entities else None)))
 
@@ -239,7 +239,7 @@ def slug(iri: str) -> str:
 
 
 def _add_class_partitions(g: Graph, store: EmbeddedStore) -> None:
-    rows = store.query(queries.load("void-classes")).solutions
+    rows = queries.run(store, "void-classes").solutions
     for row in rows:
         node = DATASET_NS[f"class/{slug(str(row['class']))}"]
         g.add((DATASET, VOID.classPartition, node))
@@ -250,7 +250,7 @@ def _add_class_partitions(g: Graph, store: EmbeddedStore) -> None:
 
 
 def _add_property_partitions(g: Graph, store: EmbeddedStore) -> None:
-    for row in store.query(queries.load("void-properties")):
+    for row in queries.run(store, "void-properties"):
         node = DATASET_NS[f"property/{slug(str(row['property']))}"]
         g.add((DATASET, VOID.propertyPartition, node))
         g.add((node, RDF.type, VOID.Dataset))
@@ -260,7 +260,7 @@ def _add_property_partitions(g: Graph, store: EmbeddedStore) -> None:
 
 
 def _add_graph_subsets(g: Graph, store: EmbeddedStore) -> None:
-    for row in store.query(queries.load("void-graphs")):
+    for row in queries.run(store, "void-graphs"):
         node = row["graph"]
         if not isinstance(node, URIRef):
             continue
@@ -273,11 +273,8 @@ def _add_graph_subsets(g: Graph, store: EmbeddedStore) -> None:
 
 
 def _add_linksets(g: Graph, store: EmbeddedStore) -> None:
-    query = queries.load("void-links")
     for outside in OUTSIDE:
-        rows = store.query(
-            query, {"ours": Literal(URI_SPACE), "space": Literal(outside.uri_space)}
-        ).solutions
+        rows = queries.run(store, "void-links", ours=URI_SPACE, space=outside.uri_space).solutions
         if not rows:
             continue  # a linkset nothing links through would only advertise a vocabulary
         g.add((outside.node, RDF.type, VOID.Dataset))

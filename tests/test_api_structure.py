@@ -122,3 +122,31 @@ def test_the_check_sees_route_imports() -> None:
         "api.ld",
         "api.sparql",
     }
+
+
+# GET routes whose answers are not kept, each for a reason: the store's state (health), a large
+# file streamed from disk (dump), FastAPI's own documentation pages and the version banner.
+UNCACHED_GET = {
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/dump/rsme-kg.trig",
+    "/healthz",
+    "/version",
+}
+
+
+def test_every_get_route_decides_whether_it_is_cached() -> None:
+    """A new GET route is either @cacheable or added here with its reason: forgetting the
+    mark cannot go unnoticed."""
+    from fastapi.routing import iter_route_contexts
+
+    from api.app import create_app
+
+    unmarked = {
+        r.path
+        for r in iter_route_contexts(create_app().routes)
+        if r.path and "GET" in (r.methods or ()) and not getattr(r.endpoint, "_rsme_cacheable", 0)
+    }
+    assert unmarked == UNCACHED_GET

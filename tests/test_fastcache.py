@@ -10,9 +10,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from starlette.routing import Route
 
 from api.app import create_app
-from api.fastcache import CachedPaths, ReadCache, cacheable, cached_paths
+from api.fastcache import ReadCache, cacheable, cached_paths
 
 # what the hand-kept list of cached path prefixes said before the routes declared it
 OLD_PREFIXES = (
@@ -30,7 +31,13 @@ OLD_PREFIXES = (
     "/context.jsonld",
     "/.well-known/void",
 )
-SAMPLE = CachedPaths(frozenset({"/factors", "/categories"}))
+
+
+async def _answer(request: Any) -> None:
+    """A stand-in endpoint: only its @cacheable mark matters to the cache."""
+
+
+SAMPLE = cached_paths([Route("/factors", cacheable(_answer)), Route("/categories", _answer)])
 
 
 class CountingApp:
@@ -155,3 +162,26 @@ def test_the_declared_routes_cover_what_the_hand_kept_list_did() -> None:
     # and the app's cache in front of it uses exactly these paths
     (middleware,) = [m for m in app.user_middleware if m.cls is ReadCache]
     assert middleware.kwargs["paths"] == paths
+
+
+def test_an_unmarked_route_under_a_marked_template_is_not_kept() -> None:
+    """The route that routing picks decides: /factors/{id}/live is not cached because
+    /factors/{id} is; paths that no route serves are not cached either."""
+    router = APIRouter()
+
+    @router.get("/factors/{factor_id}")
+    @cacheable
+    async def factor(factor_id: str) -> dict[str, str]:
+        return {"id": factor_id}
+
+    @router.get("/factors/{factor_id}/live")
+    async def live(factor_id: str) -> dict[str, str]:
+        return {"id": factor_id}
+
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+    paths = cached_paths(app.routes)
+    assert "/v1/factors/x" in paths
+    assert "/v1/factors/x/live" not in paths
+    assert "/v1/factors" not in paths
+    assert "/factors/x" not in paths

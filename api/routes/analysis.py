@@ -1,9 +1,11 @@
 """REST routes: the analytics of the meta-synthesis and its pictures, on either backend.
 
-Every route runs the named queries of kg/queries/analysis/ through the backend (so a remote
-store gives the same numbers as the embedded one) and serialises with kg.analysis.report, as
-`rsme-kg report` does. Pictures are drawn in a worker thread, one at a time (matplotlib's text
-layout and font cache are shared state), and cached with the other read-only answers. Every
+Every route takes the analysis from api.services.analysis (the named queries of
+kg/queries/analysis/ run through the backend, so a remote store gives the same numbers as the
+embedded one; kept once per build of the embedded store) and serialises it with
+kg.analysis.report, as `rsme-kg report` does. Pictures are drawn in a worker thread, one at a
+time (matplotlib's text layout and font cache are shared state), and kept by the digest of the
+rows they were drawn from (api.services.analysis.Pictures). Every
 count of support leaves out the codes whose direction is context (they name the study's
 setting, counted apart at /analysis/settings); kappa counts every code.
 """

@@ -9,20 +9,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.backends import Backend
-from api.problems import Problem
-from kg.errors import StoreUnavailable
 
 router = APIRouter(tags=["service"])
 
 
 @router.get("/healthz", summary="Is the service able to answer queries?")
 async def healthz(request: Request) -> JSONResponse:
-    """200 with a summary when the store answers; 503 problem+json when it cannot."""
+    """200 with a summary when the store answers; 503 problem+json when it cannot (the
+    backend's StoreUnavailable, mapped with Retry-After by api.problems.problem_of)."""
     backend: Backend = request.app.state.backend
-    try:
-        summary = await backend.health()
-    except StoreUnavailable as exc:
-        raise Problem(503, "Store unavailable", str(exc), kind="store-unavailable") from exc
+    summary = await backend.health()
     return JSONResponse({"status": "ok", **summary})
 
 

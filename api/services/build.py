@@ -8,6 +8,7 @@ on every request, as its query answers are not cached either (api.app).
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar, cast
@@ -20,23 +21,35 @@ T = TypeVar("T")
 
 
 class PerBuild:
-    """A small LRU of answers keyed by build id and what was asked (few keys per build)."""
+    """A small LRU of answers keyed by build id and what was asked (few keys per build).
+
+    An answer is kept as the task computing it, so requests that arrive while it is computed
+    (a cold start: /factors, /search and /analysis at once) wait for that one computation; a
+    computation that fails is forgotten, and the next request tries again.
+    """
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, Hashable], Any] = OrderedDict()
+        self._items: OrderedDict[tuple[str, Hashable], asyncio.Task[Any]] = OrderedDict()
 
     async def get(self, build: str, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """The answer kept for (build, key), computed now if there is none."""
         item = (build, key)
-        if item in self._items:
+        task = self._items.get(item)
+        if task is None:
+            task = asyncio.ensure_future(compute())
+            self._items[item] = task
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        else:
             self._items.move_to_end(item)
-            return cast(T, self._items[item])
-        value = await compute()
-        self._items[item] = value
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return value
+        try:
+            # shielded: a client that goes away must not cancel the others' computation
+            return cast(T, await asyncio.shield(task))
+        except Exception:
+            if self._items.get(item) is task:
+                del self._items[item]
+            raise
 
 
 def kept_build(request: Request) -> str | None:

@@ -1,8 +1,9 @@
 """Named SPARQL queries, stored as .rq files beside this module, loaded and run by name.
 
-`select` and `construct` are the one runner of named queries: the CLI and the analytics call
-them on a `Store`; the API runs the same `bindings` and `QueryResult.rows` / `.graph` through
-its async executors (api.named), so every face gets the same typed rows.
+`run` (rdflib terms), `select` (typed rows) and `construct` (a graph) are the one runner of
+named queries: the CLI, the VoID description and the analytics call them on a `Store`; the API
+runs the same `bindings` and `QueryResult.rows` / `.graph` through its async executors
+(api.named), so every face gets the same typed rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from rdflib import Graph, Literal, URIRef
 
 if TYPE_CHECKING:
-    from kg.store.base import Bindings, Row, Store
+    from kg.store.base import Bindings, QueryResult, Row, Store
 
 QUERY_DIR = Path(__file__).resolve().parent
 
@@ -56,11 +57,17 @@ def bindings(values: Mapping[str, Value]) -> Bindings:
     }
 
 
+def run(store: Store, name: str, **values: Value) -> QueryResult:
+    """The answer of a named query as rdflib terms, values bound (for code that builds RDF
+    from the terms, e.g. the VoID description)."""
+    return store.query(load(name), bindings(values))
+
+
 def select(store: Store, name: str, **values: Value) -> list[Row]:
     """The typed rows of a named SELECT query (see kg.store.base.value), values bound."""
-    return store.query(load(name), bindings(values)).rows()
+    return run(store, name, **values).rows()
 
 
 def construct(store: Store, name: str, **values: Value) -> Graph:
     """The triples of a named CONSTRUCT or DESCRIBE query as an rdflib graph, values bound."""
-    return store.query(load(name), bindings(values)).graph()
+    return run(store, name, **values).graph()

@@ -137,14 +137,22 @@ class RemoteStore:
 
     `timeout` bounds each network step (connecting, then each wait for data), in seconds.
     `graph_store` is the server's Graph Store Protocol URL, for `publish`; queries never use it.
+    `keep_alive` sends queries over kept-open connections (httpx) instead of SPARQLWrapper's
+    one connection per query: the web facade sends many small queries, a command a few.
     """
 
     def __init__(
-        self, endpoint: str, *, timeout: float = 30.0, graph_store: str | None = None
+        self,
+        endpoint: str,
+        *,
+        timeout: float = 30.0,
+        graph_store: str | None = None,
+        keep_alive: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self.graph_store = graph_store
+        self.keep_alive = keep_alive
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
@@ -300,7 +308,21 @@ class RemoteStore:
 
     def _send(self, sparql: str, text: str, accept: str) -> tuple[str, bytes]:
         """Send prepared text, with the query's own FROM / FROM NAMED as the dataset."""
-        return self._exchange(text, accept, prologue=True, dataset=dataset_clause(sparql))
+        dataset = dataset_clause(sparql)
+        if not self.keep_alive:
+            return self._exchange(text, accept, prologue=True, dataset=dataset)
+        status, content_type, body = self.raw(
+            text.removeprefix(_PROLOGUE),
+            accept,
+            default_graphs=dataset.default_graphs if dataset else (),
+            named_graphs=dataset.named_graphs if dataset else (),
+            prologue=True,
+        )
+        if status != 200:  # 406, 413 ...: the endpoint cannot serve what a named query needs
+            raise StoreUnavailable(
+                f"the SPARQL endpoint at {self.endpoint} answered {status}: {_excerpt(body)}"
+            )
+        return content_type, body
 
     def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
         """Run a SPARQL query on the endpoint and materialise its answer as rdflib terms."""
