@@ -1,4 +1,9 @@
-"""Start the real rsme-kg server (uvicorn, in its own process) on a free port for tests."""
+"""Start the real rsme-kg server (uvicorn, in its own process) on a free port for tests.
+
+Most API tests run the app in-process (`tests.apiclient.ApiClient`); this one is for what only
+the real `rsme-kg serve` shows: real clients (SPARQLWrapper, rdflib, a browser), several
+uvicorn processes, query workers per core, the process's own access log.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
+
+from tests.apiclient import Requests
 
 
 def free_port() -> int:
@@ -20,7 +28,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ApiServer:
+class ApiServer(Requests):
     """`rsme-kg serve` as a subprocess; stderr (the access log) goes to a file."""
 
     def __init__(
@@ -47,7 +55,12 @@ class ApiServer:
         self.process = subprocess.Popen(
             args, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment
         )
+        self._client = httpx.Client(base_url=self.base, timeout=30)
         self._wait()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send one request over the socket (a path of this server or an absolute URL)."""
+        return self._client.request(method, url, **kwargs)
 
     def _wait(self, limit: float = 60.0) -> None:
         deadline = time.monotonic() + limit
@@ -77,6 +90,7 @@ class ApiServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        self._client.close()
         self._log_file.close()
 
     def __enter__(self) -> ApiServer:

@@ -1,4 +1,6 @@
-"""Shared fixtures: the real corpus built once per session, and scratch copies of data/."""
+"""Shared fixtures: the real corpus built once per session, scratch copies of data/, and the
+web facade over it: in this process (`embedded`, `remote`, `server`) or as the real
+`rsme-kg serve` (`live`)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import pytest
 
 from kg import paths, pipeline
 from kg.store.embedded import EmbeddedStore
+from tests.apiclient import ApiClient
 from tests.apiserver import ApiServer
-from tests.servers import start_oxigraph
+from tests.servers import OxigraphServer, start_oxigraph
 
 ROOT = paths.ROOT
 DATA = ROOT / "data"
@@ -50,32 +53,74 @@ def tree_digest(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def embedded(
+@pytest.fixture(scope="session")
+def oxigraph(
+    built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OxigraphServer]:
+    """A real `oxigraph serve` loaded with the build by `rsme-kg publish` (tests only read it)."""
+    from kg.publish import publish
+
+    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as running:
+        publish(built[0] / pipeline.TRIG_NAME, running.store_url)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def embedded(built: tuple[Path, dict[str, object]]) -> Iterator[ApiClient]:
+    """The facade over the embedded store, in this process (one query worker)."""
+    with ApiClient(store=built[0] / paths.STORE_SUBDIR) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def remote(oxigraph: OxigraphServer) -> Iterator[ApiClient]:
+    """The same facade, in this process, over the real `oxigraph serve` holding the build."""
+    with ApiClient(endpoint=oxigraph.query_url) as app:
+        yield app
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def server(request: pytest.FixtureRequest) -> ApiClient:
+    """A test that takes `server` runs against both backends."""
+    app: ApiClient = request.getfixturevalue(request.param)
+    return app
+
+
+@pytest.fixture(scope="session")
+def live(
     built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServer]:
-    """The facade over the embedded store (a real server on a free port)."""
-    log = tmp_path_factory.mktemp("embedded") / "server.log"
+    """The real `rsme-kg serve` over the embedded store: uvicorn in its own process, with a
+    query worker per core (for real clients, browsers and what only a real server shows)."""
+    log = tmp_path_factory.mktemp("live") / "server.log"
     with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def remote(
-    built: tuple[Path, dict[str, object]], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiServer]:
-    """The same facade over a real `oxigraph serve`, loaded with `rsme-kg publish`."""
-    from kg.publish import publish
-
-    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as oxigraph:
-        publish(built[0] / pipeline.TRIG_NAME, oxigraph.store_url)
-        log = tmp_path_factory.mktemp("remote") / "server.log"
-        with ApiServer(endpoint=oxigraph.query_url, log=log) as running:
-            yield running
+# --- the fixture corpus (tests/data/corpus): six studies of data/, built in seconds -----------
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def server(request: pytest.FixtureRequest) -> ApiServer:
-    """A test that takes `server` runs against both backends."""
-    running: ApiServer = request.getfixturevalue(request.param)
-    return running
+@pytest.fixture()
+def small_data(tmp_path: Path) -> Path:
+    """A scratch copy of the fixture corpus that a test may break (see tests/data/README.md)."""
+    from tests.corpus import FIXTURE
+
+    target = tmp_path / "data"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def small_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    """The fixture corpus built once per session, without the reasoner (not what it tests)."""
+    from tests.corpus import FIXTURE
+
+    out = tmp_path_factory.mktemp("small-build") / "dist"
+    _, manifest = pipeline.build(FIXTURE, out, run_reasoner=False)
+    return out, manifest
+
+
+@pytest.fixture(scope="session")
+def small_store(small_built: tuple[Path, dict[str, object]]) -> Path:
+    """The folder of the fixture corpus's built store (tests copy it or open it read-only)."""
+    return small_built[0] / paths.STORE_SUBDIR

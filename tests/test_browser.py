@@ -1,4 +1,4 @@
-"""The web pages in a real browser: headless Chromium loads them from the running server.
+"""The web pages in a real browser: headless Chromium loads them from `rsme-kg serve` (`live`).
 
 `.ci/run` installs Debian's chromium; without it these tests are skipped with a reason.
 """
@@ -64,8 +64,8 @@ class Elements(HTMLParser):
             self._in_heading = False
 
 
-def test_the_analysis_page_shows_its_pictures(embedded: ApiServer, tmp_path: Path) -> None:
-    dom = browse(f"{embedded.base}/analysis?lang=fa", tmp_path / "profile", "--dump-dom")
+def test_the_analysis_page_shows_its_pictures(live: ApiServer, tmp_path: Path) -> None:
+    dom = browse(f"{live.base}/analysis?lang=fa", tmp_path / "profile", "--dump-dom")
     page = Elements()
     page.feed(dom)
     assert page.count.get("figure") == 5 and page.count.get("svg", 0) >= 5
@@ -74,7 +74,7 @@ def test_the_analysis_page_shows_its_pictures(embedded: ApiServer, tmp_path: Pat
     assert "/analysis/model.png?lang=fa" in page.links
     shot = tmp_path / "analysis.png"
     browse(
-        f"{embedded.base}/analysis",
+        f"{live.base}/analysis",
         tmp_path / "profile2",
         f"--screenshot={shot}",
         "--window-size=1000,1400",
@@ -85,8 +85,8 @@ def test_the_analysis_page_shows_its_pictures(embedded: ApiServer, tmp_path: Pat
         assert high - low > 100  # text and pictures, not a blank or an error page in one colour
 
 
-def test_a_linked_data_page_leads_to_the_analysis(embedded: ApiServer, tmp_path: Path) -> None:
-    dom = browse(f"{embedded.base}/id/factor/psychic-distance", tmp_path / "profile", "--dump-dom")
+def test_a_linked_data_page_leads_to_the_analysis(live: ApiServer, tmp_path: Path) -> None:
+    dom = browse(f"{live.base}/id/factor/psychic-distance", tmp_path / "profile", "--dump-dom")
     page = Elements()
     page.feed(dom)
     assert "Psychic distance" in page.headings

@@ -1,4 +1,4 @@
-"""Linked data, sources and mappings through a real server: /id, /graph, /context.jsonld,
+"""Linked data, sources and mappings through the app: /id, /graph, /context.jsonld,
 /ontology, /shapes and /mappings. The graph routes run on both backends; the sources are static.
 
 Known answers are read from the sources themselves (data/*.csv, ontology/*.ttl, shapes/*.ttl),
@@ -24,7 +24,8 @@ from rdflib.namespace import OWL, SKOS
 
 from kg import iris, paths
 from kg.namespaces import BASE, BIBO, PREFIXES, PROV, RSME, SH, SHAPES
-from tests.apiserver import ApiServer
+from tests.apiclient import ORIGIN, Api, ApiClient
+from tests.servers import OxigraphServer
 
 Built = tuple[Path, dict[str, object]]
 DATA = paths.ROOT / "data"
@@ -37,11 +38,13 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def proxied(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
-    """A server whose public base is behind a proxy, under a path."""
-    log = tmp_path_factory.mktemp("ld-proxied") / "server.log"
-    env = {"RSME_KG_PUBLIC_BASE": "https://kg.example.org/rsme"}
-    with ApiServer(store=built[0] / paths.STORE_SUBDIR, env=env, log=log) as running:
+def proxied(oxigraph: OxigraphServer) -> Iterator[ApiClient]:
+    """A server whose public base is behind a proxy, under a path.
+
+    Over the remote store, which needs no query worker: the mapping of IRIs is the same.
+    """
+    public = "https://kg.example.org/rsme"
+    with ApiClient(endpoint=oxigraph.query_url, public_base=public) as running:
         yield running
 
 
@@ -82,9 +85,9 @@ class Links(HTMLParser):
             self.title += data
 
 
-def page(url: str) -> tuple[httpx.Response, Links]:
+def page(server: Api, url: str) -> tuple[httpx.Response, Links]:
     """GET an HTML page and parse its links."""
-    response = httpx.get(url, headers={"Accept": "text/html"}, timeout=30)
+    response = server.get(url, headers={"Accept": "text/html"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
     parsed = Links()
@@ -92,25 +95,25 @@ def page(url: str) -> tuple[httpx.Response, Links]:
     return response, parsed
 
 
-def follow(base: str, links: Links, path: str) -> str:
+def follow(links: Links, path: str) -> str:
     """The absolute URL of the link whose path is `path` (it must be on the page)."""
     hrefs = [href for href, _ in links.links if urlsplit(href).path == path]
     assert hrefs, f"no link to {path} among {[h for h, _ in links.links]}"
-    return urljoin(base + "/", hrefs[0])
+    return urljoin(ORIGIN + "/", hrefs[0])
 
 
-def turtle(server: ApiServer, path: str) -> Graph:
-    response = httpx.get(server.base + path, headers={"Accept": "text/turtle"}, timeout=30)
+def turtle(server: Api, path: str) -> Graph:
+    response = server.get(path, headers={"Accept": "text/turtle"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/turtle")
     return Graph().parse(data=response.text, format="turtle")
 
 
-def jsonld_graph(server: ApiServer, body: str) -> Graph:
+def jsonld_graph(server: Api, body: str) -> Graph:
     """Parse served JSON-LD with the context the server serves at /context.jsonld."""
     document = json.loads(body)
     assert urlsplit(document["@context"]).path == "/context.jsonld"
-    context = httpx.get(server.base + "/context.jsonld", timeout=30).json()
+    context = server.get("/context.jsonld").json()
     document["@context"] = context["@context"]
     return Graph().parse(data=json.dumps(document), format="json-ld")
 
@@ -143,20 +146,20 @@ def expand(curie: str, curie_map: dict[str, str]) -> str:
 # ------------------------------------------------------------------------------ /id: formats
 
 
-def test_factor_html_page(server: ApiServer) -> None:
-    response, links = page(server.base + "/id/factor/psychic-distance")
+def test_factor_html_page(server: Api) -> None:
+    response, links = page(server, "/id/factor/psychic-distance")
     assert links.title == "Psychic distance"
     assert "Accept" in response.headers["vary"]
     category = taxonomy().value(PSYCHIC, SKOS.broader)
     assert category is not None
-    follow(server.base, links, "/id/" + str(category).split("/id/", 1)[1])
+    follow(links, "/id/" + str(category).split("/id/", 1)[1])
     # outside IRIs stay outside; ontology terms go to the ontology page
     assert any(href.startswith("http://www.w3.org/2004/02/skos/core#") for href, _ in links.links)
     assert any(href.startswith("/ontology#") for href, _ in links.links)
     assert "فاصله روانی" in response.text  # the Persian label, as given in factors.ttl
 
 
-def test_factor_turtle(server: ApiServer) -> None:
+def test_factor_turtle(server: Api) -> None:
     graph = turtle(server, "/id/factor/psychic-distance")
     assert (PSYCHIC, SKOS.prefLabel, Literal("Psychic distance", lang="en")) in graph
     source = taxonomy()
@@ -175,11 +178,9 @@ def test_factor_turtle(server: ApiServer) -> None:
         ("application/rdf+xml", "xml"),
     ],
 )
-def test_factor_in_every_format_is_the_same_graph(server: ApiServer, accept: str, fmt: str) -> None:
+def test_factor_in_every_format_is_the_same_graph(server: Api, accept: str, fmt: str) -> None:
     expected = turtle(server, "/id/factor/psychic-distance")
-    response = httpx.get(
-        server.base + "/id/factor/psychic-distance", headers={"Accept": accept}, timeout=30
-    )
+    response = server.get("/id/factor/psychic-distance", headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == accept
     if fmt == "json-ld":
@@ -194,25 +195,23 @@ def test_factor_in_every_format_is_the_same_graph(server: ApiServer, accept: str
     ("query", "media"),
     [("ttl", "text/turtle"), ("jsonld", "application/ld+json"), ("nt", "application/n-triples")],
 )
-def test_format_parameter_overrides_accept(server: ApiServer, query: str, media: str) -> None:
-    response = httpx.get(
-        server.base + f"/id/factor/psychic-distance?format={query}",
+def test_format_parameter_overrides_accept(server: Api, query: str, media: str) -> None:
+    response = server.get(
+        f"/id/factor/psychic-distance?format={query}",
         headers={"Accept": "text/html"},
-        timeout=30,
     )
     assert response.headers["content-type"].split(";")[0] == media
 
 
-def test_accept_q_values_decide(server: ApiServer) -> None:
-    response = httpx.get(
-        server.base + "/id/factor/psychic-distance",
+def test_accept_q_values_decide(server: Api) -> None:
+    response = server.get(
+        "/id/factor/psychic-distance",
         headers={"Accept": "text/html;q=0.3, application/n-triples;q=0.9, text/turtle;q=0.5"},
-        timeout=30,
     )
     assert response.headers["content-type"].split(";")[0] == "application/n-triples"
 
 
-def test_author_list_keeps_its_order(server: ApiServer) -> None:
+def test_author_list_keeps_its_order(server: Api) -> None:
     # rdf:List values are blank nodes: the description must carry the whole list
     study = next(r for r in csv_rows("studies.csv") if r["id"] == "ruzzier-2007")
     authors = [iris.person(name.strip()) for name in study["authors"].split(";")]
@@ -222,13 +221,13 @@ def test_author_list_keeps_its_order(server: ApiServer) -> None:
     assert list(Collection(graph, head)) == authors
 
 
-def test_named_graph_iri_resolves(server: ApiServer) -> None:
+def test_named_graph_iri_resolves(server: Api) -> None:
     graph = turtle(server, "/graph/corpus")
     assert graph.value(URIRef("https://w3id.org/rsme-kg/graph/corpus"), PROV.wasGeneratedBy)
 
 
-def test_context_is_the_projects_prefixes(server: ApiServer) -> None:
-    response = httpx.get(server.base + "/context.jsonld", timeout=30)
+def test_context_is_the_projects_prefixes(server: Api) -> None:
+    response = server.get("/context.jsonld")
     assert response.headers["content-type"].startswith("application/ld+json")
     assert response.json() == {"@context": PREFIXES}
 
@@ -236,16 +235,16 @@ def test_context_is_the_projects_prefixes(server: ApiServer) -> None:
 # ---------------------------------------------------------------- /id: two clicks to evidence
 
 
-def test_category_page_links_to_its_factors(server: ApiServer) -> None:
+def test_category_page_links_to_its_factors(server: Api) -> None:
     category = iris.category("human-capital")
     factors = set(taxonomy().objects(category, SKOS.narrower))
     assert factors
-    _, links = page(server.base + "/id/category/human-capital")
+    _, links = page(server, "/id/category/human-capital")
     for factor in factors:
-        follow(server.base, links, "/id/factor/" + str(factor).rsplit("/", 1)[1])
+        follow(links, "/id/factor/" + str(factor).rsplit("/", 1)[1])
 
 
-def test_evidence_in_two_clicks_from_the_category(server: ApiServer) -> None:
+def test_evidence_in_two_clicks_from_the_category(server: Api) -> None:
     quotes = [
         r
         for r in csv_rows("codes.csv")
@@ -253,37 +252,37 @@ def test_evidence_in_two_clicks_from_the_category(server: ApiServer) -> None:
     ]
     assert quotes
     category = taxonomy().value(PSYCHIC, SKOS.broader)
-    _, category_page = page(server.base + "/id/category/" + str(category).rsplit("/", 1)[1])
-    factor_url = follow(server.base, category_page, "/id/factor/psychic-distance")
-    _, factor_page = page(factor_url)  # click 1
+    _, category_page = page(server, "/id/category/" + str(category).rsplit("/", 1)[1])
+    factor_url = follow(category_page, "/id/factor/psychic-distance")
+    _, factor_page = page(server, factor_url)  # click 1
     evidence = [(h, t) for h, t in factor_page.links if t.startswith("Evidence (")]
     assert len(evidence) == 1
-    response, evidence_page = page(urljoin(factor_url, evidence[0][0]))  # click 2
+    response, evidence_page = page(server, urljoin(factor_url, evidence[0][0]))  # click 2
     for row in quotes:
         assert row["quote"] in response.text
-    follow(server.base, evidence_page, "/id/study/assadinia-2019")
-    follow(server.base, evidence_page, "/id/factor/psychic-distance")
+    follow(evidence_page, "/id/study/assadinia-2019")
+    follow(evidence_page, "/id/factor/psychic-distance")
 
 
-def test_evidence_page_lists_every_code_of_a_factor(server: ApiServer) -> None:
+def test_evidence_page_lists_every_code_of_a_factor(server: Api) -> None:
     codes = csv_rows("codes.csv")
     counts: dict[str, int] = {}
     for row in codes:
         counts[row["factor"]] = counts.get(row["factor"], 0) + 1
     factor = max(sorted(counts), key=lambda f: counts[f])  # the factor with the most codes
     assert counts[factor] > 1
-    _, factor_page = page(server.base + f"/id/factor/{factor}")
+    _, factor_page = page(server, f"/id/factor/{factor}")
     texts = [t for _, t in factor_page.links if t.startswith("Evidence (")]
     assert texts == [f"Evidence ({counts[factor]} codes)"]
-    _, evidence_page = page(server.base + f"/id/factor/{factor}?view=evidence")
+    _, evidence_page = page(server, f"/id/factor/{factor}?view=evidence")
     for row in codes:
         if row["factor"] == factor:
-            follow(server.base, evidence_page, f"/id/study/{row['study']}")
-            follow(server.base, evidence_page, f"/id/code/{row['id']}")
+            follow(evidence_page, f"/id/study/{row['study']}")
+            follow(evidence_page, f"/id/code/{row['id']}")
 
 
-def test_evidence_view_only_for_factors(server: ApiServer) -> None:
-    response = httpx.get(server.base + "/id/study/ruzzier-2007?view=evidence", timeout=30)
+def test_evidence_view_only_for_factors(server: Api) -> None:
+    response = server.get("/id/study/ruzzier-2007?view=evidence")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
 
@@ -291,76 +290,76 @@ def test_evidence_view_only_for_factors(server: ApiServer) -> None:
 # ------------------------------------------------------------------ /id: caching and errors
 
 
-def test_etag_and_if_none_match(server: ApiServer, built: Built) -> None:
-    url = server.base + "/id/factor/psychic-distance"
-    first = httpx.get(url, headers={"Accept": "text/turtle"}, timeout=30)
+def test_etag_and_if_none_match(server: Api, built: Built) -> None:
+    url = "/id/factor/psychic-distance"
+    first = server.get(url, headers={"Accept": "text/turtle"})
     tag = first.headers["etag"]
     assert str(built[1]["build_id"]) in tag  # the remote store holds the same build
-    again = httpx.get(url, headers={"Accept": "text/turtle", "If-None-Match": tag}, timeout=30)
+    again = server.get(url, headers={"Accept": "text/turtle", "If-None-Match": tag})
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == tag
     assert "Accept" in again.headers["vary"]
     # another representation of the same URL has another ETag
-    html = httpx.get(url, headers={"Accept": "text/html", "If-None-Match": tag}, timeout=30)
+    html = server.get(url, headers={"Accept": "text/html", "If-None-Match": tag})
     assert html.status_code == 200
     assert html.headers["etag"] != tag
-    stale = httpx.get(url, headers={"Accept": "text/turtle", "If-None-Match": '"x"'}, timeout=30)
+    stale = server.get(url, headers={"Accept": "text/turtle", "If-None-Match": '"x"'})
     assert stale.status_code == 200
 
 
-def test_head_answers_like_get(server: ApiServer) -> None:
-    url = server.base + "/id/factor/psychic-distance"
-    got = httpx.get(url, headers={"Accept": "text/turtle"}, timeout=30)
-    head = httpx.head(url, headers={"Accept": "text/turtle"}, timeout=30)
+def test_head_answers_like_get(server: Api) -> None:
+    url = "/id/factor/psychic-distance"
+    got = server.get(url, headers={"Accept": "text/turtle"})
+    head = server.head(url, headers={"Accept": "text/turtle"})
     assert head.status_code == 200
     assert head.content == b""
     assert head.headers["etag"] == got.headers["etag"]
-    assert httpx.head(server.base + "/id/factor/nope", timeout=30).status_code == 404
+    assert server.head("/id/factor/nope").status_code == 404
 
 
-def test_unknown_iri_is_404_with_suggestions(server: ApiServer) -> None:
-    response = httpx.get(server.base + "/id/factor/nope", timeout=30)
+def test_unknown_iri_is_404_with_suggestions(server: Api) -> None:
+    response = server.get("/id/factor/nope")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
     assert "Accept" in response.headers["vary"]
     assert response.json()["status"] == 404
-    close = httpx.get(server.base + "/id/factor/psychic-distanse", timeout=30).json()
+    close = server.get("/id/factor/psychic-distanse").json()
     assert "psychic-distance" in close["suggestions"]
 
 
-def test_not_acceptable_and_bad_parameters(server: ApiServer) -> None:
-    url = server.base + "/id/factor/psychic-distance"
-    refused = httpx.get(url, headers={"Accept": "image/png"}, timeout=30)
+def test_not_acceptable_and_bad_parameters(server: Api) -> None:
+    url = "/id/factor/psychic-distance"
+    refused = server.get(url, headers={"Accept": "image/png"})
     assert refused.status_code == 406
     assert refused.headers["content-type"] == PROBLEM
     assert "text/turtle" in refused.json()["acceptable"]
-    bad = httpx.get(url + "?view=nonsense", timeout=30)
+    bad = server.get(url + "?view=nonsense")
     assert bad.status_code == 422
     assert bad.headers["content-type"] == PROBLEM
 
 
-def test_a_path_that_is_no_iri_is_404(server: ApiServer) -> None:
-    response = httpx.get(server.base + "/id/factor/a%3E%20b", timeout=30)
+def test_a_path_that_is_no_iri_is_404(server: Api) -> None:
+    response = server.get("/id/factor/a%3E%20b")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
 
 
-def test_public_base_maps_the_iris(proxied: ApiServer) -> None:
-    _, links = page(proxied.base + "/id/factor/psychic-distance")
+def test_public_base_maps_the_iris(proxied: Api) -> None:
+    _, links = page(proxied, "/id/factor/psychic-distance")
     hrefs = [h for h, _ in links.links]
     assert "/rsme/id/category/market-environment" in hrefs
     assert not any(h.startswith("/id/") for h in hrefs)
-    document = httpx.get(proxied.base + "/id/factor/psychic-distance?format=jsonld").json()
+    document = proxied.get("/id/factor/psychic-distance?format=jsonld").json()
     assert document["@context"] == "https://kg.example.org/rsme/context.jsonld"
 
 
 # ------------------------------------------------------------------------------ sources
 
 
-def test_ontology_html(embedded: ApiServer) -> None:
+def test_ontology_html(embedded: Api) -> None:
     source = Graph().parse(paths.ONTOLOGY_FILE, format="turtle")
-    response, links = page(embedded.base + "/ontology")
+    response, links = page(embedded, "/ontology")
     assert "Study" in links.ids
     definition = source.value(RSME.Study, SKOS.definition)
     assert definition is not None
@@ -375,7 +374,7 @@ def test_ontology_html(embedded: ApiServer) -> None:
     assert terms - links.ids == set()
 
 
-def test_ontology_turtle_is_the_source(embedded: ApiServer) -> None:
+def test_ontology_turtle_is_the_source(embedded: Api) -> None:
     source = Graph().parse(paths.ONTOLOGY_FILE, format="turtle")
     served = turtle(embedded, "/ontology")
     assert len(served) == len(source)
@@ -385,9 +384,9 @@ def test_ontology_turtle_is_the_source(embedded: ApiServer) -> None:
 @pytest.mark.parametrize(
     ("accept", "fmt"), [("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")]
 )
-def test_ontology_other_formats(embedded: ApiServer, accept: str, fmt: str) -> None:
+def test_ontology_other_formats(embedded: Api, accept: str, fmt: str) -> None:
     source = Graph().parse(paths.ONTOLOGY_FILE, format="turtle")
-    response = httpx.get(embedded.base + "/ontology", headers={"Accept": accept}, timeout=30)
+    response = embedded.get("/ontology", headers={"Accept": accept})
     assert response.headers["content-type"].split(";")[0] == accept
     if fmt == "json-ld":
         graph = jsonld_graph(embedded, response.text)
@@ -396,18 +395,18 @@ def test_ontology_other_formats(embedded: ApiServer, accept: str, fmt: str) -> N
     assert isomorphic(graph, source)
 
 
-def test_ontology_etag(embedded: ApiServer) -> None:
-    first = httpx.get(embedded.base + "/ontology", timeout=30)
+def test_ontology_etag(embedded: Api) -> None:
+    first = embedded.get("/ontology")
     tag = first.headers["etag"]
-    again = httpx.get(embedded.base + "/ontology", headers={"If-None-Match": tag}, timeout=30)
+    again = embedded.get("/ontology", headers={"If-None-Match": tag})
     assert again.status_code == 304
 
 
-def test_shapes_html(embedded: ApiServer) -> None:
+def test_shapes_html(embedded: Api) -> None:
     merged = Graph()
     for path in sorted(paths.SHAPES_DIR.glob("*.ttl")):
         merged.parse(path, format="turtle")
-    response, links = page(embedded.base + "/shapes")
+    response, links = page(embedded, "/shapes")
     assert "StudyShape" in links.ids
     section = response.text.split('id="StudyShape"', 1)[1].split("</section>", 1)[0]
     target = merged.value(SHAPES.StudyShape, SH.targetClass)
@@ -430,22 +429,22 @@ def test_shapes_html(embedded: ApiServer) -> None:
     assert isomorphic(served, merged)
 
 
-def test_version_and_shape_file_iris(embedded: ApiServer) -> None:
+def test_version_and_shape_file_iris(embedded: Api) -> None:
     source = Graph().parse(paths.ONTOLOGY_FILE, format="turtle")
     version = source.value(URIRef("https://w3id.org/rsme-kg/ontology"), OWL.versionInfo)
-    moved = httpx.get(embedded.base + f"/ontology/{version}", timeout=30)
+    moved = embedded.get(f"/ontology/{version}")
     assert moved.status_code == 303
     assert moved.headers["location"] == "/ontology"
-    assert httpx.get(embedded.base + "/ontology/0.0.0-nope", timeout=30).status_code == 404
-    study = httpx.get(embedded.base + "/shapes/study", timeout=30)
+    assert embedded.get("/ontology/0.0.0-nope").status_code == 404
+    study = embedded.get("/shapes/study")
     assert study.status_code == 303
     assert study.headers["location"] == "/shapes#study"
-    _, links = page(embedded.base + "/shapes")
+    _, links = page(embedded, "/shapes")
     assert "study" in links.ids
 
 
-def test_sources_not_acceptable(embedded: ApiServer) -> None:
-    response = httpx.get(embedded.base + "/shapes", headers={"Accept": "image/png"}, timeout=30)
+def test_sources_not_acceptable(embedded: Api) -> None:
+    response = embedded.get("/shapes", headers={"Accept": "image/png"})
     assert response.status_code == 406
     assert response.headers["content-type"] == PROBLEM
 
@@ -453,10 +452,10 @@ def test_sources_not_acceptable(embedded: ApiServer) -> None:
 # ------------------------------------------------------------------------------ /mappings
 
 
-def test_mappings_json(server: ApiServer) -> None:
+def test_mappings_json(server: Api) -> None:
     expected = outside_mappings()
     assert len(expected) == 42  # counted in ontology/factors.ttl above, not typed in
-    response = httpx.get(server.base + "/mappings", headers={"Accept": "application/json"})
+    response = server.get("/mappings", headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert "Accept" in response.headers["vary"]
     document = response.json()
@@ -486,9 +485,9 @@ def test_mappings_json(server: ApiServer) -> None:
         assert m["subject_label"] == labels[expand(m["subject_id"], curie_map)]
 
 
-def test_mappings_sssom_tsv(server: ApiServer) -> None:
+def test_mappings_sssom_tsv(server: Api) -> None:
     expected = outside_mappings()
-    response = httpx.get(server.base + "/mappings?format=tsv")
+    response = server.get("/mappings?format=tsv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/tab-separated-values")
     lines = response.text.splitlines()
@@ -520,15 +519,15 @@ def test_mappings_sssom_tsv(server: ApiServer) -> None:
     assert served == expected
 
 
-def test_mappings_accept_and_etag(server: ApiServer) -> None:
-    tsv = httpx.get(server.base + "/mappings", headers={"Accept": "text/tab-separated-values"})
+def test_mappings_accept_and_etag(server: Api) -> None:
+    tsv = server.get("/mappings", headers={"Accept": "text/tab-separated-values"})
     assert tsv.headers["content-type"].startswith("text/tab-separated-values")
     tag = tsv.headers["etag"]
-    again = httpx.get(
-        server.base + "/mappings",
+    again = server.get(
+        "/mappings",
         headers={"Accept": "text/tab-separated-values", "If-None-Match": tag},
     )
     assert again.status_code == 304
-    refused = httpx.get(server.base + "/mappings", headers={"Accept": "text/html"})
+    refused = server.get("/mappings", headers={"Accept": "text/html"})
     assert refused.status_code == 406
     assert refused.headers["content-type"] == PROBLEM

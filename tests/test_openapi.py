@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from kg import paths
-from tests.apiserver import ApiServer
+from tests.apiclient import Api
 
-Built = tuple[Path, dict[str, object]]
 REST = ("/factors", "/categories", "/studies", "/search", "/mappings")
 # the analysis tables (JSON); the pictures and the HTML report are not JSON answers
 ANALYSIS = tuple(
@@ -22,12 +18,8 @@ ANALYSIS = tuple(
 
 
 @pytest.fixture(scope="module")
-def spec_and_server(
-    built: Built, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[dict[str, Any], ApiServer]]:
-    log = tmp_path_factory.mktemp("openapi") / "server.log"
-    with ApiServer(store=built[0] / paths.STORE_SUBDIR, log=log) as running:
-        yield httpx.get(f"{running.base}/openapi.json").json(), running
+def spec_and_server(embedded: Api) -> tuple[dict[str, Any], Api]:
+    return embedded.get("/openapi.json").json(), embedded
 
 
 def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -37,7 +29,7 @@ def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
 
 
 def test_every_operation_has_a_summary_and_a_documented_success(
-    spec_and_server: tuple[dict[str, Any], ApiServer],
+    spec_and_server: tuple[dict[str, Any], Api],
 ) -> None:
     spec, _ = spec_and_server
     seen = set()
@@ -74,7 +66,7 @@ def test_every_operation_has_a_summary_and_a_documented_success(
 
 
 def test_every_rest_parameter_is_described(
-    spec_and_server: tuple[dict[str, Any], ApiServer],
+    spec_and_server: tuple[dict[str, Any], Api],
 ) -> None:
     spec, _ = spec_and_server
     for path, method, operation in operations(spec):
@@ -86,7 +78,7 @@ def test_every_rest_parameter_is_described(
 
 
 def test_rest_json_answers_have_a_schema_with_examples(
-    spec_and_server: tuple[dict[str, Any], ApiServer],
+    spec_and_server: tuple[dict[str, Any], Api],
 ) -> None:
     spec, _ = spec_and_server
     schemas = spec["components"]["schemas"]
@@ -107,7 +99,7 @@ def test_rest_json_answers_have_a_schema_with_examples(
         ), f"GET {path}: {name} has no example"
 
 
-def test_docs_page_is_served(spec_and_server: tuple[dict[str, Any], ApiServer]) -> None:
+def test_docs_page_is_served(spec_and_server: tuple[dict[str, Any], Api]) -> None:
     _, server = spec_and_server
-    reply = httpx.get(f"{server.base}/docs")
+    reply = server.get("/docs")
     assert reply.status_code == 200 and "swagger" in reply.text.lower()

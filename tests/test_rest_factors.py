@@ -1,4 +1,4 @@
-"""GET /factors, /factors/{id}, /factors/{id}/evidence and /categories through a real server.
+"""GET /factors, /factors/{id}, /factors/{id}/evidence and /categories, through the app.
 
 Every route runs against both backends (the embedded store and `oxigraph serve` loaded with
 `rsme-kg publish`). Expected answers are counted from the sources themselves: data/codes.csv,
@@ -10,29 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from kg import paths
-from tests.apiserver import ApiServer
+from tests.apiclient import Api, ApiClient
 from tests.corpus import corpus
-from tests.servers import CountingProxy, start_oxigraph
+from tests.servers import CountingProxy, OxigraphServer
 
-Built = tuple[Path, dict[str, object]]
-Counted = tuple[ApiServer, CountingProxy]
+Counted = tuple[ApiClient, CountingProxy]
 DATA = paths.ROOT / "data"
 TAXONOMY = paths.ROOT / "ontology" / "factors.ttl"
 PROBLEM = "application/problem+json"
 
 
-def get(server: ApiServer, path: str, **params: Any) -> httpx.Response:
-    return httpx.get(server.base + path, params=params, timeout=30)
+def get(server: Api, path: str, **params: Any) -> httpx.Response:
+    return server.get(path, params=params)
 
 
-def ok(server: ApiServer, path: str, **params: Any) -> Any:
+def ok(server: Api, path: str, **params: Any) -> Any:
     response = get(server, path, **params)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -46,7 +44,7 @@ def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 # --- GET /factors -------------------------------------------------------------------------
 
 
-def test_every_factor_of_the_taxonomy_with_counts_from_the_csv(server: ApiServer) -> None:
+def test_every_factor_of_the_taxonomy_with_counts_from_the_csv(server: Api) -> None:
     factors = by_id(ok(server, "/factors"))
     data = corpus()
     assert len(factors) == 51 == len(data.factors)
@@ -63,7 +61,7 @@ def test_every_factor_of_the_taxonomy_with_counts_from_the_csv(server: ApiServer
         assert (factor["weight_rank"] is None) == (not support), ident
 
 
-def test_known_factor_counts(server: ApiServer) -> None:
+def test_known_factor_counts(server: Api) -> None:
     # counted by hand in data/codes.csv: internationalization-strategy is coded (not as
     # context) in westhead-2006, riviere-2016, esmaeilpour-2020; business-networking in
     # virkkala-2007, crowley-2018, yousefi-2019; rural-location's 13 codes are all context, in
@@ -84,7 +82,7 @@ def test_known_factor_counts(server: ApiServer) -> None:
     }
 
 
-def test_default_order_is_studies_descending_then_label(server: ApiServer) -> None:
+def test_default_order_is_studies_descending_then_label(server: Api) -> None:
     factors = ok(server, "/factors")
     keys = [(-f["studies"], f["label"].casefold()) for f in factors]
     assert keys == sorted(keys)
@@ -106,7 +104,7 @@ def test_default_order_is_studies_descending_then_label(server: ApiServer) -> No
         ({"sort": "studies", "order": "asc"}, "studies", False),
     ],
 )
-def test_sorting(server: ApiServer, params: dict[str, str], key: str, reverse: bool) -> None:
+def test_sorting(server: Api, params: dict[str, str], key: str, reverse: bool) -> None:
     factors = ok(server, "/factors", **params)
     values = [f[key].casefold() if key == "label" else f[key] for f in factors]
     assert values == sorted(values, reverse=reverse)
@@ -117,7 +115,7 @@ def test_sorting(server: ApiServer, params: dict[str, str], key: str, reverse: b
                 assert a["label"].casefold() <= b["label"].casefold()
 
 
-def test_filter_by_category(server: ApiServer) -> None:
+def test_filter_by_category(server: Api) -> None:
     data = corpus()
     factors = ok(server, "/factors", category="human-capital")
     # factors.ttl: human-capital has four factors
@@ -127,7 +125,7 @@ def test_filter_by_category(server: ApiServer) -> None:
     assert {f["category"]["id"] for f in factors} == {"human-capital"}
 
 
-def test_filter_by_minimum_studies(server: ApiServer) -> None:
+def test_filter_by_minimum_studies(server: Api) -> None:
     data = corpus()
     factors = ok(server, "/factors", min_studies=2)
     expected = {f for f in data.factors if len({c["study"] for c in data.support(f)}) >= 2}
@@ -148,7 +146,7 @@ def test_filter_by_minimum_studies(server: ApiServer) -> None:
     }
 
 
-def test_bad_list_parameters(server: ApiServer) -> None:
+def test_bad_list_parameters(server: Api) -> None:
     response = get(server, "/factors", category="strategi")
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
@@ -162,7 +160,7 @@ def test_bad_list_parameters(server: ApiServer) -> None:
 # --- GET /factors/{id} --------------------------------------------------------------------
 
 
-def test_factor_with_persian_label_and_no_mappings(server: ApiServer) -> None:
+def test_factor_with_persian_label_and_no_mappings(server: Api) -> None:
     factor = ok(server, "/factors/psychic-distance")
     assert factor["labels"]["fa"] == {"pref": "فاصله روانی", "alt": []}
     assert factor["labels"]["en"] == {
@@ -187,7 +185,7 @@ def test_factor_with_persian_label_and_no_mappings(server: ApiServer) -> None:
     assert [item["code"] for item in evidence["items"]] == ["assadinia-2019-3"]
 
 
-def test_factor_mappings(server: ApiServer) -> None:
+def test_factor_mappings(server: Api) -> None:
     factor = ok(server, "/factors/entrepreneur-human-capital")
     assert factor["mappings"] == [
         {
@@ -215,7 +213,7 @@ def test_factor_mappings(server: ApiServer) -> None:
     "path",
     ["/factors/psychic-distanse", "/factors/psychic-distanse/evidence"],
 )
-def test_unknown_factor_is_404_with_suggestions(server: ApiServer, path: str) -> None:
+def test_unknown_factor_is_404_with_suggestions(server: Api, path: str) -> None:
     response = get(server, path)
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
@@ -225,28 +223,22 @@ def test_unknown_factor_is_404_with_suggestions(server: ApiServer, path: str) ->
     assert "psychic-distanse" in problem["detail"]
 
 
-def test_ids_that_cannot_be_slugs_are_404_not_errors(server: ApiServer) -> None:
+def test_ids_that_cannot_be_slugs_are_404_not_errors(server: Api) -> None:
     for raw in ("a%20b%3E", "%22%7D", "x%5Cy"):
-        response = httpx.get(f"{server.base}/factors/{raw}", timeout=30)
+        response = server.get(f"/factors/{raw}")
         assert response.status_code == 404, raw
         assert response.headers["content-type"] == PROBLEM
 
 
 @pytest.fixture(scope="module")
-def counted(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Counted]:
+def counted(oxigraph: OxigraphServer) -> Iterator[Counted]:
     """The facade over `oxigraph serve` through a proxy that records every query it sends."""
-    from kg import pipeline
-    from kg.publish import publish
-
-    folder = tmp_path_factory.mktemp("counted")
-    with start_oxigraph(folder / "oxigraph") as oxigraph:
-        publish(built[0] / pipeline.TRIG_NAME, oxigraph.store_url)
-        proxy = CountingProxy(oxigraph.query_url)
-        try:
-            with ApiServer(endpoint=proxy.url, log=folder / "server.log") as running:
-                yield running, proxy
-        finally:
-            proxy.close()
+    proxy = CountingProxy(oxigraph.query_url)
+    try:
+        with ApiClient(endpoint=proxy.url) as running:
+            yield running, proxy
+    finally:
+        proxy.close()
 
 
 # the summary lines of the named queries (their first comment), as the store receives them
@@ -294,7 +286,7 @@ def test_weights_are_read_only_where_they_are_shown(counted: Counted) -> None:
 # --- GET /factors/{id}/evidence -----------------------------------------------------------
 
 
-def test_evidence_rows_match_the_csv(server: ApiServer) -> None:
+def test_evidence_rows_match_the_csv(server: Api) -> None:
     data = corpus()
     page = ok(server, "/factors/rural-location/evidence")
     expected = data.evidence("rural-location")
@@ -324,7 +316,7 @@ def test_evidence_rows_match_the_csv(server: ApiServer) -> None:
         assert item["coder"]["name"] == "rsme-kg editors"
 
 
-def test_evidence_of_a_code_with_outcome_and_no_direction(server: ApiServer) -> None:
+def test_evidence_of_a_code_with_outcome_and_no_direction(server: Api) -> None:
     # data/codes.csv: ruzzier-2007-1, factor entrepreneur-human-capital, no direction, outcome
     # internationalization; the seed gives DOI 10.1002/CJAS.3 (stored lower-cased)
     (item,) = ok(server, "/factors/entrepreneur-human-capital/evidence")["items"]
@@ -338,7 +330,7 @@ def test_evidence_of_a_code_with_outcome_and_no_direction(server: ApiServer) -> 
     assert item["study"]["doi_link"] == "https://doi.org/10.1002/cjas.3"
 
 
-def test_evidence_pages_follow_the_link_header(server: ApiServer) -> None:
+def test_evidence_pages_follow_the_link_header(server: Api) -> None:
     total = len(corpus().evidence("rural-location"))
     last = 5 * ((total - 1) // 5)  # the offset of the last page of five
     assert last >= 10, "the corpus gives rural location at least three pages of five"
@@ -353,7 +345,7 @@ def test_evidence_pages_follow_the_link_header(server: ApiServer) -> None:
     pages = 1
     response = first
     while "next" in response.links:
-        response = httpx.get(response.links["next"]["url"], timeout=30)
+        response = server.get(response.links["next"]["url"])
         assert response.status_code == 200
         body = response.json()
         assert body["offset"] == 5 * pages and body["limit"] == 5 and body["total"] == total
@@ -365,11 +357,11 @@ def test_evidence_pages_follow_the_link_header(server: ApiServer) -> None:
     assert len(seen) == len(set(seen)) == total
     assert set(seen) == {c["id"] for c in corpus().evidence("rural-location")}
     # prev of the last page leads back to the one before
-    before = httpx.get(response.links["prev"]["url"], timeout=30).json()
+    before = server.get(response.links["prev"]["url"]).json()
     assert [item["code"] for item in before["items"]] == seen[last - 5 : last]
 
 
-def test_evidence_links_keep_the_filters(server: ApiServer) -> None:
+def test_evidence_links_keep_the_filters(server: Api) -> None:
     data = corpus()
     english = [
         c
@@ -381,14 +373,14 @@ def test_evidence_links_keep_the_filters(server: ApiServer) -> None:
         server, "/factors/rural-location/evidence", limit=2, language="en", direction="context"
     )
     assert response.headers["x-total-count"] == str(len(english))
-    following = httpx.get(response.links["next"]["url"], timeout=30)
+    following = server.get(response.links["next"]["url"])
     for url in (response.links["next"]["url"], response.links["last"]["url"]):
         assert "language=en" in url and "direction=context" in url
     assert all(item["study"]["language"] == "en" for item in following.json()["items"])
     assert following.json()["total"] == len(english)
 
 
-def test_evidence_past_the_end_is_an_empty_page(server: ApiServer) -> None:
+def test_evidence_past_the_end_is_an_empty_page(server: Api) -> None:
     total = len(corpus().evidence("rural-location"))
     response = get(server, "/factors/rural-location/evidence", limit=5, offset=40)
     assert response.status_code == 200
@@ -429,7 +421,7 @@ def expected_codes(factor: str, params: dict[str, Any]) -> set[str]:
     ],
     ids=lambda v: ",".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else v,
 )
-def test_evidence_filters(server: ApiServer, factor: str, params: dict[str, Any]) -> None:
+def test_evidence_filters(server: Api, factor: str, params: dict[str, Any]) -> None:
     expected = expected_codes(factor, params)
     page = ok(server, f"/factors/{factor}/evidence", **params)
     codes = {item["code"] for item in page["items"]}
@@ -437,7 +429,7 @@ def test_evidence_filters(server: ApiServer, factor: str, params: dict[str, Any]
     assert page["total"] == len(codes)
 
 
-def test_evidence_filters_known_answers(server: ApiServer) -> None:
+def test_evidence_filters_known_answers(server: Api) -> None:
     # counted by hand: rural-location codes of 2015-2018 are korsgaard-2015, eschker-2017,
     # gheidari-2017, bosworth-2018, greenberg-2018, phillipson-2018; the only Persian study is
     # eftekhari-2009 (2009); the two earliest are jarvis-2003 and deakins-2004;
@@ -455,7 +447,7 @@ def test_evidence_filters_known_answers(server: ApiServer) -> None:
     assert (only["code"], only["direction"]) == ("greenberg-2018-1", None)
 
 
-def test_included_only(server: ApiServer) -> None:
+def test_included_only(server: Api) -> None:
     # SHACL forbids codes on excluded studies, so the corpus cannot tell the two apart: both
     # must give every code, and every study must be reported as included
     on = ok(server, "/factors/industry-characteristics/evidence")
@@ -478,7 +470,7 @@ def test_included_only(server: ApiServer) -> None:
         {"included_only": "perhaps"},
     ],
 )
-def test_bad_evidence_parameters_are_422(server: ApiServer, params: dict[str, Any]) -> None:
+def test_bad_evidence_parameters_are_422(server: Api, params: dict[str, Any]) -> None:
     response = get(server, "/factors/rural-location/evidence", **params)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
@@ -490,7 +482,7 @@ def test_bad_evidence_parameters_are_422(server: ApiServer, params: dict[str, An
 # --- GET /categories ----------------------------------------------------------------------
 
 
-def test_every_category_with_counts_from_the_csv(server: ApiServer) -> None:
+def test_every_category_with_counts_from_the_csv(server: Api) -> None:
     data = corpus()
     categories = by_id(ok(server, "/categories"))
     assert len(categories) == 13 == len(set(data.factors.values()))
@@ -510,7 +502,7 @@ def test_every_category_with_counts_from_the_csv(server: ApiServer) -> None:
     assert human["labels"]["en"]["alt"] == ["entrepreneur-related factors", "individual factors"]
 
 
-def test_category_with_its_factors(server: ApiServer) -> None:
+def test_category_with_its_factors(server: Api) -> None:
     data = corpus()
     category = ok(server, "/categories/human-capital")
     assert category["label"] == "Human capital"
@@ -523,7 +515,7 @@ def test_category_with_its_factors(server: ApiServer) -> None:
     assert strategy["factors"][0]["id"] == "internationalization-strategy"
 
 
-def test_unknown_category_is_404_with_suggestions(server: ApiServer) -> None:
+def test_unknown_category_is_404_with_suggestions(server: Api) -> None:
     response = get(server, "/categories/human-capitl")
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM
@@ -544,7 +536,7 @@ def same(example: Any, real: Any) -> bool:
     return bool(example == real)
 
 
-def test_openapi_examples_are_real_answers(server: ApiServer) -> None:
+def test_openapi_examples_are_real_answers(server: Api) -> None:
     schemas = ok(server, "/openapi.json")["components"]["schemas"]
 
     def examples(name: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""GET /studies, /studies/{id} and /search through a real server, on both backends."""
+"""GET /studies, /studies/{id} and /search through the app, on both backends."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from api.routes.search import SEARCH_EXAMPLE
 from api.routes.studies import STUDY_EXAMPLE, STUDY_LIST_EXAMPLE
 from kg import paths
-from tests.apiserver import ApiServer
+from tests.apiclient import Api
 
 Built = tuple[Path, dict[str, object]]
 DATA = paths.ROOT / "data"
@@ -39,11 +39,11 @@ def ids_where(keep: Any) -> list[str]:
     return sorted(r["id"] for r in STUDIES if keep(r))
 
 
-def get(server: ApiServer, path: str, **params: Any) -> httpx.Response:
-    return httpx.get(server.base + path, params=params, timeout=30)
+def get(server: Api, path: str, **params: Any) -> httpx.Response:
+    return server.get(path, params=params)
 
 
-def listed(server: ApiServer, **params: Any) -> list[str]:
+def listed(server: Api, **params: Any) -> list[str]:
     """The ids of every study /studies lists for these filters (one big page)."""
     answer = get(server, "/studies", limit=100, **params)
     assert answer.status_code == 200, answer.text
@@ -61,7 +61,7 @@ def links(answer: httpx.Response) -> dict[str, str]:
 # --- /studies -----------------------------------------------------------------------------
 
 
-def test_every_study_is_listed_with_its_total(server: ApiServer) -> None:
+def test_every_study_is_listed_with_its_total(server: Api) -> None:
     answer = get(server, "/studies", limit=100)
     assert answer.status_code == 200
     body = answer.json()
@@ -104,12 +104,12 @@ def test_every_study_is_listed_with_its_total(server: ApiServer) -> None:
     ids=lambda v: "&".join(f"{k}={x}" for k, x in v.items()) if isinstance(v, dict) else "",
 )
 def test_filters_select_the_studies_of_the_data(
-    server: ApiServer, params: dict[str, Any], expected: list[str]
+    server: Api, params: dict[str, Any], expected: list[str]
 ) -> None:
     assert listed(server, **params) == expected
 
 
-def test_filter_counts_are_the_known_ones(server: ApiServer) -> None:
+def test_filter_counts_are_the_known_ones(server: Api) -> None:
     # the seed's figures; the included ones counted in data/screening.csv
     included = sum(1 for r in SCREENING.values() if r["decision"] == "included")
     assert len(listed(server, decision="included")) == included
@@ -117,7 +117,7 @@ def test_filter_counts_are_the_known_ones(server: ApiServer) -> None:
     assert len(listed(server, year=2019)) == 10
 
 
-def test_listed_studies_carry_authors_doi_screening_and_code_counts(server: ApiServer) -> None:
+def test_listed_studies_carry_authors_doi_screening_and_code_counts(server: Api) -> None:
     items = {item["id"]: item for item in get(server, "/studies", limit=100).json()["items"]}
     per_study = Counter(c["study"] for c in CODES)  # codes per study, from data/codes.csv
     for row in STUDIES:
@@ -133,12 +133,12 @@ def test_listed_studies_carry_authors_doi_screening_and_code_counts(server: ApiS
     assert items["akbari-2018"]["screening"]["reason"]["label"] == "methodological reference"
 
 
-def test_pages_follow_the_link_header_through_every_study(server: ApiServer) -> None:
+def test_pages_follow_the_link_header_through_every_study(server: Api) -> None:
     seen: list[str] = []
-    url: str | None = server.base + "/studies?limit=10"
+    url: str | None = "/studies?limit=10"
     pages = 0
     while url is not None:
-        answer = httpx.get(url, timeout=30)
+        answer = server.get(url)
         assert answer.status_code == 200
         assert answer.headers["x-total-count"] == "48"
         rel = links(answer)
@@ -151,7 +151,7 @@ def test_pages_follow_the_link_header_through_every_study(server: ApiServer) -> 
     assert seen == ALL_IDS
 
 
-def test_link_header_keeps_the_filters(server: ApiServer) -> None:
+def test_link_header_keeps_the_filters(server: Api) -> None:
     answer = get(server, "/studies", decision="included", limit=20, offset=20)
     rel = links(answer)
     included = sum(1 for r in SCREENING.values() if r["decision"] == "included")
@@ -159,7 +159,7 @@ def test_link_header_keeps_the_filters(server: ApiServer) -> None:
     assert "decision=included" in rel["next"] and "offset=40" in rel["next"]
     assert "offset=0" in rel["prev"] and "offset=0" in rel["first"]
     assert "offset=40" in rel["last"]
-    last = httpx.get(rel["last"], timeout=30)
+    last = server.get(rel["last"])
     assert [item["id"] for item in last.json()["items"]] == listed(server, decision="included")[40:]
     assert "next" not in links(last)
 
@@ -176,13 +176,13 @@ def test_link_header_keeps_the_filters(server: ApiServer) -> None:
         {"year": "recent"},
     ],
 )
-def test_bad_filters_are_422_problems(server: ApiServer, params: dict[str, Any]) -> None:
+def test_bad_filters_are_422_problems(server: Api, params: dict[str, Any]) -> None:
     answer = get(server, "/studies", **params)
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def test_unknown_factor_filter_suggests_close_ids(server: ApiServer) -> None:
+def test_unknown_factor_filter_suggests_close_ids(server: Api) -> None:
     answer = get(server, "/studies", factor="psychic-distanse")
     assert answer.status_code == 422
     assert "psychic-distance" in answer.json()["suggestions"]
@@ -191,7 +191,7 @@ def test_unknown_factor_filter_suggests_close_ids(server: ApiServer) -> None:
 # --- /studies/{id} ------------------------------------------------------------------------
 
 
-def test_one_study_in_full(server: ApiServer) -> None:
+def test_one_study_in_full(server: Api) -> None:
     answer = get(server, "/studies/ruzzier-2007")
     assert answer.status_code == 200
     study = answer.json()
@@ -209,7 +209,7 @@ def test_one_study_in_full(server: ApiServer) -> None:
     assert study["appraisal"] == []  # data/appraisals.csv is empty
 
 
-def test_seed_repeating_its_authors_gives_each_once(server: ApiServer) -> None:
+def test_seed_repeating_its_authors_gives_each_once(server: Api) -> None:
     # the seed citation of eschker-2017 names its three authors twice
     study = get(server, "/studies/eschker-2017").json()
     assert study["authors"] == ["Eschker, E.", "Gold, G.", "Lane, M. D."]
@@ -217,7 +217,7 @@ def test_seed_repeating_its_authors_gives_each_once(server: ApiServer) -> None:
     assert study["context"]["rural"] is True
 
 
-def test_excluded_study_gives_its_reason(server: ApiServer) -> None:
+def test_excluded_study_gives_its_reason(server: Api) -> None:
     excluded = next(r for r in SCREENING.values() if r["decision"] == "excluded")
     screening = get(server, f"/studies/{excluded['study']}").json()["screening"]
     assert screening["decision"] == "excluded"
@@ -226,7 +226,7 @@ def test_excluded_study_gives_its_reason(server: ApiServer) -> None:
     assert screening["stage"] == excluded["stage"]
 
 
-def test_every_study_has_its_codes(server: ApiServer) -> None:
+def test_every_study_has_its_codes(server: Api) -> None:
     for row in STUDIES[::7]:  # a sample: one request per study is slow on two backends
         study = get(server, f"/studies/{row['id']}").json()
         expected = sorted(c["id"] for c in CODES if c["study"] == row["id"])
@@ -235,7 +235,7 @@ def test_every_study_has_its_codes(server: ApiServer) -> None:
 
 
 @pytest.mark.parametrize("ident", ["ruzier-2007", "a>b", "ruzzier-2007x"])
-def test_unknown_study_is_404_with_suggestions(server: ApiServer, ident: str) -> None:
+def test_unknown_study_is_404_with_suggestions(server: Api, ident: str) -> None:
     answer = get(server, f"/studies/{ident}")
     assert answer.status_code == 404
     assert answer.headers["content-type"].startswith("application/problem+json")
@@ -247,7 +247,7 @@ def test_unknown_study_is_404_with_suggestions(server: ApiServer, ident: str) ->
 # --- /search ------------------------------------------------------------------------------
 
 
-def search(server: ApiServer, q: str, **params: Any) -> list[dict[str, Any]]:
+def search(server: Api, q: str, **params: Any) -> list[dict[str, Any]]:
     answer = get(server, "/search", q=q, **params)
     assert answer.status_code == 200, answer.text
     results: list[dict[str, Any]] = answer.json()["results"]
@@ -260,13 +260,13 @@ def found(results: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(hit["type"], hit["id"]) for hit in results}
 
 
-def test_search_finds_a_study_and_its_author(server: ApiServer) -> None:
+def test_search_finds_a_study_and_its_author(server: Api) -> None:
     hits = found(search(server, "ruzzier"))
     assert ("study", "ruzzier-2007") in hits
     assert ("author", "ruzzier-m") in hits
 
 
-def test_search_ignores_case_and_ranks_labels_first(server: ApiServer) -> None:
+def test_search_ignores_case_and_ranks_labels_first(server: Api) -> None:
     results = search(server, "HUMAN capital")
     assert (results[0]["type"], results[0]["id"]) == ("category", "human-capital")
     assert results[0]["score"] == 1.0  # an exact label
@@ -276,13 +276,13 @@ def test_search_ignores_case_and_ranks_labels_first(server: ApiServer) -> None:
     assert kinds.index("study") > kinds.index("factor")
 
 
-def test_search_finds_a_factor_by_a_word(server: ApiServer) -> None:
+def test_search_finds_a_factor_by_a_word(server: Api) -> None:
     results = search(server, "psychic")
     assert (results[0]["type"], results[0]["id"]) == ("factor", "psychic-distance")
     assert ("code", "assadinia-2019-3") in found(results)
 
 
-def test_search_ignores_accents(server: ApiServer) -> None:
+def test_search_ignores_accents(server: Api) -> None:
     results = search(server, "Grezes")
     hits = found(results)
     assert ("study", "habersetzer-2019") in hits
@@ -290,27 +290,27 @@ def test_search_ignores_accents(server: ApiServer) -> None:
     assert any(hit["matched"] == "Grèzes-bürcher, S." for hit in results)
 
 
-def test_search_in_persian(server: ApiServer) -> None:
+def test_search_in_persian(server: Api) -> None:
     hits = found(search(server, "سرمایه"))
     assert ("factor", "entrepreneur-human-capital") in hits
     assert ("category", "social-capital") in hits
     assert ("category", "human-capital") in hits
 
 
-def test_search_unifies_arabic_and_persian_letters(server: ApiServer) -> None:
+def test_search_unifies_arabic_and_persian_letters(server: Api) -> None:
     # Arabic yeh (U+064A) in the query, Persian yeh (U+06CC) in the labels
     arabic = search(server, "سرمايه")
     assert found(arabic) == found(search(server, "سرمایه"))
     assert ("factor", "entrepreneur-human-capital") in found(arabic)
 
 
-def test_search_ignores_zero_width_non_joiner(server: ApiServer) -> None:
+def test_search_ignores_zero_width_non_joiner(server: Api) -> None:
     # the label is written "ویژگی\u200cهای کارآفرین"
     hits = found(search(server, "ویژگیهای کارآفرین"))
     assert ("factor", "entrepreneur-characteristics") in hits
 
 
-def test_search_filters_by_type_and_limits(server: ApiServer) -> None:
+def test_search_filters_by_type_and_limits(server: Api) -> None:
     results = search(server, "capital", type="category")
     assert results and {hit["type"] for hit in results} == {"category"}
     both = search(server, "capital", type=["category", "factor"])
@@ -322,13 +322,13 @@ def test_search_filters_by_type_and_limits(server: ApiServer) -> None:
 @pytest.mark.parametrize(
     "params", [{"q": "a"}, {"q": ""}, {}, {"q": "ab", "limit": 0}, {"q": "ab", "type": "x"}]
 )
-def test_bad_searches_are_422_problems(server: ApiServer, params: dict[str, Any]) -> None:
+def test_bad_searches_are_422_problems(server: Api, params: dict[str, Any]) -> None:
     answer = get(server, "/search", **params)
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def test_search_answers_nothing_for_what_is_not_there(server: ApiServer) -> None:
+def test_search_answers_nothing_for_what_is_not_there(server: Api) -> None:
     assert search(server, "zzqx") == []
 
 
@@ -344,12 +344,12 @@ def test_search_answers_nothing_for_what_is_not_there(server: ApiServer) -> None
     ],
 )
 def test_openapi_examples_are_real_answers(
-    server: ApiServer, path: str, params: dict[str, Any], example: dict[str, Any]
+    server: Api, path: str, params: dict[str, Any], example: dict[str, Any]
 ) -> None:
     assert get(server, path, **params).json() == example
 
 
-def test_openapi_documents_the_routes(server: ApiServer) -> None:
+def test_openapi_documents_the_routes(server: Api) -> None:
     spec = get(server, "/openapi.json").json()
     for path in ("/studies", "/studies/{study_id}", "/search"):
         assert "200" in spec["paths"][path]["get"]["responses"]

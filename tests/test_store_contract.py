@@ -24,7 +24,7 @@ from kg.store.base import QueryResult
 from kg.store.embedded import EmbeddedStore
 from kg.store.remote import RemoteStore
 from tests.corpus import corpus
-from tests.servers import OxigraphServer, free_port, start_oxigraph
+from tests.servers import OxigraphServer, free_port
 
 Built = tuple[Path, dict[str, object]]
 AnyStore = EmbeddedStore | RemoteStore
@@ -40,16 +40,8 @@ LABELS = "CONSTRUCT { ?f skos:prefLabel ?l } WHERE { ?f a rsme:Factor ; skos:pre
 
 
 @pytest.fixture(scope="module")
-def oxigraph(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    """A real `oxigraph serve`, loaded with the build through the Graph Store Protocol."""
-    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as server:
-        publish(built[0] / pipeline.TRIG_NAME, server.store_url)
-        yield server
-
-
-@pytest.fixture(scope="module")
 def remote(oxigraph: OxigraphServer) -> Iterator[RemoteStore]:
-    """The remote backend over the oxigraph server."""
+    """The remote backend over the session's `oxigraph serve` (see conftest)."""
     with RemoteStore(oxigraph.query_url, graph_store=oxigraph.store_url) as store:
         yield store
 
@@ -389,3 +381,188 @@ def test_graph_store_url_asks_when_unknown(endpoint: str) -> None:
 def test_publish_a_missing_dump(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         publish(tmp_path / "none.trig", "http://127.0.0.1:1/store")
+
+
+# -- the API's executors: the embedded worker pool and the remote executor, over the same stores
+# (self-contained: imports of the API stay inside, so the store contract above needs none)
+
+from collections.abc import Coroutine  # noqa: E402
+from typing import Any  # noqa: E402
+
+from kg.store.base import Bindings  # noqa: E402
+
+
+class Executor:
+    """An API backend driven from a synchronous test, with an event loop of its own.
+
+    `query` is the named-query path of the API (a Lookup run by the backend), so an executor
+    stands wherever a `Store` is queried; `select` and `construct` are api.named's, as routes
+    call them.
+    """
+
+    def __init__(self, backend: Any) -> None:
+        import asyncio
+
+        self.backend = backend
+        self.loop = asyncio.new_event_loop()
+        self.run(backend.start())
+
+    def run(self, step: Coroutine[Any, Any, Any]) -> Any:
+        """Run one coroutine of the backend to its end."""
+        return self.loop.run_until_complete(step)
+
+    def query(self, sparql: str, bindings: Bindings | None = None) -> QueryResult:
+        """The answer of a named-query job (bindings travel as rdflib terms)."""
+        from api.worker import Lookup
+
+        lookup = Lookup(sparql, tuple((bindings or {}).items()))
+        result: QueryResult = self.run(self.backend.lookup(lookup, 30.0))
+        return result
+
+    def _request(self) -> Any:
+        from types import SimpleNamespace
+
+        from api.backends import AnswerCache
+
+        settings = SimpleNamespace(query_timeout=30.0)
+        state = SimpleNamespace(settings=settings, cache=AnswerCache(0), backend=self.backend)
+        return SimpleNamespace(app=SimpleNamespace(state=state))
+
+    def select(self, name: str, **values: Any) -> list[dict[str, Any]]:
+        """api.named.select, as the REST routes call it."""
+        from api import named
+
+        rows: list[dict[str, Any]] = self.run(named.select(self._request(), name, **values))
+        return rows
+
+    def construct(self, name: str, **values: Any) -> Graph:
+        """api.named.construct, as the linked-data pages call it."""
+        from api import named
+
+        graph: Graph = self.run(named.construct(self._request(), name, **values))
+        return graph
+
+    def protocol(self, sparql: str) -> dict[str, Any]:
+        """The SPARQL JSON answer of a SPARQL Protocol job that names no dataset."""
+        from api.worker import Job
+
+        answer = self.run(self.backend.execute(Job(sparql, "application/json", None), 30.0))
+        assert answer.status == 200, answer.detail
+        document: dict[str, Any] = json.loads(answer.body)
+        return document
+
+    def close(self) -> None:
+        """Stop the backend and its loop."""
+        self.run(self.backend.close())
+        self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def pool_executor(built: Built) -> Iterator[Executor]:
+    """The API's embedded backend: one query worker process over the build's store."""
+    from api.backends import EmbeddedBackend
+    from api.worker import WorkerPool
+    from kg import paths
+
+    executor = Executor(EmbeddedBackend(WorkerPool(built[0] / paths.STORE_SUBDIR, size=1)))
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(scope="module")
+def remote_executor(oxigraph: OxigraphServer) -> Iterator[Executor]:
+    """The API's remote backend over the same `oxigraph serve` as the remote store."""
+    from api.backends import RemoteBackend
+
+    executor = Executor(RemoteBackend(oxigraph.query_url))
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(params=["pool_executor", "remote_executor"])
+def executor(request: pytest.FixtureRequest) -> Executor:
+    """Each of the API's executors in turn."""
+    chosen: Executor = request.getfixturevalue(request.param)
+    return chosen
+
+
+@pytest.fixture(params=["store", "remote", "pool_executor", "remote_executor"])
+def runner(request: pytest.FixtureRequest) -> AnyStore | Executor:
+    """Every way a query is run: both stores and both of the API's executors."""
+    chosen: AnyStore | Executor = request.getfixturevalue(request.param)
+    return chosen
+
+
+def canonical(rows: list[dict[str, Any]]) -> list[str]:
+    """Typed rows in an order of their own (ties under ORDER BY may come in any order)."""
+    return sorted(json.dumps(row, sort_keys=True, ensure_ascii=False) for row in rows)
+
+
+NAMED = [
+    *((f"analysis/{name}", {}) for name in ("codes", "studies", "taxonomy", "agents", "build")),
+    ("api/factor-summary", {}),
+    ("api/factor-evidence", {"factor": PSYCHIC_DISTANCE}),
+    ("api/study-detail", {"study": iris.study("assadinia-2019")}),
+    ("api/search-labels", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "values"), NAMED, ids=[name for name, _ in NAMED])
+def test_named_queries_give_the_same_typed_rows_everywhere(
+    runner: AnyStore | Executor, store: EmbeddedStore, name: str, values: dict[str, URIRef]
+) -> None:
+    expected = queries.select(store, name, **values)
+    assert expected
+    if isinstance(runner, Executor):  # the REST routes' runner, over the API's executors
+        assert canonical(runner.select(name, **values)) == canonical(expected)
+    else:  # the CLI's and the analytics' runner, over each store
+        assert canonical(queries.select(runner, name, **values)) == canonical(expected)
+
+
+def test_typed_rows_are_python_values(executor: Executor) -> None:
+    (row,) = executor.select("api/factor-evidence", factor=PSYCHIC_DISTANCE)
+    assert row["factor"] == str(PSYCHIC_DISTANCE) and row["year"] == "2019"  # an xsd:gYear
+    summary = {row["factor"]: row for row in executor.select("api/factor-summary")}
+    assert summary[str(PSYCHIC_DISTANCE)]["studies"] == 1  # counts are numbers
+    labels = executor.select("api/search-labels")
+    assert {"value": "فاصله روانی", "lang": "fa"} in [r.get("label") for r in labels]
+
+
+def test_named_construct_gives_the_same_graph_everywhere(
+    executor: Executor, store: EmbeddedStore
+) -> None:
+    from rdflib.compare import isomorphic
+
+    expected = queries.construct(store, "api/ld-describe", resource=PSYCHIC_DISTANCE)
+    assert len(expected) > 5
+    assert isomorphic(executor.construct("api/ld-describe", resource=PSYCHIC_DISTANCE), expected)
+
+
+def test_one_projection_check_everywhere(runner: AnyStore | Executor) -> None:
+    # the same words from the same check, whichever mechanism would bind the value
+    with pytest.raises(QueryError, match=r"does not return \?factor: bind only variables it"):
+        runner.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?code rsme:codesFactor ?factor }",
+            {"factor": PSYCHIC_DISTANCE},
+        )
+
+
+def test_bound_values_cannot_inject(runner: AnyStore | Executor) -> None:
+    labels = "SELECT ?f ?l WHERE { ?f skos:prefLabel ?l }"
+    found = runner.query(labels, {"l": Literal("Psychic distance", lang="en")})
+    assert [row["f"] for row in found] == [PSYCHIC_DISTANCE]
+    # quotes in a literal stay inside it: no row has this label, so nothing is answered
+    injected = Literal('x"@en } UNION { ?f skos:prefLabel ?l } #')
+    assert runner.query(labels, {"l": injected}).solutions == []
+    with pytest.raises(QueryError, match="not a valid IRI"):
+        runner.query(labels, {"f": URIRef('https://x/"> } UNION { ?f ?p ?l } #')})
+
+
+def test_a_querys_own_from_is_honoured(runner: AnyStore | Executor, built: Built) -> None:
+    graphs = built[1]["graphs"]
+    assert isinstance(graphs, dict)
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{NAMED_GRAPHS[0]}> WHERE {{ ?s ?p ?o }}"
+    assert int(str(runner.query(query).scalar())) == graphs[str(NAMED_GRAPHS[0])]
+    if isinstance(runner, Executor):  # and on the SPARQL Protocol path, named no dataset
+        bindings = runner.protocol(query)["results"]["bindings"]
+        assert int(bindings[0]["n"]["value"]) == graphs[str(NAMED_GRAPHS[0])]
