@@ -110,7 +110,7 @@ async def describe(request: Request, iri: URIRef, view: str | None) -> Response:
     if _NOT_IN_IRI.search(str(iri)):
         raise Problem(404, "Not found", f"{str(iri)!r} is not an IRI", kind="not-found")
     tag = await build_tag(request, variant)
-    current = unchanged(request, tag)
+    current = unchanged(request, tag, exists=False)
     if current is not None:  # the graph is the same build: no need to ask the store
         return current
     if view == "evidence":

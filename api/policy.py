@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kg.store.sparqltext import UPDATE_FORMS, query_form
+
 # SPARQL's IRIREF: no spaces, quotes, braces, pipes, carets, backquotes or backslashes inside.
 _IRIREF = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
 _LONG_STRING = {
@@ -21,13 +23,10 @@ _SHORT_STRING = {
     "'": re.compile(r"'(?:[^'\\\n\r]|\\.)*'"),
     '"': re.compile(r'"(?:[^"\\\n\r]|\\.)*"'),
 }
-_PROLOGUE = re.compile(r"^\s*((BASE\s*<[^>]*>|PREFIX\s+[^\s:]*:\s*<[^>]*>)\s*)*", re.IGNORECASE)
-_UPDATE = re.compile(r"^(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
 # A keyword, not part of a variable (?service), prefixed name (ex:service) or longer word.
 _SERVICE = re.compile(
     r"(?<![?$:\w.-])SERVICE\b(\s+SILENT\b)?\s*(<[^>]*>|[?$]\w+|[\w.-]*:[\w.-]*)", re.IGNORECASE
 )
-_FROM = re.compile(r"(?<![?$:\w.-])FROM\b", re.IGNORECASE)
 MAX_DEPTH = 200  # nested { ( [ beyond this overflow parsers' stacks (and crash some stores)
 SECOND_OPINION_LIMIT = 20_000  # characters a full parse may take without blocking the server
 
@@ -99,21 +98,6 @@ def nesting_depth(code: str) -> int:
     return deepest
 
 
-def is_update(query: str) -> bool:
-    """Whether the text is a SPARQL Update request rather than a query.
-
-    >>> is_update("PREFIX ex: <http://e/> INSERT DATA { ex:a ex:b ex:c }")
-    True
-    >>> is_update("SELECT * WHERE { ?s ?p 'INSERT' }")
-    False
-    """
-    try:
-        body = _PROLOGUE.sub("", code_only(query), count=1)
-    except UnclosedToken:
-        body = _PROLOGUE.sub("", query, count=1)
-    return bool(_UPDATE.match(body.lstrip()))
-
-
 def service_targets(query: str) -> list[str]:
     """The targets of every SERVICE clause: IRIs, variables or prefixed names as written.
 
@@ -123,20 +107,6 @@ def service_targets(query: str) -> list[str]:
     []
     """
     return [m.group(2) for m in _SERVICE.finditer(code_only(query))]
-
-
-def has_dataset_clause(query: str) -> bool:
-    """Whether the query names its own dataset with FROM / FROM NAMED.
-
-    >>> has_dataset_clause("SELECT * FROM <http://g> WHERE { ?s ?p ?o }")
-    True
-    >>> has_dataset_clause("SELECT ?from WHERE { ?from ?p 'FROM' }")
-    False
-    """
-    try:
-        return bool(_FROM.search(code_only(query)))
-    except UnclosedToken:
-        return False
 
 
 def parsed_service_targets(query: str) -> list[str] | None:
@@ -187,7 +157,7 @@ def check(query: str, *, max_length: int, service_allowlist: list[str]) -> Refus
         code = code_only(query)
     except UnclosedToken as exc:
         return Refusal(400, "Malformed query", f"the query does not parse: {exc}")
-    if _UPDATE.match(_PROLOGUE.sub("", code, count=1).lstrip()):
+    if query_form(code) in UPDATE_FORMS:  # the one reader of query forms (kg.store)
         return Refusal(
             403,
             "Read-only endpoint",

@@ -163,12 +163,16 @@ async def build_tag(request: Request, variant: str) -> str | None:
     return f'"{build}-{variant}"' if build else None
 
 
-def unchanged(request: Request, tag: str | None) -> Response | None:
-    """A 304 when the client's If-None-Match already names this ETag (weak comparison)."""
+def unchanged(request: Request, tag: str | None, *, exists: bool = True) -> Response | None:
+    """A 304 when the client's If-None-Match already names this ETag (weak comparison).
+
+    `If-None-Match: *` means "any current representation" (RFC 9110 13.1.2): it gives a 304
+    only when the resource is known to exist; pass exists=False before that is known.
+    """
     header = request.headers.get("if-none-match")
     if not header or tag is None:
         return None
-    if header.strip() == "*" or tag in (t.strip().removeprefix("W/") for t in header.split(",")):
+    if (exists and header.strip() == "*") or tag in (t.strip().removeprefix("W/") for t in header.split(",")):
         return Response(status_code=304, headers={"ETag": tag, "Vary": "Accept"})
     return None
 

@@ -308,6 +308,16 @@ def test_etag_and_if_none_match(server: Api, built: Built) -> None:
     assert stale.status_code == 200
 
 
+def test_if_none_match_star_needs_a_resource(server: Api) -> None:
+    """`If-None-Match: *` matches any current representation (RFC 9110 13.1.2): a 304 for an
+    IRI that exists, and the 404 for one that does not (it once got a 304 too)."""
+    star = {"Accept": "text/turtle", "If-None-Match": "*"}
+    assert server.get("/id/factor/psychic-distance", headers=star).status_code == 304
+    missing = server.get("/id/factor/no-such-factor", headers=star)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == PROBLEM
+
+
 def test_head_answers_like_get(server: Api) -> None:
     url = "/id/factor/psychic-distance"
     got = server.get(url, headers={"Accept": "text/turtle"})

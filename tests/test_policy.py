@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api import policy
+from kg.store.sparqltext import dataset_clause
 
 ALLOWED = ["http://127.0.0.1:9999/sparql"]
 
@@ -107,5 +108,18 @@ def test_deep_nesting_is_refused_before_any_parser_sees_it() -> None:
 
 
 def test_dataset_clause_detection() -> None:
-    assert policy.has_dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
-    assert not policy.has_dataset_clause("SELECT * { ?s ?p 'from' } # FROM <x>")
+    """The one reader of FROM / FROM NAMED (kg.store.sparqltext), which replaced the policy's."""
+    clause = dataset_clause("SELECT * FROM NAMED <http://g> { GRAPH ?g { ?s ?p ?o } }")
+    assert clause is not None and clause.named_graphs == ("http://g",)
+    assert not dataset_clause("SELECT * { ?s ?p 'from' } # FROM <x>")
+
+
+def test_updates_are_refused_after_any_prologue() -> None:
+    for update in (
+        "PREFIX ex: <http://e/> INSERT DATA { ex:a ex:b ex:c }",
+        "# a comment\nBASE <http://e/> LOAD <http://e/x>",
+        "with <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    ):
+        refusal = check(update)
+        assert refusal is not None and refusal.status == 403, update
+    assert check("SELECT * WHERE { ?s ?p 'INSERT' }") is None

@@ -509,7 +509,9 @@ def test_remote_store_down_is_503(tmp_path: Path) -> None:
         oxigraph.stop()
         body = problem(facade.get(SPARQL, params={"query": "ASK { ?s ?p ?o }"}), 503)
         assert "unreachable" in str(body["detail"])
-        assert facade.get("/healthz").status_code == 503
+        health = problem(facade.get("/healthz"), 503)
+        assert health["type"] == "https://w3id.org/rsme-kg/problems/store-unavailable"
+        assert facade.get("/healthz").headers["retry-after"] == "5"
 
 
 def test_repeated_get_is_answered_from_the_request_cache(embedded: Api) -> None:
