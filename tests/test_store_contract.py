@@ -540,7 +540,9 @@ def test_named_construct_gives_the_same_graph_everywhere(
 
 def test_one_projection_check_everywhere(runner: AnyStore | Executor) -> None:
     # the same words from the same check, whichever mechanism would bind the value
-    with pytest.raises(QueryError, match=r"does not return \?factor: bind only variables it"):
+    with pytest.raises(
+        QueryError, match=r"does not return \?factor: bind only variables the query"
+    ):
         runner.query(
             "SELECT (COUNT(*) AS ?n) WHERE { ?code rsme:codesFactor ?factor }",
             {"factor": PSYCHIC_DISTANCE},

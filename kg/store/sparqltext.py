@@ -112,13 +112,15 @@ def check_bindings(sparql: str, bindings: Mapping[str, Node]) -> None:
     >>> check_bindings("SELECT ?f (COUNT(*) AS ?n) { ?c ?p ?f } GROUP BY ?f", f)
     >>> check_bindings("SELECT (COUNT(*) AS ?n) { ?c ?p ?f }", f)
     Traceback (most recent call last):
-    kg.errors.QueryError: the query does not return ?f: bind only variables it returns
+    kg.errors.QueryError: the query does not return ?f: bind only variables the query returns
     """
     check_terms(bindings)
     returned = projection(sparql) if bindings else None
     for name in bindings:
         if returned is not None and name not in returned:
-            raise QueryError(f"the query does not return ?{name}: bind only variables it returns")
+            raise QueryError(
+                f"the query does not return ?{name}: bind only variables the query returns"
+            )
 
 
 @dataclass(frozen=True)
