@@ -81,35 +81,94 @@ class Corpus:
 
 
 @cache
-def corpus() -> Corpus:
-    """The sources, read once."""
-    result = Corpus()
+def taxonomy_factors() -> dict[str, str]:
+    """Factor id -> category id, as the taxonomy states them."""
     taxonomy = Graph().parse(paths.TAXONOMY_FILE, format="turtle")
-    for factor in taxonomy.subjects(RDF.type, RSME.Factor):
-        category = taxonomy.value(factor, SKOS.broader)
-        result.factors[str(factor).rsplit("/", 1)[1]] = str(category).rsplit("/", 1)[1]
-    result.codes = rows("codes.csv")
-    result.studies = {row["id"]: row for row in rows("studies.csv")}
-    for row in rows("screening.csv"):
+    return {
+        str(factor).rsplit("/", 1)[1]: str(taxonomy.value(factor, SKOS.broader)).rsplit("/", 1)[1]
+        for factor in taxonomy.subjects(RDF.type, RSME.Factor)
+    }
+
+
+def read(data: Path) -> Corpus:
+    """The facts of one data folder and the taxonomy."""
+    result = Corpus(factors=dict(taxonomy_factors()))
+    result.codes = rows("codes.csv", data)
+    result.studies = {row["id"]: row for row in rows("studies.csv", data)}
+    for row in rows("screening.csv", data):
         (result.included if row["decision"] == "included" else result.excluded).add(row["study"])
     return result
 
 
-def tiny_data(target: Path, studies: tuple[str, ...] = ("akbari-2018", "ruzzier-2007")) -> Path:
+@cache
+def corpus() -> Corpus:
+    """The sources, data/, read once."""
+    return read(DATA)
+
+
+# The column that ties each row of a table to a study (None: every row is kept), and the
+# columns that identify a row (to compare the fixture's rows with those of data/).
+TABLES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "studies.csv": ("id", ("id",)),
+    "codes.csv": ("study", ("id",)),
+    "screening.csv": ("study", ("study",)),
+    "appraisals.csv": ("study", ("study", "appraiser", "criterion")),
+    "coders.csv": (None, ("id",)),
+}
+
+
+def tiny_data(
+    target: Path,
+    studies: tuple[str, ...] = ("akbari-2018", "ruzzier-2007"),
+    source: Path = DATA,
+) -> Path:
     """A data folder of a few studies of the corpus, with their codes and screening: a
     corpus that builds in seconds, for tests about the build rather than the data."""
     target.mkdir(parents=True)
-    for name, key in (
-        ("studies.csv", "id"),
-        ("codes.csv", "study"),
-        ("screening.csv", "study"),
-        ("appraisals.csv", "study"),
-        ("coders.csv", None),
-    ):
-        lines = (DATA / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    for name, (key, _) in TABLES.items():
+        lines = (source / name).read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [lines[0]]
-        for line, row in zip(lines[1:], rows(name), strict=True):  # one line per row
+        for line, row in zip(lines[1:], rows(name, source), strict=True):  # one line per row
             if key is None or row[key] in studies:
                 kept.append(line)
         (target / name).write_text("".join(kept), encoding="utf-8")
     return target
+
+
+# The fixture corpus, tests/data/corpus: six studies of data/ copied line by line (see
+# tests/data/README.md), chosen for what the tests need of them.
+FIXTURE = Path(__file__).resolve().parent / "data" / "corpus"
+FIXTURE_STUDIES = (
+    "akbari-2018",  # excluded (methodological reference), Persian, no code
+    "akbari-2019",  # Persian; a moderator, a code without direction, a setting (context)
+    "alayo-2019",  # a driver with an outcome, a setting; no DOI
+    "assadinia-2019",  # a DOI; moderator and drivers with outcomes (psychic distance)
+    "ruzzier-2007",  # a DOI and a research method; the study the highlights import codes
+    "yousefi-2019",  # Persian; the study the REFI-QDA import codes (business networking)
+)
+
+
+def write_fixture(target: Path = FIXTURE) -> Path:
+    """(Re)write the fixture corpus from data/: `python -m tests.corpus` after a curation
+    change that touches one of its rows."""
+    if target.exists():
+        for path in target.glob("*.csv"):
+            path.unlink()
+        target.rmdir()
+    return tiny_data(target, FIXTURE_STUDIES)
+
+
+def keyed(name: str, data: Path) -> dict[tuple[str, ...], dict[str, str]]:
+    """The rows of one table of a data folder by the columns that identify a row."""
+    _, key = TABLES[name]
+    return {tuple(row[k] for k in key): row for row in rows(name, data)}
+
+
+@cache
+def fixture() -> Corpus:
+    """The fixture corpus, tests/data/corpus, read once."""
+    return read(FIXTURE)
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_fixture()}")

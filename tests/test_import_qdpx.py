@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-import httpx
 import pytest
 import xmlschema
 
@@ -21,7 +20,7 @@ from kg import pipeline
 from kg.errors import InputErrors
 from kg.ingest.corpus import read_corpus
 from kg.interchange.safexml import PROJECT_XSD
-from tests.apiserver import ApiServer
+from tests.apiclient import ApiClient
 from tests.conftest import tree_digest
 from tests.importing import line_count, next_code, refused, run
 from tests.qdpx_factory import (
@@ -504,13 +503,15 @@ def test_xml_that_breaks_the_schema(pilot: Pilot, data_copy: Path, tmp_path: Pat
 # --- end to end: import, build, serve ------------------------------------------------------
 
 
-def test_imported_evidence_is_served(pilot: Pilot, data_copy: Path, tmp_path: Path) -> None:
-    ids = [next_code(data_copy, STUDY, k) for k in (2, 3)]
-    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(data_copy))[0] == 0
+def test_imported_evidence_is_served(pilot: Pilot, small_data: Path, tmp_path: Path) -> None:
+    """Imported into the fixture corpus (its rows of the study are those of data/), built and
+    served: the codes of both coders, with their names."""
+    ids = [next_code(small_data, STUDY, k) for k in (2, 3)]
+    assert run("import", "qdpx", str(pilot.write(tmp_path)), "--into", str(small_data))[0] == 0
     out = tmp_path / "dist"
-    pipeline.build(data_copy, out, run_reasoner=False)
-    with ApiServer(store=out / "store", log=tmp_path / "server.log") as server:
-        answer = httpx.get(f"{server.base}/factors/business-networking/evidence?limit=100")
+    pipeline.build(small_data, out, run_reasoner=False)
+    with ApiClient(store=out / "store") as server:
+        answer = server.get("/factors/business-networking/evidence?limit=100")
     assert answer.status_code == 200, answer.text
     items = [i for i in answer.json()["items"] if i["basis"] == "fulltext"]
     assert {(i["code"], i["quote"], i["coder"]["name"]) for i in items} == {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from rdflib import Literal
 
@@ -59,12 +61,14 @@ def test_evidence_unbound_lists_every_code(store: EmbeddedStore) -> None:
 
 def test_studies_per_year_and_language(store: EmbeddedStore) -> None:
     rows = store.query(queries.load("examples/studies-per-year-language")).solutions
-    assert sum(int(r["studies"]) for r in rows) == 48  # type: ignore[arg-type]
+    studies = corpus().studies.values()
+    assert sum(int(r["studies"]) for r in rows) == len(studies)  # type: ignore[arg-type]
     assert sum(int(r["included"]) for r in rows) == len(corpus().included)  # type: ignore[arg-type]
     persian = sum(int(r["studies"]) for r in rows if str(r["language"]) == "fa")  # type: ignore[arg-type]
-    assert persian == 20
+    assert persian == sum(1 for s in studies if s["language"] == "fa")
     by_key = {(str(r["year"]), str(r["language"])): int(r["studies"]) for r in rows}  # type: ignore[arg-type]
-    # 2019: Akbari, Alayo, Assadinia, Bagheri, Blanchard, Emami, Habersetzer, Shakerian,
-    # Sanobar, Yousefi; of these Akbari, Bagheri, Shakerian, Sanobar and Yousefi are Persian
-    assert by_key[("2019", "fa")] == 5
-    assert by_key[("2019", "en")] == 5
+    # e.g. 2019 (counted by hand when written, 5 and 5): Akbari, Alayo, Assadinia, Bagheri,
+    # Blanchard, Emami, Habersetzer, Shakerian, Sanobar, Yousefi; of these Akbari, Bagheri,
+    # Shakerian, Sanobar and Yousefi are Persian
+    assert by_key == dict(Counter((s["year"], s["language"]) for s in studies))
+    assert by_key[("2019", "fa")] > 0 and by_key[("2019", "en")] > 0

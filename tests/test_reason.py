@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -31,20 +32,53 @@ def model() -> tuple[Graph, Graph]:
     return parse_turtle(paths.ONTOLOGY_FILE), parse_turtle(paths.TAXONOMY_FILE)
 
 
-def test_ontology_and_taxonomy_are_consistent_and_satisfiable(model: tuple[Graph, Graph]) -> None:
-    report = reason.check(*model)
+@pytest.fixture(scope="module")
+def model_run(
+    model: tuple[Graph, Graph], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[reason.ReasonerReport, int, list[str]]:
+    """One HermiT run (each starts a JVM) for three tests: the model with a provenance graph
+    of microsecond timestamps, on a java the user names. Its report, how often that java was
+    called, and the timestamps the provenance graph holds.
+
+    Adding a graph cannot make an inconsistent model consistent or an unsatisfiable class
+    satisfiable, so a consistent run with no unsatisfiable class says so of the model alone.
+    """
+    from datetime import UTC, datetime
+
+    from kg.build import provenance_graph
+
+    prov = provenance_graph("test", datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), [])
+    stamps = [str(o) for o in prov.objects() if isinstance(o, Literal) and "T" in str(o)]
+    script, marker = _recording_java(tmp_path_factory.mktemp("java"))
+    report = reason.check(*model, prov, java=str(script))
+    return report, marker.read_text().count("called"), stamps
+
+
+def test_ontology_and_taxonomy_are_consistent_and_satisfiable(
+    model_run: tuple[reason.ReasonerReport, int, list[str]],
+) -> None:
+    report, _, _ = model_run
     assert report.consistent
     assert report.unsatisfiable == []
     assert report.ok
 
 
-def test_an_individual_that_is_both_study_and_code_is_inconsistent(
-    model: tuple[Graph, Graph],
-) -> None:
+@pytest.fixture(scope="module")
+def study_and_code(model: tuple[Graph, Graph]) -> reason.ReasonerReport:
+    """HermiT (the default runtime, with nothing on PATH) on an individual that is both a
+    study and a code: one run for two tests."""
     broken = Graph()
     broken.add((EX.thing, RDF.type, RSME.Study))
     broken.add((EX.thing, RDF.type, RSME.Code))
-    report = reason.check(*model, broken)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", "/nonexistent")
+        return reason.check(*model, broken)
+
+
+def test_an_individual_that_is_both_study_and_code_is_inconsistent(
+    study_and_code: reason.ReasonerReport,
+) -> None:
+    report = study_and_code
     assert not report.consistent
     assert not report.ok
 
@@ -109,13 +143,11 @@ def test_hermit_runs_with_no_java_on_path(tmp_path: Path) -> None:
 
 
 def test_the_bundled_runtime_still_finds_inconsistencies(
-    monkeypatch: pytest.MonkeyPatch, model: tuple[Graph, Graph]
+    study_and_code: reason.ReasonerReport,
 ) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")
-    broken = Graph()
-    broken.add((EX.thing, RDF.type, RSME.Study))
-    broken.add((EX.thing, RDF.type, RSME.Code))
-    assert not reason.check(*model, broken, java=reason.BUNDLED).consistent
+    """`study_and_code` ran with nothing on PATH and the default runtime, the bundled one."""
+    assert inspect.signature(reason.check).parameters["java"].default == reason.BUNDLED
+    assert not study_and_code.consistent
 
 
 def _recording_java(tmp_path: Path) -> tuple[Path, Path]:
@@ -128,10 +160,12 @@ def _recording_java(tmp_path: Path) -> tuple[Path, Path]:
     return script, marker
 
 
-def test_a_java_the_user_names_runs_hermit(tmp_path: Path, model: tuple[Graph, Graph]) -> None:
-    script, marker = _recording_java(tmp_path)
-    assert reason.check(*model, java=str(script)).ok
-    assert marker.read_text().count("called") == 1
+def test_a_java_the_user_names_runs_hermit(
+    model_run: tuple[reason.ReasonerReport, int, list[str]],
+) -> None:
+    report, calls, _ = model_run
+    assert report.ok
+    assert calls == 1
 
 
 def test_the_java_setting_is_read_from_the_environment(
@@ -178,13 +212,10 @@ def test_a_java_path_that_cannot_run_is_refused(tmp_path: Path, kind: str) -> No
     assert f"the Java runtime {java} does not exist or is not executable" in result.output
 
 
-def test_literal_times_are_accepted_by_hermit(model: tuple[Graph, Graph]) -> None:
+def test_literal_times_are_accepted_by_hermit(
+    model_run: tuple[reason.ReasonerReport, int, list[str]],
+) -> None:
     """Regression: microsecond timestamps made HermiT fail; the build writes whole seconds."""
-    from datetime import UTC, datetime
-
-    from kg.build import provenance_graph
-
-    prov = provenance_graph("test", datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC), [])
-    stamps = [o for o in prov.objects() if isinstance(o, Literal) and "T" in str(o)]
-    assert [str(s) for s in stamps] == ["2026-01-02T03:04:05+00:00"]
-    assert reason.check(*model, prov).consistent
+    report, _, stamps = model_run
+    assert stamps == ["2026-01-02T03:04:05+00:00"]
+    assert report.consistent

@@ -1,14 +1,17 @@
 """`rsme-kg report` and the /analysis routes: the same numbers on every path.
 
-Besides the real corpus (one coder, no appraisals), a copy of data/ gets a second coder, who
-coded three studies again from their titles, and CASP appraisals of two studies, so that
-agreement and appraisal are checked end to end against numbers worked by hand.
+Besides the real corpus (one coder, no appraisals), a copy of the fixture corpus
+(tests/data/corpus, rows of data/) gets a second coder, who coded three studies again from
+their titles, and CASP appraisals of two studies, so that agreement and appraisal are checked
+end to end against numbers worked by hand. The rules about the folder a report goes to are
+checked with reports of the fixture corpus: they do not depend on the data.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -16,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -27,8 +29,9 @@ from kg.analysis.matrix import to_csv
 from kg.analysis.report import analyse, cooccurrence_json, flow_json, settings_json, weights_json
 from kg.cli import app
 from kg.store.embedded import EmbeddedStore
-from tests.apiserver import ApiServer
+from tests.apiclient import Api, ApiClient
 from tests.conftest import DATA, tree_digest
+from tests.corpus import FIXTURE
 
 runner = CliRunner()
 Built = tuple[Path, dict[str, object]]
@@ -80,9 +83,10 @@ def _append(path: Path, rows: list[dict[str, str]]) -> None:
 
 @pytest.fixture(scope="module")
 def two_coders(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A build of the corpus with a second coder and two appraisals (no reasoner: not its test)."""
+    """A build of the fixture corpus with a second coder and two appraisals (no reasoner: not
+    its test)."""
     data = tmp_path_factory.mktemp("two-coders") / "data"
-    shutil.copytree(DATA, data)
+    shutil.copytree(FIXTURE, data)
     _append(data / "coders.csv", [{"id": "coder-b", "name": "Coder B", "kind": "person"}])
     titles = {r["id"]: r["title"] for r in csv.DictReader((data / "studies.csv").open())}
     codes = []
@@ -118,12 +122,10 @@ def two_coders(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_coder_server(
-    two_coders: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiServer]:
-    log = tmp_path_factory.mktemp("two-coder-server") / "server.log"
-    with ApiServer(store=two_coders, log=log) as running:
-        yield running
+def two_coder_server(two_coders: Path) -> Iterator[ApiClient]:
+    """The facade over the two coders' build, in this process."""
+    with ApiClient(store=two_coders) as app:
+        yield app
 
 
 def test_report_html_is_self_contained(built: Built, tmp_path: Path) -> None:
@@ -165,27 +167,8 @@ def test_report_html_is_self_contained(built: Built, tmp_path: Path) -> None:
     ]
 
 
-def test_report_markdown_links_its_pictures(built: Built, tmp_path: Path) -> None:
-    store = built[0] / paths.STORE_SUBDIR
-    out = tmp_path / "md"
-    result = runner.invoke(
-        app, ["report", "--store", str(store), "--out", str(out), "--format", "md", "--lang", "fa"]
-    )
-    assert result.exit_code == 0, result.output
-    text = (out / "report.md").read_text(encoding="utf-8")
-    assert text.startswith("# rsme-kg: analysis of the meta-synthesis")
-    for name in ("model", "heatmap", "flow", "cooccurrence", "timeline"):
-        assert f"](figures/{name}.png)" in text
-    assert "| rank | id | factor | category | studies | codes | E | d | W |" in text
-    analysis = analyse(fetch(EmbeddedStore.open(store)))
-    tied = sum(1 for w in analysis.weights if w.rank == 1)
-    assert tied > 1 and f"{tied} factors share rank 1" in text
-    assert "## Settings studied (not counted as support)" in text
-    assert "| category | factor | studies | study ids |" in text
-
-
-def test_report_refuses_a_folder_that_is_not_a_report(built: Built, tmp_path: Path) -> None:
-    store = built[0] / paths.STORE_SUBDIR
+def test_report_refuses_a_folder_that_is_not_a_report(small_store: Path, tmp_path: Path) -> None:
+    store = small_store
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.tex").write_text("do not delete", encoding="utf-8")
@@ -196,20 +179,66 @@ def test_report_refuses_a_folder_that_is_not_a_report(built: Built, tmp_path: Pa
     assert tree_digest(precious) == before
 
 
-def test_report_replaces_an_earlier_report(built: Built, tmp_path: Path) -> None:
-    store = built[0] / paths.STORE_SUBDIR
-    out = tmp_path / "again"
-    assert runner.invoke(app, ["report", "--store", str(store), "--out", str(out)]).exit_code == 0
+@pytest.fixture(scope="module")
+def small_report(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One HTML report of the fixture corpus, written as `rsme-kg report` writes it under a
+    umask of 022; the tests of the folder rules copy it as 'an earlier report' (drawing one
+    takes seconds)."""
+    folder = tmp_path_factory.mktemp("small-report")
+    out = folder / "report"
+    old = os.umask(0o022)
+    try:
+        result = runner.invoke(app, ["report", "--store", str(small_store), "--out", str(out)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
     assert (out / "report.html").is_file()
-    args = ["report", "--store", str(store), "--out", str(out), "--format", "md"]
-    assert runner.invoke(app, args).exit_code == 0
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary left
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_markdown(
+    small_store: Path, small_report: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, int, str]:
+    """A copy of `small_report` replaced by the Markdown report in Persian: the folder, the exit
+    code and the output of `rsme-kg report` (one report for the two tests below)."""
+    folder = tmp_path_factory.mktemp("small-markdown")
+    out = shutil.copytree(small_report, folder / "again")
+    assert (out / "report.html").is_file()
+    args = ["report", "--store", str(small_store), "--out", str(out)]
+    args += ["--format", "md", "--lang", "fa"]
+    result = runner.invoke(app, args)
+    return out, result.exit_code, result.output
+
+
+def test_report_replaces_an_earlier_report(small_markdown: tuple[Path, int, str]) -> None:
+    out, code, output = small_markdown
+    assert code == 0, output
     assert sorted(p.name for p in out.iterdir()) == [
         "analysis.json",
         "figures",
         "report.md",
         "tables",
     ]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporary left
+
+
+def test_report_markdown_links_its_pictures(
+    small_markdown: tuple[Path, int, str], small_store: Path
+) -> None:
+    out, code, output = small_markdown
+    assert code == 0, output
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert text.startswith("# rsme-kg: analysis of the meta-synthesis")
+    for name in ("model", "heatmap", "flow", "cooccurrence", "timeline"):
+        assert f"](figures/{name}.png)" in text
+    assert "| rank | id | factor | category | studies | codes | E | d | W |" in text
+    analysis = analyse(fetch(EmbeddedStore.open(small_store)))
+    tied = sum(1 for w in analysis.weights if w.rank == 1)
+    assert tied > 1 and f"{tied} factors share rank 1" in text
+    assert "## Settings studied (not counted as support)" in text
+    assert "| category | factor | studies | study ids |" in text
 
 
 def test_report_without_a_store_says_what_to_do(tmp_path: Path) -> None:
@@ -220,14 +249,25 @@ def test_report_without_a_store_says_what_to_do(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
-def test_report_of_two_coders_and_appraisals(two_coders: Path, tmp_path: Path) -> None:
-    out = tmp_path / "r"
+@pytest.fixture(scope="module")
+def two_coder_report(
+    two_coders: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """The report of the two coders' build with a cut-off of 7: its folder and what it printed."""
+    out = tmp_path_factory.mktemp("two-coder-report") / "r"
     args = ["report", "--store", str(two_coders), "--out", str(out), "--cutoff", "7"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_report_of_two_coders_and_appraisals(
+    two_coders: Path, two_coder_report: tuple[Path, str]
+) -> None:
+    out, printed = two_coder_report
     analysis = analyse(fetch(EmbeddedStore.open(two_coders)))
     kappa, items = expected_kappa(two_coders.parent.parent / "data", len(analysis.dataset.factors))
-    assert f"{kappa:.4f}" in result.output
+    assert f"{kappa:.4f}" in printed
     stored = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
     (pair,) = stored["kappa"]["pairs"]
     assert (pair["first"], pair["second"], pair["items"]) == ("coder-b", "rsme-kg-editors", items)
@@ -259,107 +299,105 @@ def test_report_of_two_coders_and_appraisals(two_coders: Path, tmp_path: Path) -
     assert sum(sum(r["counts"]) for r in stored["matrix"]["factor"]["rows"]) == expected
 
 
-def test_api_serves_the_numbers_of_the_report(server: ApiServer, store: EmbeddedStore) -> None:
+def test_api_serves_the_numbers_of_the_report(server: Api, store: EmbeddedStore) -> None:
     """Both backends (embedded and a real remote store) give what kg.analysis computes."""
     analysis = analyse(fetch(store))
-    with httpx.Client(base_url=server.base, timeout=60) as client:
-        weights = client.get("/analysis/weights").json()
-        assert weights == json.loads(json.dumps(weights_json(analysis)))
-        factors = {f["id"]: f for f in client.get("/factors").json()}
-        weighted = {row["factor"]: row for row in weights["weights"]}
-        for row in weights["weights"]:
-            assert factors[row["factor"]]["weight"] == pytest.approx(row["weight"])
-            assert factors[row["factor"]]["weight_rank"] == row["rank"]
-        # one rule in both places: /factors' studies and settings are the weights' studies
-        # and /analysis/settings' studies, and only a factor with support has a weight
-        settings = client.get("/analysis/settings").json()
-        assert settings == json.loads(json.dumps(settings_json(analysis)))
-        settings_of = {f["factor"]: f["studies"] for f in settings["factors"]}
-        for ident, factor in factors.items():
-            assert factor["studies"] == weighted.get(ident, {}).get("studies", 0), ident
-            assert factor["settings"] == settings_of.get(ident, 0), ident
-            assert (factor["weight"] is None) == (factor["studies"] == 0), ident
-        setting_only = sorted(set(settings_of) - set(weighted))
-        assert setting_only  # the corpus has factors that only name settings
-        detail = client.get(f"/factors/{setting_only[0]}").json()
-        assert (detail["weight_rank"], detail["settings"]) == (None, settings_of[setting_only[0]])
-        ordered = client.get("/factors", params={"sort": "weight", "order": "asc"}).json()
-        lowest = min(w.weight for w in analysis.weights)
-        assert ordered[0]["weight"] == pytest.approx(lowest)
-        assert ordered[-1]["weight"] is None
+    client = server
+    weights = client.get("/analysis/weights").json()
+    assert weights == json.loads(json.dumps(weights_json(analysis)))
+    factors = {f["id"]: f for f in client.get("/factors").json()}
+    weighted = {row["factor"]: row for row in weights["weights"]}
+    for row in weights["weights"]:
+        assert factors[row["factor"]]["weight"] == pytest.approx(row["weight"])
+        assert factors[row["factor"]]["weight_rank"] == row["rank"]
+    # one rule in both places: /factors' studies and settings are the weights' studies
+    # and /analysis/settings' studies, and only a factor with support has a weight
+    settings = client.get("/analysis/settings").json()
+    assert settings == json.loads(json.dumps(settings_json(analysis)))
+    settings_of = {f["factor"]: f["studies"] for f in settings["factors"]}
+    for ident, factor in factors.items():
+        assert factor["studies"] == weighted.get(ident, {}).get("studies", 0), ident
+        assert factor["settings"] == settings_of.get(ident, 0), ident
+        assert (factor["weight"] is None) == (factor["studies"] == 0), ident
+    setting_only = sorted(set(settings_of) - set(weighted))
+    assert setting_only  # the corpus has factors that only name settings
+    detail = client.get(f"/factors/{setting_only[0]}").json()
+    assert (detail["weight_rank"], detail["settings"]) == (None, settings_of[setting_only[0]])
+    ordered = client.get("/factors", params={"sort": "weight", "order": "asc"}).json()
+    lowest = min(w.weight for w in analysis.weights)
+    assert ordered[0]["weight"] == pytest.approx(lowest)
+    assert ordered[-1]["weight"] is None
 
-        flow = client.get("/analysis/flow").json()
-        assert flow == json.loads(json.dumps(flow_json(analysis)))
-        kappa = client.get("/analysis/kappa").json()
-        assert kappa["pairs"] == [] and "single coder" in kappa["message"]
-        csv_answer = client.get(
-            "/analysis/matrix", params={"by": "category"}, headers={"Accept": "text/csv"}
-        )
-        assert csv_answer.headers["content-type"].startswith("text/csv")
-        assert csv_answer.text == to_csv(analysis.category_matrix, analysis.dataset.categories)
-        as_json = client.get("/analysis/matrix", params={"by": "factor"}).json()
-        assert len(as_json["rows"]) == len(analysis.factor_matrix) == flow["included"]
-        assert [c["id"] for c in as_json["columns"]] == [
-            f for f in analysis.factor_order() if f in weighted
-        ]
-        pairs = client.get("/analysis/cooccurrence").json()
-        assert pairs == json.loads(json.dumps(cooccurrence_json(analysis)))
-        shared = client.get("/analysis/cooccurrence", params={"min_studies": 2}).json()["pairs"]
-        assert len(shared) == sum(1 for p in analysis.pairs if p.count >= 2)
-        years = client.get("/analysis/timeline").json()["years"]
-        assert sum(y["codes"] for y in years) == sum(
-            sum(row.values()) for row in analysis.factor_matrix.values()
-        )
-        png = client.get("/analysis/model.png", params={"lang": "fa"})
-        assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
-        svg = client.get("/analysis/flow.svg")
-        assert svg.headers["content-type"].startswith("image/svg+xml")
-        assert ET.fromstring(svg.content).tag == "{http://www.w3.org/2000/svg}svg"
-        missing = client.get("/analysis/pie.svg")
-        assert missing.status_code == 404
-        assert missing.headers["content-type"] == "application/problem+json"
-        assert "model.svg" in missing.json()["suggestions"]
-        assert client.get("/analysis/model.gif").status_code == 404
-        bad = client.get("/analysis/matrix", params={"by": "author"})
-        assert bad.status_code == 422
-        refused = client.get("/analysis/matrix", headers={"Accept": "image/png"})
-        assert refused.status_code == 406 and refused.json()["offers"]
+    flow = client.get("/analysis/flow").json()
+    assert flow == json.loads(json.dumps(flow_json(analysis)))
+    kappa = client.get("/analysis/kappa").json()
+    assert kappa["pairs"] == [] and "single coder" in kappa["message"]
+    csv_answer = client.get(
+        "/analysis/matrix", params={"by": "category"}, headers={"Accept": "text/csv"}
+    )
+    assert csv_answer.headers["content-type"].startswith("text/csv")
+    assert csv_answer.text == to_csv(analysis.category_matrix, analysis.dataset.categories)
+    as_json = client.get("/analysis/matrix", params={"by": "factor"}).json()
+    assert len(as_json["rows"]) == len(analysis.factor_matrix) == flow["included"]
+    assert [c["id"] for c in as_json["columns"]] == [
+        f for f in analysis.factor_order() if f in weighted
+    ]
+    pairs = client.get("/analysis/cooccurrence").json()
+    assert pairs == json.loads(json.dumps(cooccurrence_json(analysis)))
+    shared = client.get("/analysis/cooccurrence", params={"min_studies": 2}).json()["pairs"]
+    assert len(shared) == sum(1 for p in analysis.pairs if p.count >= 2)
+    years = client.get("/analysis/timeline").json()["years"]
+    assert sum(y["codes"] for y in years) == sum(
+        sum(row.values()) for row in analysis.factor_matrix.values()
+    )
+    png = client.get("/analysis/model.png", params={"lang": "fa"})
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    svg = client.get("/analysis/flow.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert ET.fromstring(svg.content).tag == "{http://www.w3.org/2000/svg}svg"
+    missing = client.get("/analysis/pie.svg")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert "model.svg" in missing.json()["suggestions"]
+    assert client.get("/analysis/model.gif").status_code == 404
+    bad = client.get("/analysis/matrix", params={"by": "author"})
+    assert bad.status_code == 422
+    refused = client.get("/analysis/matrix", headers={"Accept": "image/png"})
+    assert refused.status_code == 406 and refused.json()["offers"]
 
 
-def test_api_kappa_and_appraisal_of_two_coders(
-    two_coders: Path, two_coder_server: ApiServer
-) -> None:
-    with httpx.Client(base_url=two_coder_server.base, timeout=60) as client:
-        kappa = client.get("/analysis/kappa").json()
-        assert kappa["message"] is None
-        (pair,) = kappa["pairs"]
-        data = two_coders.parent.parent / "data"
-        expected, _ = expected_kappa(data, len(client.get("/factors").json()))
-        assert pair["kappa"] == pytest.approx(expected) and pair["band"] == band(expected)
-        assert pair["studies"] == ["akbari-2019", "alayo-2019", "assadinia-2019"]
-        names = {c["id"]: c["name"] for c in kappa["coders"]}
-        assert names == {"coder-b": "Coder B", "rsme-kg-editors": "rsme-kg editors"}
-        appraisal = client.get("/analysis/appraisal", params={"cutoff": 7}).json()
-        assert appraisal["scale"] == "yes" and appraisal["cutoff"] == 7
-        assert {s["study"]: s["passes"] for s in appraisal["studies"]} == {
-            "alayo-2019": False,
-            "assadinia-2019": True,
-        }
-        first = appraisal["criteria"][0]
-        assert (first["yes"], first["cant_tell"], first["no"]) == (2, 0, 0)
-        ninth = appraisal["criteria"][8]
-        assert (ninth["yes"], ninth["cant_tell"], ninth["no"]) == (0, 1, 1)
-        included = client.get("/analysis/flow").json()["included"]
-        assert len(appraisal["unappraised"]) == included - 2
-        no_cut = client.get("/analysis/appraisal").json()
-        assert {s["passes"] for s in no_cut["studies"]} == {None}
+def test_api_kappa_and_appraisal_of_two_coders(two_coders: Path, two_coder_server: Api) -> None:
+    client = two_coder_server
+    kappa = client.get("/analysis/kappa").json()
+    assert kappa["message"] is None
+    (pair,) = kappa["pairs"]
+    data = two_coders.parent.parent / "data"
+    expected, _ = expected_kappa(data, len(client.get("/factors").json()))
+    assert pair["kappa"] == pytest.approx(expected) and pair["band"] == band(expected)
+    assert pair["studies"] == ["akbari-2019", "alayo-2019", "assadinia-2019"]
+    names = {c["id"]: c["name"] for c in kappa["coders"]}
+    assert names == {"coder-b": "Coder B", "rsme-kg-editors": "rsme-kg editors"}
+    appraisal = client.get("/analysis/appraisal", params={"cutoff": 7}).json()
+    assert appraisal["scale"] == "yes" and appraisal["cutoff"] == 7
+    assert {s["study"]: s["passes"] for s in appraisal["studies"]} == {
+        "alayo-2019": False,
+        "assadinia-2019": True,
+    }
+    first = appraisal["criteria"][0]
+    assert (first["yes"], first["cant_tell"], first["no"]) == (2, 0, 0)
+    ninth = appraisal["criteria"][8]
+    assert (ninth["yes"], ninth["cant_tell"], ninth["no"]) == (0, 1, 1)
+    included = client.get("/analysis/flow").json()["included"]
+    assert len(appraisal["unappraised"]) == included - 2
+    no_cut = client.get("/analysis/appraisal").json()
+    assert {s["passes"] for s in no_cut["studies"]} == {None}
 
 
 def test_report_never_replaces_a_folder_with_more_than_a_report(
-    built: Built, tmp_path: Path
+    small_store: Path, small_report: Path, tmp_path: Path
 ) -> None:
     """A folder that has a report file but also anything else is refused, untouched."""
-    store = str(built[0] / paths.STORE_SUBDIR)
+    store = str(small_store)
     mixed = tmp_path / "mydocs"
     (mixed / "sub").mkdir(parents=True)
     (mixed / "report.md").write_text("notes", encoding="utf-8")
@@ -370,8 +408,7 @@ def test_report_never_replaces_a_folder_with_more_than_a_report(
     assert result.exit_code == 2 and "chapter1.docx" in result.output and "sub" in result.output
     assert tree_digest(mixed) == before
     # a file added to an earlier report's figures is kept safe too
-    earlier = tmp_path / "earlier"
-    assert runner.invoke(app, ["report", "--store", store, "--out", str(earlier)]).exit_code == 0
+    earlier = shutil.copytree(small_report, tmp_path / "earlier")
     (earlier / "figures" / "my-sketch.png").write_bytes(b"mine")
     before = tree_digest(earlier)
     result = runner.invoke(app, ["report", "--store", store, "--out", str(earlier)])
@@ -380,11 +417,10 @@ def test_report_never_replaces_a_folder_with_more_than_a_report(
 
 
 def test_report_refuses_the_current_folder(
-    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_store: Path, small_report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = str(built[0] / paths.STORE_SUBDIR)
-    inside = tmp_path / "report"
-    assert runner.invoke(app, ["report", "--store", store, "--out", str(inside)]).exit_code == 0
+    store = str(small_store)
+    inside = shutil.copytree(small_report, tmp_path / "report")
     monkeypatch.chdir(inside / "figures")
     for out in (".", ".."):
         result = runner.invoke(app, ["report", "--store", store, "--out", out])
@@ -392,8 +428,8 @@ def test_report_refuses_the_current_folder(
     assert (inside / "report.html").is_file()
 
 
-def test_report_write_errors_are_usage_errors(built: Built, tmp_path: Path) -> None:
-    store = str(built[0] / paths.STORE_SUBDIR)
+def test_report_write_errors_are_usage_errors(small_store: Path, tmp_path: Path) -> None:
+    store = str(small_store)
     blocker = tmp_path / "afile"
     blocker.write_text("x", encoding="utf-8")
     result = runner.invoke(app, ["report", "--store", store, "--out", str(blocker / "sub")])
@@ -401,22 +437,15 @@ def test_report_write_errors_are_usage_errors(built: Built, tmp_path: Path) -> N
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_report_folder_is_readable_by_others(built: Built, tmp_path: Path) -> None:
-    import os
+def test_report_folder_is_readable_by_others(small_report: Path) -> None:
+    """Written under a umask of 022 (see `small_report`), the folder is rwxr-xr-x."""
     import stat
 
-    store = str(built[0] / paths.STORE_SUBDIR)
-    old = os.umask(0o022)
-    try:
-        out = tmp_path / "shared"
-        assert runner.invoke(app, ["report", "--store", store, "--out", str(out)]).exit_code == 0
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE(small_report.stat().st_mode) == 0o755
 
 
-def test_report_refuses_a_cut_off_that_is_no_number(built: Built, tmp_path: Path) -> None:
-    store = str(built[0] / paths.STORE_SUBDIR)
+def test_report_refuses_a_cut_off_that_is_no_number(small_store: Path, tmp_path: Path) -> None:
+    store = str(small_store)
     for value in ("nan", "inf", "-inf"):
         result = runner.invoke(
             app, ["report", "--store", store, "--out", str(tmp_path / value), "--cutoff", value]
@@ -439,11 +468,9 @@ def test_report_refuses_a_store_without_the_taxonomy(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
-def test_report_tables_show_what_decides_a_pass(two_coders: Path, tmp_path: Path) -> None:
+def test_report_tables_show_what_decides_a_pass(two_coder_report: tuple[Path, str]) -> None:
     """The per-study table carries the mean total that the cut-off is applied to."""
-    out = tmp_path / "r"
-    args = ["report", "--store", str(two_coders), "--out", str(out), "--cutoff", "7"]
-    assert runner.invoke(app, args).exit_code == 0
+    out, _ = two_coder_report
     rows = list(csv.DictReader((out / "tables" / "appraisal.csv").open(encoding="utf-8")))
     assert rows == [
         {"study": "alayo-2019", "appraisers": "1", "total (mean)": "6.0", "passes": "no"},
@@ -458,17 +485,17 @@ def test_report_tables_show_what_decides_a_pass(two_coders: Path, tmp_path: Path
 
 
 def test_api_and_cli_agree_to_the_letter(
-    two_coders: Path, two_coder_server: ApiServer, tmp_path: Path
+    two_coders: Path, two_coder_server: Api, tmp_path: Path
 ) -> None:
     out = tmp_path / "r"
     assert (
         runner.invoke(app, ["report", "--store", str(two_coders), "--out", str(out)]).exit_code == 0
     )
     stored = json.loads((out / "analysis.json").read_text(encoding="utf-8"))
-    served = httpx.get(f"{two_coder_server.base}/analysis", timeout=60).json()
+    served = two_coder_server.get("/analysis").json()
     assert served == stored and stored["built_at"].endswith("Z")
     for value in ("nan", "inf"):
-        reply = httpx.get(f"{two_coder_server.base}/analysis/appraisal", params={"cutoff": value})
+        reply = two_coder_server.get("/analysis/appraisal", params={"cutoff": value})
         assert reply.status_code == 422, value
 
 
@@ -490,39 +517,39 @@ def test_pictures_are_drawn_once_per_data() -> None:
     assert drawn == ["a", "c", "d", "e"]
 
 
-def test_openapi_examples_of_the_analysis_are_real_answers(server: ApiServer) -> None:
+def test_openapi_examples_of_the_analysis_are_real_answers(server: Api) -> None:
     """The examples of /docs are cut from real answers: each example row is in the answer
     (the build id aside), so an example that the data no longer gives fails here."""
-    with httpx.Client(base_url=server.base, timeout=60) as client:
-        schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    client = server
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
 
-        def example(name: str) -> dict[str, Any]:
-            (found,) = schemas[name]["examples"]
-            return dict(found)
+    def example(name: str) -> dict[str, Any]:
+        (found,) = schemas[name]["examples"]
+        return dict(found)
 
-        def served(path: str, **params: str) -> dict[str, Any]:
-            return dict(client.get(path, params=params).json())
+    def served(path: str, **params: str) -> dict[str, Any]:
+        return dict(client.get(path, params=params).json())
 
-        weights, shown = served("/analysis/weights"), example("Weights")
-        assert (shown["studies"], shown["note"]) == (weights["studies"], weights["note"])
-        assert all(row in weights["weights"] for row in shown["weights"])
-        matrix, shown = served("/analysis/matrix", by="category"), example("FrequencyMatrix")
-        assert matrix["columns"][: len(shown["columns"])] == shown["columns"]
-        assert shown["note"] == matrix["note"]
-        rows = {r["study"]: r["counts"] for r in matrix["rows"]}
-        for row in shown["rows"]:
-            assert rows[row["study"]][: len(row["counts"])] == row["counts"]
-        for path, name, key in (
-            ("/analysis/cooccurrence", "Cooccurrence", "pairs"),
-            ("/analysis/timeline", "Timeline", "years"),
-        ):
-            answer, shown = served(path), example(name)
-            assert shown["note"] == answer["note"]
-            assert all(item in answer[key] for item in shown[key]), name
-        settings, shown = served("/analysis/settings"), example("Settings")
-        for key in ("note", "studies", "unsupported"):
-            assert shown[key] == settings[key], key
-        for key in ("categories", "factors"):
-            assert all(item in settings[key] for item in shown[key]), key
-        flow = served("/analysis/flow")
-        assert {**example("Flow"), "build": flow["build"]} == flow
+    weights, shown = served("/analysis/weights"), example("Weights")
+    assert (shown["studies"], shown["note"]) == (weights["studies"], weights["note"])
+    assert all(row in weights["weights"] for row in shown["weights"])
+    matrix, shown = served("/analysis/matrix", by="category"), example("FrequencyMatrix")
+    assert matrix["columns"][: len(shown["columns"])] == shown["columns"]
+    assert shown["note"] == matrix["note"]
+    rows = {r["study"]: r["counts"] for r in matrix["rows"]}
+    for row in shown["rows"]:
+        assert rows[row["study"]][: len(row["counts"])] == row["counts"]
+    for path, name, key in (
+        ("/analysis/cooccurrence", "Cooccurrence", "pairs"),
+        ("/analysis/timeline", "Timeline", "years"),
+    ):
+        answer, shown = served(path), example(name)
+        assert shown["note"] == answer["note"]
+        assert all(item in answer[key] for item in shown[key]), name
+    settings, shown = served("/analysis/settings"), example("Settings")
+    for key in ("note", "studies", "unsupported"):
+        assert shown[key] == settings[key], key
+    for key in ("categories", "factors"):
+        assert all(item in settings[key] for item in shown[key]), key
+    flow = served("/analysis/flow")
+    assert {**example("Flow"), "build": flow["build"]} == flow
