@@ -501,14 +501,14 @@ def test_api_and_cli_agree_to_the_letter(
 
 def test_pictures_are_drawn_once_per_data() -> None:
     """The server keeps the last pictures by the digest of their rows (also for a remote store)."""
-    from api.routes.analysis import _Pictures
+    from api.services.analysis import Pictures
 
     drawn: list[str] = []
 
     def drawer(name: str) -> Callable[[], bytes]:
         return lambda: drawn.append(name) or name.encode()
 
-    cache = _Pictures(size=2)
+    cache = Pictures(size=2)
     assert cache.get(("d1", "model", "svg", "en"), drawer("a")) == b"a"
     assert cache.get(("d1", "model", "svg", "en"), drawer("b")) == b"a"  # not drawn again
     cache.get(("d2", "model", "svg", "en"), drawer("c"))  # new data: drawn

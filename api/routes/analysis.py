@@ -24,7 +24,7 @@ from api.fastcache import cacheable
 from api.models import analysis as models
 from api.problems import Problem
 from api.responses import Offers, negotiate
-from api.services.analysis import PICTURES, Pictures, current, with_digest
+from api.services.analysis import PICTURES, current, with_digest
 from kg.analysis import figures
 from kg.analysis.document import everything, render_html
 from kg.analysis.matrix import to_csv
@@ -42,7 +42,6 @@ from kg.analysis.report import (
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 _PICTURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 Lang = Annotated[Literal["en", "fa"], Query(description="Language of the labels.")]
-_Pictures = Pictures  # tests/test_report.py imports it from here
 # the analysis routes have always listed the formats they offer as "offers" in a 406
 _JSON_OR_HTML = Offers(("application/json", "text/html"), "this resource", listed_as="offers")
 _JSON_OR_CSV = Offers(("application/json", "text/csv"), "this resource", listed_as="offers")
