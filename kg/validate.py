@@ -13,6 +13,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, XSD
 from kg.errors import InputError, Location
 from kg.namespaces import RSME, SH, bind_prefixes
 from kg.records import Origin
+from kg.sparqlcache import install as prepare_sparql_once
 
 # The CSV column a result is about, from its path, so a report says "studies.csv, line 30,
 # column 4, field 'year'". A SPARQL-based shape, which has no path, names its field itself
@@ -145,6 +146,7 @@ def validate(
     paths); the violations keep the local path, for the person who fixes the file.
     """
     origins = origins or {}
+    prepare_sparql_once()  # SPARQL-based constraints run once per focus node: parse each once
     conforms, report, _ = shacl_validate(
         data,
         shacl_graph=shapes,
