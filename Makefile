@@ -30,8 +30,8 @@ run: build ## Set up, build the graph and serve it on http://127.0.0.1:8000
 report: build ## Build, then write the analysis report (tables and pictures) into dist/report/
 	$(BIN)/rsme-kg report
 
-test: $(STAMP) ## Set up and run the whole test suite
-	$(BIN)/pytest
+test: $(STAMP) ## Set up and run the whole test suite (one process per core)
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP) ## Lint, check formatting and types
 	$(BIN)/ruff check .

@@ -172,7 +172,9 @@ def unchanged(request: Request, tag: str | None, *, exists: bool = True) -> Resp
     header = request.headers.get("if-none-match")
     if not header or tag is None:
         return None
-    if (exists and header.strip() == "*") or tag in (t.strip().removeprefix("W/") for t in header.split(",")):
+    if (exists and header.strip() == "*") or tag in (
+        t.strip().removeprefix("W/") for t in header.split(",")
+    ):
         return Response(status_code=304, headers={"ETag": tag, "Vary": "Accept"})
     return None
 
