@@ -15,8 +15,8 @@ router = APIRouter(tags=["service"])
 
 @router.get("/healthz", summary="Is the service able to answer queries?")
 async def healthz(request: Request) -> JSONResponse:
-    """200 with a summary when the store answers; 503 problem+json when it cannot (the
-    backend's StoreUnavailable, mapped with Retry-After by api.problems.problem_of)."""
+    """200 with a summary when the store answers; 503 problem+json when it cannot."""
+    # the backend raises StoreUnavailable, which api.problems.problem_of answers (Retry-After)
     backend: Backend = request.app.state.backend
     summary = await backend.health()
     return JSONResponse({"status": "ok", **summary})
