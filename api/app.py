@@ -25,6 +25,7 @@ from api.routes import (
     dataset,
     factors,
     health,
+    home,
     mappings,
     search,
     sources,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ld.router)
     app.include_router(dataset.router)
     app.include_router(health.router)
+    app.include_router(home.router)
     app.add_exception_handler(problems.Problem, problems.problem_handler)
     app.add_exception_handler(RsmeError, problems.rsme_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)

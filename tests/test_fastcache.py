@@ -148,6 +148,10 @@ def _sample(template: str) -> str:
     return re.sub(r"\{[^}]*\}", "x", template)
 
 
+# routes added after the hand-kept list was retired, each declared @cacheable where defined
+ADDED_SINCE = {"/", "/static/{name}"}
+
+
 def test_the_declared_routes_cover_what_the_hand_kept_list_did() -> None:
     """Every GET route of the app is cached exactly when the old prefix list covered it."""
     app = create_app()
@@ -160,7 +164,8 @@ def test_the_declared_routes_cover_what_the_hand_kept_list_did() -> None:
     assert len(templates) > 20 and "/healthz" in templates  # the app's routes were found
     for template in templates:
         sample = _sample(template)
-        assert (sample in paths) == sample.startswith(OLD_PREFIXES), template
+        cached = sample.startswith(OLD_PREFIXES) or template in ADDED_SINCE
+        assert (sample in paths) == cached, template
     # the cached ones really are the old list's, every one of them still served
     covered = {p for p in OLD_PREFIXES if any(_sample(t).startswith(p) for t in templates)}
     assert covered == set(OLD_PREFIXES)

@@ -1,0 +1,117 @@
+"""The front door: `/` as a page for browsers and a JSON index of the API for programs,
+and the pages' static assets under content-hashed names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.fastcache import cacheable
+from api.linkeddata import public_url
+from api.pages import assets, render
+from api.problems import Problem
+from api.responses import HTML, JSON, Offers, negotiate
+from api.services.overview import index, overview
+
+router = APIRouter(tags=["service"])
+
+# the API's entry points, as paths below the site's base
+ENTRY_POINTS = {
+    "sparql": "sparql",
+    "factors": "factors",
+    "categories": "categories",
+    "studies": "studies",
+    "search": "search",
+    "analysis": "analysis",
+    "mappings": "mappings",
+    "ontology": "ontology",
+    "shapes": "shapes",
+    "openapi": "openapi.json",
+    "docs": "docs",
+}
+# what the embedded store's build wrote beside it
+BUILD_FILES = {"void": ".well-known/void", "dump": "dump/rsme-kg.trig"}
+_HOME = Offers((HTML, JSON), "the home page", listed_as="acceptable")
+# a year: an asset's name changes with its bytes, so a kept copy is never stale
+_IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class HomeIndex(BaseModel):
+    """The JSON index at `/`: the entry points of the API and the graph in numbers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "rsme-kg",
+                    "description": "Knowledge graph of the factors behind the "
+                    "internationalization of small and medium rural enterprises, built from "
+                    "a meta-synthesis.",
+                    "build": "4f9a5f7d97b336ad",
+                    "built": "2026-12-06T12:53:43.161670+00:00",
+                    "counts": {
+                        "studies": 48,
+                        "included": 41,
+                        "excluded": 7,
+                        "codes": 79,
+                        "factors": 51,
+                        "categories": 13,
+                        "coders": 1,
+                    },
+                    "links": {"sparql": "http://127.0.0.1:8000/sparql"},
+                }
+            ]
+        }
+    )
+
+    name: str
+    description: str
+    build: str | None = Field(description="Id of the build served (None for a remote store).")
+    built: str | None = Field(description="When the build was made (ISO 8601).")
+    counts: dict[str, int] = Field(description="Studies, codes, factors, categories, coders.")
+    links: dict[str, str] = Field(description="The API's entry points, as absolute URLs.")
+
+
+@cacheable
+@router.get(
+    "/",
+    summary="The home page (HTML), or the index of the API's entry points (JSON)",
+    response_model=HomeIndex,
+    responses={200: {"content": {"text/html": {}}}, 406: {"description": "Neither is acceptable."}},
+)
+async def home(request: Request) -> Any:
+    """A browser gets the home page; `Accept: application/json` gets the index of the API."""
+    media = negotiate(request, _HOME)
+    found = await overview(request)
+    if media == JSON:
+        # a remote store's facade has no build files: no dump, no VoID of ours
+        own = {} if request.app.state.settings.endpoint else BUILD_FILES
+        points = {**ENTRY_POINTS, **own}
+        links = {name: public_url(request, "/" + path) for name, path in points.items()}
+        return index(links, found)
+    page = render(
+        request,
+        "home.html",
+        counts=found.counts,
+        build=found.build,
+        built=found.built,
+        dump=not request.app.state.settings.endpoint,
+    )
+    return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+
+@cacheable
+@router.get("/static/{name}", summary="A static file of the pages (stylesheet, icon)")
+async def static(name: str) -> Response:
+    """A static file under its content-hashed name, kept by browsers for a year."""
+    asset = assets().get(name)
+    if asset is None:
+        raise Problem(404, "Not found", f"no static file {name!r}", kind="not-found")
+    media = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".js": "text/javascript"}
+    return Response(
+        asset.body,
+        media_type=media.get(asset.path.suffix, "application/octet-stream"),
+        headers={"Cache-Control": _IMMUTABLE},
+    )
