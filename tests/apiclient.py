@@ -15,6 +15,7 @@ import json
 import logging
 import socket
 import time
+from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
@@ -34,12 +35,12 @@ ORIGIN = "http://testserver"  # the host of every in-process request
 _clients = itertools.count(50_001)  # a client port per app, to tell their access-log lines apart
 
 
-class Requests:
+class Requests(ABC):
     """httpx's request methods, each through `request` (which a facade defines)."""
 
+    @abstractmethod
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request; `url` is a path of the facade or an absolute URL it wrote."""
-        raise NotImplementedError
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         """GET `url`."""
