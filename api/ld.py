@@ -33,7 +33,7 @@ from api.linkeddata import (
     void_description,
 )
 from api.named import construct, select
-from api.problems import PROBLEM_TYPE, Problem
+from api.problems import PROBLEM_TYPE, Problem, not_found_response
 from api.responses import (
     HTML,
     JSONLD,
@@ -173,22 +173,13 @@ _DESCRIBE_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     304: {"description": "Not modified: If-None-Match names the current ETag"},
-    404: {
-        "description": "No triples about this IRI",
-        "content": {
-            PROBLEM_TYPE: {
-                "example": {
-                    "type": "https://w3id.org/rsme-kg/problems/not-found",
-                    "title": "Not found",
-                    "status": 404,
-                    "detail": "no factor with id 'psychic-distanse'; "
-                    "did you mean psychic-distance?",
-                    "instance": "/id/factor/psychic-distanse",
-                    "suggestions": ["psychic-distance"],
-                }
-            }
-        },
-    },
+    **not_found_response(
+        "No triples about this IRI",
+        "factor",
+        "psychic-distanse",
+        "psychic-distance",
+        "/id/factor/psychic-distanse",
+    ),
     406: {
         "description": "No offered format is acceptable",
         "content": {

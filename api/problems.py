@@ -29,26 +29,6 @@ PROBLEM_TYPE = "application/problem+json"
 TYPE_BASE = "https://w3id.org/rsme-kg/problems/"
 _POSITION = re.compile(r"error at (\d+):(\d+)")
 
-# the OpenAPI description of a 404 for an unknown id (the REST routes share it)
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {
-        "description": "No such id; `suggestions` lists the closest known ids.",
-        "content": {
-            "application/problem+json": {
-                "example": {
-                    "type": "https://w3id.org/rsme-kg/problems/not-found",
-                    "title": "Not found",
-                    "status": 404,
-                    "detail": "no factor with id 'psychic-distanse'; "
-                    "did you mean psychic-distance?",
-                    "instance": "/factors/psychic-distanse",
-                    "suggestions": ["psychic-distance"],
-                }
-            }
-        },
-    }
-}
-
 
 class Problem(Exception):
     """An error answered as problem+json; raise it anywhere below a route."""
@@ -96,6 +76,30 @@ def not_found(kind: str, ident: str, known: Iterable[str]) -> Problem:
     return Problem(
         404, "Not found", f"no {kind} with id {ident!r}{hint}", kind="not-found", suggestions=close
     )
+
+
+def not_found_response(
+    description: str, kind: str, wrong: str, right: str, instance: str
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of a 404 for an unknown id, its example made by `not_found`
+    itself (so the documented answer is the one sent).
+
+    >>> doc = not_found_response("No study", "study", "ruzier-2007", "ruzzier-2007", "/s/x")
+    >>> doc[404]["content"][PROBLEM_TYPE]["example"]["suggestions"]
+    ['ruzzier-2007']
+    """
+    example = not_found(kind, wrong, [right]).body(instance)
+    return {404: {"description": description, "content": {PROBLEM_TYPE: {"example": example}}}}
+
+
+# the 404 of the REST routes for an unknown factor or category id
+NOT_FOUND = not_found_response(
+    "No such id; `suggestions` lists the closest known ids.",
+    "factor",
+    "psychic-distanse",
+    "psychic-distance",
+    "/factors/psychic-distanse",
+)
 
 
 def check_year_range(year_from: int | None, year_to: int | None) -> None:

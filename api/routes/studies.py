@@ -23,7 +23,7 @@ from api.models.studies import (
 )
 from api.named import Row, select
 from api.paging import link_header
-from api.problems import Problem, check_year_range, not_found
+from api.problems import Problem, check_year_range, not_found, not_found_response
 from api.rows import local, maybe_text, valid_id
 from api.services.ids import factor_ids
 from kg import iris
@@ -326,21 +326,13 @@ def answer_of(row: Row) -> AppraisalAnswer:
     summary="One study: bibliographic data, context, methods, screening, codes, appraisal",
     responses={
         200: {"content": {"application/json": {"example": STUDY_EXAMPLE}}},
-        404: {
-            "description": "No study with this id; `suggestions` lists close ids",
-            "content": {
-                "application/problem+json": {
-                    "example": {
-                        "type": "https://w3id.org/rsme-kg/problems/not-found",
-                        "title": "Not found",
-                        "status": 404,
-                        "detail": "no study with id 'ruzier-2007'; did you mean ruzzier-2007?",
-                        "instance": "/studies/ruzier-2007",
-                        "suggestions": ["ruzzier-2007"],
-                    }
-                }
-            },
-        },
+        **not_found_response(
+            "No study with this id; `suggestions` lists close ids",
+            "study",
+            "ruzier-2007",
+            "ruzzier-2007",
+            "/studies/ruzier-2007",
+        ),
     },
 )
 async def get_study(
