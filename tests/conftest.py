@@ -15,6 +15,7 @@ from kg import paths, pipeline
 from kg.store.embedded import EmbeddedStore
 from tests.apiclient import ApiClient
 from tests.apiserver import ApiServer
+from tests.browser import browser, phone, tab  # noqa: F401  (fixtures of the page tests)
 from tests.servers import OxigraphServer, start_oxigraph
 
 ROOT = paths.ROOT

@@ -1,94 +1,47 @@
-"""The web pages in a real browser: headless Chromium loads them from `rsme-kg serve` (`live`).
-
-`.ci/run` installs Debian's chromium; without it these tests are skipped with a reason.
-"""
+"""The pages that existed before the front door, in a real browser (tests/browser.py):
+Chromium loads them from `rsme-kg serve` (`live`)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from html.parser import HTMLParser
-from pathlib import Path
-
-import pytest
-from PIL import Image
-
 from tests.apiserver import ApiServer
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
-# the closed network of CI: no background connections, a fresh profile each time
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import Tab, axe_violations, fits_width, screenshot
 
 
-def browse(url: str, profile: Path, *extra: str) -> str:
-    """What Chromium made of a page: its DOM after loading (or its output for --screenshot)."""
-    done = subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *extra, url],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=True,
-    )
-    return done.stdout
+def test_the_analysis_page_shows_its_pictures(live: ApiServer, tab: Tab) -> None:
+    tab.goto(f"{live.base}/analysis?lang=fa")
+    page = tab.page
+    assert page.locator("figure").count() == 5
+    assert page.locator("figure svg").count() >= 5
+    headings = page.locator("h1, h2").all_inner_texts()
+    assert "Shannon-entropy weights of the factors" in headings
+    links = page.locator("a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert "/analysis/model.png?lang=fa" in links
+    # the pictures were drawn: the model's boxes are wider than a line of text
+    box = page.locator("figure svg").first.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 200
+    screenshot(page, "analysis-desktop")
+    assert tab.errors == []
 
 
-class Elements(HTMLParser):
-    """Counts elements and collects links and headings of a DOM dump."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.count: dict[str, int] = {}
-        self.links: list[str] = []
-        self.headings: list[str] = []
-        self._in_heading = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.count[tag] = self.count.get(tag, 0) + 1
-        if tag == "a":
-            self.links += [v for k, v in attrs if k == "href" and v]
-        self._in_heading = tag in ("h1", "h2")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_heading and data.strip():
-            self.headings.append(data.strip())
-            self._in_heading = False
+def test_a_linked_data_page_leads_to_the_evidence(live: ApiServer, tab: Tab) -> None:
+    tab.goto(f"{live.base}/id/factor/psychic-distance")
+    page = tab.page
+    assert page.locator("h1").inner_text() == "Psychic distance"
+    links = page.locator("a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert "/analysis" in links  # the header leads every page to the analysis
+    page.get_by_role("link", name="Evidence (1 code)").click()
+    page.wait_for_load_state("networkidle")
+    assert "view=evidence" in page.url
+    assert page.locator("table").count() >= 1
+    assert tab.errors == []
 
 
-def test_the_analysis_page_shows_its_pictures(live: ApiServer, tmp_path: Path) -> None:
-    dom = browse(f"{live.base}/analysis?lang=fa", tmp_path / "profile", "--dump-dom")
-    page = Elements()
-    page.feed(dom)
-    assert page.count.get("figure") == 5 and page.count.get("svg", 0) >= 5
-    assert "rsme-kg: analysis of the meta-synthesis" in page.headings
-    assert "Shannon-entropy weights of the factors" in page.headings
-    assert "/analysis/model.png?lang=fa" in page.links
-    shot = tmp_path / "analysis.png"
-    browse(
-        f"{live.base}/analysis",
-        tmp_path / "profile2",
-        f"--screenshot={shot}",
-        "--window-size=1000,1400",
-    )
-    with Image.open(shot) as image:
-        assert image.size == (1000, 1400)
-        low, high = image.convert("L").getextrema()
-        assert high - low > 100  # text and pictures, not a blank or an error page in one colour
+def test_the_linked_data_page_has_no_grave_accessibility_fault(live: ApiServer, tab: Tab) -> None:
+    tab.goto(f"{live.base}/id/factor/psychic-distance")
+    assert axe_violations(tab.page) == []
 
 
-def test_a_linked_data_page_leads_to_the_analysis(live: ApiServer, tmp_path: Path) -> None:
-    dom = browse(f"{live.base}/id/factor/psychic-distance", tmp_path / "profile", "--dump-dom")
-    page = Elements()
-    page.feed(dom)
-    assert "Psychic distance" in page.headings
-    assert "/analysis" in page.links  # the header leads every page to the analysis
-    assert "/id/factor/psychic-distance?view=evidence" in page.links
+def test_the_analysis_page_fits_a_phone(live: ApiServer, phone: Tab) -> None:
+    phone.goto(f"{live.base}/analysis")
+    screenshot(phone.page, "analysis-phone")
+    assert fits_width(phone.page)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fastcache import cacheable
 from api.linkeddata import public_url
-from api.pages import assets, render
+from api.pages import assets, render, served_name
 from api.problems import Problem
 from api.responses import HTML, JSON, Offers, negotiate
 from api.services.overview import index, overview
@@ -114,4 +114,21 @@ async def static(name: str) -> Response:
         asset.body,
         media_type=media.get(asset.path.suffix, "application/octet-stream"),
         headers={"Cache-Control": _IMMUTABLE},
+    )
+
+
+@cacheable
+@router.get(
+    "/favicon.ico",
+    summary="The site's icon where browsers look for it without being told (an SVG)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+async def favicon() -> Response:
+    """The icon of the pages; a page that names no icon (a JSON answer, a picture) gets it
+    here, instead of a 404 in the browser's console."""
+    return Response(
+        assets()[served_name("favicon.svg")].body,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
