@@ -4,13 +4,15 @@ JSON-LD context, and the HTML page of a resource or of a factor's evidence.
 The w3id base is the canonical IRI space; the `public_base` setting says where this server
 answers, and the mapping between the two is a change of base: https://w3id.org/rsme-kg/id/x is
 served at {public_base}/id/x. Used by the linked-data router (api.ld) and by the source and
-mapping routes; the pages themselves are drawn by api.html.
+mapping routes. The pages are Jinja2 templates (api/templates/resource.html, evidence.html, on
+base.html); this module gathers what they show, as Values that keep each literal's language.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +23,6 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from api import html
 from api.responses import JSONLD, NTRIPLES, RDFXML, TURTLE, VARIANTS
 from api.rows import maybe_text
 from kg import iris
@@ -36,6 +37,8 @@ RDF_SERIALIZERS: dict[str, str] = {
 }
 CONTEXT_PATH = "/context.jsonld"
 
+# right-to-left scripts among the languages of the corpus (Persian labels)
+RTL_LANGUAGES = frozenset({"fa", "ar", "he", "ur"})
 # labels, best first; a code has no label, so its quote stands for it
 LABEL_PROPERTIES: tuple[str, ...] = (
     str(SKOS.prefLabel),
@@ -129,6 +132,86 @@ def serialize(graph: Graph, media: str, context_url: str) -> bytes:
     return graph.serialize(format=RDF_SERIALIZERS[media], encoding="utf-8")
 
 
+# ----------------------------------------------------------------------- what pages show
+
+
+def direction(lang: str | None) -> str | None:
+    """ "rtl" for a language written right to left (Persian), None for the page's own (ltr).
+
+    >>> direction("fa"), direction("fa-IR"), direction("fa-Latn"), direction("en"), direction(None)
+    ('rtl', 'rtl', None, None, None)
+    """
+    if not lang:
+        return None
+    primary, *subtags = lang.lower().split("-")
+    if primary not in RTL_LANGUAGES or "latn" in subtags:
+        return None
+    return "rtl"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value shown on a page: a link (here or outside), a literal, or an ordered list.
+
+    Templates draw it with the `value` macro of api/templates/macros.html: its text escaped,
+    its language (and direction) on its own element.
+    """
+
+    text: str
+    href: str | None = None
+    external: bool = False
+    lang: str | None = None
+    note: str | None = None  # shown after the value, e.g. a CURIE or a datatype
+    items: tuple[Value, ...] = ()  # the members of an rdf:List, in order
+
+    @property
+    def dir(self) -> str | None:
+        """The writing direction of its language, if not the page's."""
+        return direction(self.lang)
+
+
+# a run of text and values (an OWL or SHACL expression); a str part is plain text
+Phrase = tuple[Value | str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A property of a resource (or the property through which others refer to it)."""
+
+    property: Value | Phrase
+    values: tuple[Value | Phrase, ...]
+
+
+@dataclass(frozen=True)
+class Format:
+    """Another representation of a page: its name, media type and URL."""
+
+    label: str
+    media: str
+    href: str
+
+
+def formats_of(here: str, names: Sequence[tuple[str, str]]) -> list[Format]:
+    """The links to the RDF representations of the page at `here` (?format=...)."""
+    return [Format(label, media, f"{here}?format={VARIANTS[media]}") for label, media in names]
+
+
+def literal(node: Literal) -> Value:
+    """A literal as a value, with its language."""
+    return Value(str(node), lang=node.language)
+
+
+def row_literal(value: Any) -> Value:
+    """A bound value of a named query's row (a tagged literal is a dict) as a value.
+
+    >>> row_literal({"value": "فاصله روانی", "lang": "fa"}).dir, row_literal(None).text
+    ('rtl', '')
+    """
+    if isinstance(value, dict):
+        return Value(str(value["value"]), lang=value.get("lang") or None)
+    return Value(maybe_text(value) or "")
+
+
 # ------------------------------------------------------------------------------ pages
 
 
@@ -151,9 +234,10 @@ def _parsed(turtle: bytes) -> Graph:
     return Graph().parse(data=turtle.decode("utf-8"), format="turtle")
 
 
-def best_labels(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The best label of each node: by property (LABEL_PROPERTIES), then English, untagged."""
-    best: dict[str, tuple[tuple[int, int], str]] = {}
+def best_labels(rows: Sequence[dict[str, Any]]) -> dict[str, Value]:
+    """The best label of each node: by property (LABEL_PROPERTIES), then English, untagged;
+    with its language."""
+    best: dict[str, tuple[tuple[int, int], Value]] = {}
     for row in rows:
         value = row["label"]
         text, lang = (value["value"], value["lang"]) if isinstance(value, dict) else (value, "")
@@ -163,8 +247,8 @@ def best_labels(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
         rank = (LABEL_PROPERTIES.index(row["property"]), {"en": 0, "": 1}.get(lang, 2))
         node = str(row["node"])
         if node not in best or rank < best[node][0]:
-            best[node] = (rank, text)
-    return {node: text for node, (_, text) in best.items()}
+            best[node] = (rank, Value(text, lang=lang or None))
+    return {node: label for node, (_, label) in best.items()}
 
 
 def label_rows(graph: Graph) -> list[dict[str, Any]]:
@@ -177,14 +261,15 @@ def label_rows(graph: Graph) -> list[dict[str, Any]]:
     ]
 
 
-def _own_label(graph: Graph, iri: URIRef) -> str | None:
+def _own_label(graph: Graph, iri: URIRef) -> Value | None:
     rows = [
         {"node": str(iri), "property": str(p), "label": _literal_value(o)}
         for p in map(URIRef, LABEL_PROPERTIES)
         for o in graph.objects(iri, p)
         if isinstance(o, Literal)
     ]
-    return best_labels(rows).get(str(iri))
+    label = best_labels(rows).get(str(iri))
+    return label if label is not None and label.text else None
 
 
 def _literal_value(literal: Literal) -> str | dict[str, str]:
@@ -194,32 +279,39 @@ def _literal_value(literal: Literal) -> str | dict[str, str]:
 class _Renderer:
     """Turns the terms of a description into page values: labels, links here or outside."""
 
-    def __init__(self, graph: Graph, labels: dict[str, str], prefix: str) -> None:
+    def __init__(self, graph: Graph, labels: dict[str, Value], prefix: str) -> None:
         self.graph = graph
         self.labels = labels
         self.prefix = prefix
 
-    def value(self, node: Node) -> html.Value:
+    def value(self, node: Node) -> Value:
         if isinstance(node, URIRef):
             return self.iri(str(node))
         if isinstance(node, Literal):
             note = None
             if node.datatype is not None and node.datatype != XSD.string:
                 note = curie(str(node.datatype))
-            return html.Value(str(node), lang=node.language, note=note)
+            return Value(str(node), lang=node.language, note=note)
         if isinstance(node, BNode) and (node, RDF.first, None) in self.graph:
             members = tuple(self.value(m) for m in Collection(self.graph, node))
-            return html.Value("", items=members)
-        return html.Value("(blank node)")
+            return Value("", items=members)
+        return Value("(blank node)")
 
-    def iri(self, iri: str) -> html.Value:
+    def iri(self, iri: str) -> Value:
         href = local_href(iri, self.prefix)
         label = self.labels.get(iri)
-        shown = label or curie(iri)
+        if label is not None and not label.text:
+            label = None
         note = curie(iri) if label and curie(iri) != iri else None
-        return html.Value(shown, href=href or iri, external=href is None, note=note)
+        return Value(
+            label.text if label else curie(iri),
+            href=href or iri,
+            external=href is None,
+            lang=label.lang if label else None,
+            note=note,
+        )
 
-    def rows(self, pairs: dict[URIRef, list[Node]]) -> list[html.Row]:
+    def rows(self, pairs: dict[URIRef, list[Node]]) -> list[Row]:
         def order(predicate: URIRef) -> tuple[int, str]:
             first = FIRST_PROPERTIES.index(predicate) if predicate in FIRST_PROPERTIES else 99
             return first, self.iri(str(predicate)).text.lower()
@@ -230,11 +322,42 @@ class _Renderer:
                 (self.value(n) for n in pairs[predicate]),
                 key=lambda v: ({"en": 0, None: 1}.get(v.lang, 2), v.text.lower()),
             )
-            result.append(html.Row(self.iri(str(predicate)), tuple(values)))
+            result.append(Row(self.iri(str(predicate)), tuple(values)))
         return result
 
 
-def resource_page(request: Request, iri: URIRef, graph: Graph, labels: dict[str, str]) -> bytes:
+@dataclass(frozen=True)
+class Evidence:
+    """The link from a factor's page to its evidence view."""
+
+    href: str
+    codes: int
+
+
+@dataclass(frozen=True)
+class CodeRow:
+    """One code on a factor's evidence page, with its study."""
+
+    quote: Value
+    code: Value  # a link to the code's page
+    study: Value  # a link to the study's page
+    doi: Value | None  # a link to the DOI, outside
+    cells: tuple[str, ...]  # year, language, screening, direction, outcome, basis, coder
+
+
+# the columns of the evidence table after "Quote (code)" and "Study" (CodeRow.cells)
+EVIDENCE_COLUMNS = ("Year", "Language", "Screening", "Direction", "Outcome", "Basis", "Coder")
+
+
+RESOURCE_FORMATS = (
+    ("Turtle", TURTLE),
+    ("JSON-LD", JSONLD),
+    ("N-Triples", NTRIPLES),
+    ("RDF/XML", RDFXML),
+)
+
+
+def resource_page(request: Request, iri: URIRef, graph: Graph, labels: dict[str, Value]) -> bytes:
     """The HTML page of a resource: its properties, who refers to it, and its evidence."""
     prefix = base_path(request)
     render = _Renderer(graph, labels, prefix)
@@ -247,94 +370,65 @@ def resource_page(request: Request, iri: URIRef, graph: Graph, labels: dict[str,
         incoming.setdefault(URIRef(str(p)), []).append(s)
     types = sorted((render.iri(str(t)) for t in graph.objects(iri, RDF.type)), key=lambda v: v.text)
     here = local_href(str(iri), prefix) or ""
-    page = html.ResourcePage(
-        title=_own_label(graph, iri) or str(iri)[len(BASE) :],
+    evidence = None
+    if (iri, RDF.type, RSME.Factor) in graph:
+        evidence = Evidence(
+            f"{here}?view=evidence", len(set(graph.subjects(RSME.codesFactor, iri)))
+        )
+    return _render(
+        request,
+        "resource.html",
+        title=_own_label(graph, iri) or Value(str(iri)[len(BASE) :]),
         iri=str(iri),
         types=types,
         rows=render.rows(outgoing),
         referenced_by=render.rows(incoming),
-        formats=[
-            (name, media, f"{here}?format={VARIANTS[media]}")
-            for name, media in (
-                ("Turtle", TURTLE),
-                ("JSON-LD", JSONLD),
-                ("N-Triples", NTRIPLES),
-                ("RDF/XML", RDFXML),
-            )
-        ],
+        evidence=evidence,
+        formats=formats_of(here, RESOURCE_FORMATS),
     )
-    if (iri, RDF.type, RSME.Factor) in graph:
-        codes = set(graph.subjects(RSME.codesFactor, iri))
-        page.evidence = (f"{here}?view=evidence", len(codes))
-    return html.resource_page(page, home=prefix + "/")
 
 
 def evidence_page(request: Request, factor: URIRef, rows: Sequence[dict[str, Any]]) -> bytes:
     """The HTML page listing each code of a factor with its study and quote."""
     prefix = base_path(request)
     here = local_href(str(factor), prefix) or ""
-    label = rows[0]["factorLabel"]
-    name = label["value"] if isinstance(label, dict) else str(label)
+    name = row_literal(rows[0]["factorLabel"])
     ident = iris.local_id(str(factor), "factor") or ""
-    codes = [row for row in rows if row.get("code")]
-    table_rows = []
-    for row in codes:
-        study = str(row["study"])
-        doi = row.get("doi")
-        study_cell = html.link(local_href(study, prefix) or study, _text(row["title"]))
-        if doi:
-            study_cell += "<br>" + html.link(f"https://doi.org/{doi}", f"doi:{doi}", external=True)
-        table_rows.append(
-            [
-                html.element("blockquote", html.esc(_text(row["quote"])))
-                + html.link(
-                    local_href(str(row["code"]), prefix) or "", str(row["code"]).rsplit("/", 1)[-1]
-                ),
-                study_cell,
-                html.esc(row["year"]),
-                html.esc(_text(row.get("language"))),
-                html.esc(_text(row.get("decision"))),
-                html.esc(_text(row.get("direction"))),
-                html.esc(_text(row.get("outcome"))),
-                html.esc(_text(row.get("basis"))),
-                html.esc(_text(row.get("coder"))),
-            ]
-        )
-    studies = len({row["study"] for row in codes})
-    noun = "code" if len(codes) == 1 else "codes"
-    parts = [
-        html.element("h1", html.esc(f"Evidence for {name}")),
-        html.element("div", html.esc(str(factor)), class_="iri"),
-        html.element(
-            "p",
-            f"{len(codes)} {noun} from {studies} {'study' if studies == 1 else 'studies'} · "
-            + html.link(here, f"the factor {name}")
-            + " · "
-            + html.link(f"{prefix}/factors/{ident}/evidence", "as JSON"),
+    codes = [_code_row(row, prefix) for row in rows if row.get("code")]
+    return _render(
+        request,
+        "evidence.html",
+        name=name,
+        iri=str(factor),
+        factor_href=here,
+        json_href=f"{prefix}/factors/{ident}/evidence",
+        codes=codes,
+        studies=len({row["study"] for row in rows if row.get("code")}),
+        columns=EVIDENCE_COLUMNS,
+    )
+
+
+def _code_row(row: dict[str, Any], prefix: str) -> CodeRow:
+    study = str(row["study"])
+    code = str(row["code"])
+    doi = row.get("doi")
+    return CodeRow(
+        quote=row_literal(row["quote"]),
+        code=Value(code.rsplit("/", 1)[-1], href=local_href(code, prefix) or ""),
+        study=Value(row_literal(row["title"]).text, href=local_href(study, prefix) or study),
+        doi=Value(f"doi:{doi}", href=f"https://doi.org/{doi}", external=True) if doi else None,
+        cells=(
+            str(row["year"]),
+            *(
+                maybe_text(row.get(key)) or ""
+                for key in ("language", "decision", "direction", "outcome", "basis", "coder")
+            ),
         ),
-    ]
-    if codes:
-        parts.append(
-            html.grid(
-                [
-                    "Quote (code)",
-                    "Study",
-                    "Year",
-                    "Language",
-                    "Screening",
-                    "Direction",
-                    "Outcome",
-                    "Basis",
-                    "Coder",
-                ],
-                table_rows,
-                id="evidence",
-            )
-        )
-    else:
-        parts.append(html.element("p", "No study has been coded for this factor yet."))
-    return html.document(f"Evidence for {name}", "".join(parts), home=prefix + "/")
+    )
 
 
-def _text(value: Any) -> str:
-    return maybe_text(value) or ""
+def _render(request: Request, template: str, **context: Any) -> bytes:
+    # api.pages imports base_path from here: imported when a page is drawn, not at load
+    from api import pages
+
+    return pages.render(request, template, **context)

@@ -20,13 +20,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
+from api import pages
 from api.fastcache import cacheable
 from api.models import analysis as models
 from api.problems import Problem
 from api.responses import Offers, negotiate
 from api.services.analysis import PICTURES, current, with_digest
 from kg.analysis import figures
-from kg.analysis.document import everything, render_html
+from kg.analysis.document import everything, render_body
 from kg.analysis.matrix import to_csv
 from kg.analysis.report import (
     appraisal_json,
@@ -73,7 +74,7 @@ async def all_results(
         body = json.dumps(everything(analysis), ensure_ascii=False).encode("utf-8")
         return Response(body, media_type="application/json", headers={"Vary": "Accept"})
 
-    def page() -> str:
+    def page() -> bytes:
         svgs = {
             name: PICTURES.get(
                 (digest, name, "svg", lang),
@@ -87,7 +88,10 @@ async def all_results(
             path = request.url_for("picture", name=name, extension=fmt).path
             return f"{path}?lang={lang}"
 
-        return render_html(analysis, svgs, generated, href)
+        # the report's body (kg/analysis/templates/body.html) in the site's layout
+        return pages.render(
+            request, "analysis.html", body=render_body(analysis, svgs, generated, href)
+        )
 
     return Response(
         await run_in_threadpool(page),

@@ -21,9 +21,22 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from api import html
+from api import pages
 from api.fastcache import cacheable
-from api.linkeddata import CONTEXT_PATH, base_path, curie, local_href, public_url, serialize
+from api.linkeddata import (
+    CONTEXT_PATH,
+    Format,
+    Phrase,
+    Row,
+    Value,
+    base_path,
+    curie,
+    formats_of,
+    literal,
+    local_href,
+    public_url,
+    serialize,
+)
 from api.problems import PROBLEM_TYPE, Problem
 from api.responses import (
     HTML,
@@ -70,12 +83,12 @@ _PATH_SUFFIX = {SH.zeroOrMorePath: "*", SH.oneOrMorePath: "+", SH.zeroOrOnePath:
 
 @dataclass(frozen=True)
 class Source:
-    """One served source: its graph, its Turtle text, and how to draw its HTML page."""
+    """One served source: its graph, its Turtle text, and what its HTML page shows."""
 
     name: str
     graph: Graph
     turtle: bytes
-    page: Callable[[Graph, str, list[tuple[str, str, str]]], bytes]
+    page: Callable[[Graph, str, list[Format]], dict[str, Any]]  # the template's context
 
 
 # ------------------------------------------------------------------------------ reading
@@ -103,34 +116,108 @@ def _shape_files() -> list[Path]:
     return sorted(paths.SHAPES_DIR.glob("*.ttl"))
 
 
+def _formats(prefix: str, name: str) -> list[Format]:
+    return formats_of(
+        f"{prefix}/{name}",
+        (("Turtle", TURTLE), ("JSON-LD", JSONLD), ("RDF/XML", RDFXML), ("N-Triples", NTRIPLES)),
+    )
+
+
 @cache
-def _documents(name: str, prefix: str, context_url: str) -> dict[str, bytes]:
-    """Every representation of a source, rendered once per public base."""
+def _documents(name: str, context_url: str) -> dict[str, bytes]:
+    """The RDF representations of a source, serialized once per public base."""
     source = ontology() if name == "ontology" else shapes()
-    here = f"{prefix}/{source.name}"
-    formats = [
-        (name, media, f"{here}?format={VARIANTS[media]}")
-        for name, media in (
-            ("Turtle", TURTLE),
-            ("JSON-LD", JSONLD),
-            ("RDF/XML", RDFXML),
-            ("N-Triples", NTRIPLES),
-        )
-    ]
-    documents = {HTML: source.page(source.graph, prefix, formats), TURTLE: source.turtle}
+    documents = {TURTLE: source.turtle}
     for media in (JSONLD, RDFXML, NTRIPLES):
         documents[media] = serialize(source.graph, media, context_url)
     return documents
 
 
+@cache
+def _page_context(name: str, prefix: str) -> dict[str, Any]:
+    """What the HTML page of a source shows, gathered once per public base."""
+    source = ontology() if name == "ontology" else shapes()
+    return source.page(source.graph, prefix, _formats(prefix, name))
+
+
 def _answer(request: Request, source: Source) -> Response:
     media = negotiate(request, linked_data(MEDIA, f"the {source.name}"))
-    prefix = base_path(request)
-    body = _documents(source.name, prefix, public_url(request, CONTEXT_PATH))[media]
+    if media == HTML:
+        context = _page_context(source.name, base_path(request))
+        body = pages.render(request, f"{source.name}.html", **context)
+    else:
+        body = _documents(source.name, public_url(request, CONTEXT_PATH))[media]
     return send(request, body, media, content_tag(body, VARIANTS[media]))
 
 
 # ------------------------------------------------------------------------------ rendering
+
+
+def _joined(separator: str, phrases: Iterable[Phrase]) -> Phrase:
+    """Phrases in a row with a separator between them."""
+    joined: list[Value | str] = []
+    for phrase in phrases:
+        if joined:
+            joined.append(separator)
+        joined.extend(phrase)
+    return tuple(joined)
+
+
+def _key(phrase: Phrase) -> str:
+    """A phrase's sort key: its links' targets and its text, as they read."""
+    return "".join(
+        part if isinstance(part, str) else (part.href or "") + part.text for part in phrase
+    )
+
+
+def _message(graph: Graph, node: Node) -> tuple[Value, ...]:
+    """The sh:message literals of a node, each with its language."""
+    return tuple(literal(m) for m in graph.objects(node, SH.message) if isinstance(m, Literal))
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term's section of a source page, anchored at its local name."""
+
+    anchor: str
+    curie: str
+    label: Value | None  # shown after the name when it says something else
+    types: tuple[Phrase, ...]
+    definition: Value | None
+    rows: list[Row]  # its other properties
+    shape: NodeShape | None = None  # on the shapes page: what a node shape checks
+
+
+@dataclass(frozen=True)
+class ShapeRow:
+    """A property shape (or another constraint) in a table of a node shape."""
+
+    anchor: str | None  # its id on the page, if no other element has it
+    name: Phrase
+    path: Phrase
+    constraints: tuple[Phrase, ...]
+    message: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A SPARQL constraint, with its query."""
+
+    anchor: str | None
+    name: Phrase
+    label: Value | None
+    message: tuple[Value, ...]
+    query: str
+
+
+@dataclass(frozen=True)
+class NodeShape:
+    """What a node shape checks: its targets, message, property shapes and SPARQL constraints."""
+
+    targets: tuple[Phrase, ...]
+    message: tuple[Value, ...]
+    properties: list[ShapeRow]
+    sparql: list[Constraint]
 
 
 class _Terms:
@@ -148,34 +235,38 @@ class _Terms:
             return text[len(self.namespace) :]
         return None
 
-    def link(self, node: Node) -> str:
-        """A term as a link: on this page, elsewhere on this server, or outside."""
+    def link(self, node: Node) -> Phrase:
+        """A term as a link (on this page, elsewhere on this server, or outside), a literal
+        with its language, or an expression."""
         if isinstance(node, Literal):
-            return html.text(str(node), node.language)
+            return (literal(node),)
         if isinstance(node, BNode):
             return self.expression(node)
         iri = str(node)
         local = self.local(node)
         if local is not None:
-            return html.link(f"{self.page}#{local}", local)
+            return (Value(local, href=f"{self.page}#{local}"),)
         href = local_href(iri, self.prefix)
-        return html.link(href or iri, curie(iri), external=href is None)
+        return (Value(curie(iri), href=href or iri, external=href is None),)
 
-    def expression(self, node: BNode) -> str:
+    def links(self, nodes: Iterable[Node], separator: str) -> Phrase:
+        return _joined(separator, (self.link(n) for n in nodes))
+
+    def expression(self, node: BNode) -> Phrase:
         """An anonymous OWL or SHACL expression in a compact, readable form."""
         graph = self.graph
         if (node, RDF.first, None) in graph:
-            return "(" + " ".join(self.link(m) for m in Collection(graph, node)) + ")"
+            return ("(", *self.links(Collection(graph, node), " "), ")")
         on = graph.value(node, OWL.onProperty)
         if on is not None:
             return self._restriction(node, on)
         for predicate, word in ((OWL.unionOf, " or "), (OWL.intersectionOf, " and ")):
             members = graph.value(node, predicate)
             if members is not None:
-                return "(" + word.join(self.link(m) for m in Collection(graph, members)) + ")"
+                return ("(", *self.links(Collection(graph, members), word), ")")
         members = graph.value(node, OWL.oneOf)
         if members is not None:
-            return "{" + ", ".join(self.link(m) for m in Collection(graph, members)) + "}"
+            return ("{", *self.links(Collection(graph, members), ", "), "}")
         datatype = graph.value(node, OWL.onDatatype)
         if datatype is not None:
             facets = graph.value(node, OWL.withRestrictions)
@@ -183,21 +274,21 @@ class _Terms:
             for facet in Collection(graph, facets) if facets is not None else []:
                 for key, value in graph.predicate_objects(facet):
                     shown.append(f"{_FACETS.get(URIRef(str(key)), curie(str(key)))} {value}")
-            return self.link(datatype) + html.esc("[" + ", ".join(shown) + "]")
+            return (*self.link(datatype), "[" + ", ".join(shown) + "]")
         for predicate, suffix in _PATH_SUFFIX.items():
             inner = graph.value(node, predicate)
             if inner is not None:
-                return self.link(inner) + suffix
+                return (*self.link(inner), suffix)
         inverse = graph.value(node, SH.inversePath)
         if inverse is not None:
-            return "^" + self.link(inverse)
+            return ("^", *self.link(inverse))
         alternatives = graph.value(node, SH.alternativePath)
         if alternatives is not None:
-            return " | ".join(self.link(m) for m in Collection(graph, alternatives))
-        pairs = [f"{self.link(p)} {self.link(o)}" for p, o in graph.predicate_objects(node)]
-        return "[" + "; ".join(sorted(pairs)) + "]"
+            return self.links(Collection(graph, alternatives), " | ")
+        pairs = [(*self.link(p), " ", *self.link(o)) for p, o in graph.predicate_objects(node)]
+        return ("[", *_joined("; ", sorted(pairs, key=_key)), "]")
 
-    def _restriction(self, node: BNode, on: Node) -> str:
+    def _restriction(self, node: BNode, on: Node) -> Phrase:
         graph = self.graph
         prop = self.link(on)
         for predicate, word in (
@@ -207,187 +298,205 @@ class _Terms:
         ):
             value = graph.value(node, predicate)
             if value is not None:
-                return f"{prop} {word} {self.link(value)}"
+                return (*prop, f" {word} ", *self.link(value))
         for predicate, word in _CARDINALITIES:
             count = graph.value(node, predicate)
             if count is not None:
                 filler = graph.value(node, OWL.onClass) or graph.value(node, OWL.onDataRange)
-                shown = f" {self.link(filler)}" if filler is not None else ""
-                return f"{prop} {word} {html.esc(count)}{shown}"
+                shown = (" ", *self.link(filler)) if filler is not None else ()
+                return (*prop, f" {word} {count}", *shown)
         return prop
 
-    def label(self, node: Node) -> str | None:
-        labels = sorted(
-            self.graph.objects(node, RDFS.label),
-            key=lambda v: (getattr(v, "language", None) not in ("en", None), str(v)),
+    def _best(self, node: Node, predicate: URIRef) -> Value | None:
+        """The English (or untagged) literal of a property, else the first by text."""
+        texts = sorted(
+            (v for v in self.graph.objects(node, predicate) if isinstance(v, Literal)),
+            key=lambda v: (v.language not in ("en", None), str(v)),
         )
-        return str(labels[0]) if labels else None
+        return literal(texts[0]) if texts else None
 
-    def definition(self, node: Node) -> tuple[URIRef, str] | None:
+    def label(self, node: Node) -> Value | None:
+        return self._best(node, RDFS.label)
+
+    def definition(self, node: Node) -> tuple[URIRef, Value] | None:
         """The definition of a term (skos:definition, else rdfs:comment), and its property."""
         for predicate in DEFINITIONS:
-            texts = sorted(
-                self.graph.objects(node, predicate),
-                key=lambda v: (getattr(v, "language", None) not in ("en", None), str(v)),
-            )
-            if texts:
-                return predicate, str(texts[0])
+            text = self._best(node, predicate)
+            if text is not None:
+                return predicate, text
         return None
 
-    def table(self, node: Node, skip: Iterable[URIRef] = ()) -> str:
-        """Every other property of a term, as a two-column table."""
+    def table(self, node: Node, skip: Iterable[URIRef] = ()) -> list[Row]:
+        """Every other property of a term, as rows of a two-column table."""
         hidden = SHOWN_ABOVE | set(skip)
-        rows: dict[str, list[str]] = {}
+        rows: dict[Phrase, list[Phrase]] = {}
         for predicate, value in self.graph.predicate_objects(node):
             if predicate in hidden:
                 continue
             rows.setdefault(self.link(predicate), []).append(self.link(value))
-        body = "".join(
-            html.element("tr", html.element("th", key) + html.element("td", _joined(values)))
-            for key, values in sorted(rows.items())
+        found = []
+        for key, values in sorted(rows.items(), key=lambda item: _key(item[0])):
+            ordered: tuple[Phrase, ...] = tuple(sorted(values, key=_key))
+            found.append(Row(key, ordered))
+        return found
+
+    def types(self, node: Node) -> tuple[Phrase, ...]:
+        return tuple(self.link(t) for t in sorted(self.graph.objects(node, RDF.type), key=str))
+
+    def term(
+        self, node: URIRef, anchor: str, skip: Iterable[URIRef] = (), shape: NodeShape | None = None
+    ) -> Term:
+        """The section of a term: name, types, definition and its other properties."""
+        label = self.label(node)
+        hidden = set(skip)
+        definition = self.definition(node)
+        if definition:
+            hidden.add(definition[0])
+        return Term(
+            anchor=anchor,
+            curie=curie(str(node)),
+            label=label if label is not None and label.text != anchor else None,
+            types=self.types(node),
+            definition=definition[1] if definition else None,
+            rows=self.table(node, skip=hidden),
+            shape=shape,
         )
-        return html.element("table", body) if body else ""
 
 
-def _joined(fragments: list[str]) -> str:
-    if len(fragments) == 1:
-        return fragments[0]
-    items = "".join(html.element("li", f) for f in sorted(fragments))
-    return html.element("ul", items, class_="values")
+# ------------------------------------------------------------------------------ ontology
+
+_KINDS = (
+    ("classes", "Classes", OWL.Class),
+    ("object-properties", "Object properties", OWL.ObjectProperty),
+    ("datatype-properties", "Datatype properties", OWL.DatatypeProperty),
+    ("annotation-properties", "Annotation properties", OWL.AnnotationProperty),
+    ("individuals", "Individuals", OWL.NamedIndividual),
+)
 
 
-def _term_section(
-    terms: _Terms, node: URIRef, anchor: str, extra: str = "", skip: Iterable[URIRef] = ()
-) -> str:
-    heading = html.esc(anchor) + " " + html.element("code", html.esc(curie(str(node))))
-    label = terms.label(node)
-    if label and label != anchor:
-        heading += " " + html.element("span", html.esc(f"“{label}”"), class_="note")
-    types = ", ".join(terms.link(t) for t in sorted(terms.graph.objects(node, RDF.type), key=str))
-    parts = [html.element("h3", heading)]
-    if types:
-        parts.append(html.element("p", "a " + types, class_="types"))
-    hidden = set(skip)
-    definition = terms.definition(node)
-    if definition:
-        hidden.add(definition[0])
-        parts.append(html.element("p", html.esc(definition[1]), class_="definition"))
-    parts.append(terms.table(node, skip=hidden))
-    parts.append(extra)
-    return html.element("section", "".join(parts), id=anchor, class_="term")
+@dataclass(frozen=True)
+class Kind:
+    """A kind of term of the ontology (classes, object properties, ...) and its terms."""
+
+    anchor: str
+    heading: str
+    count: int
+    terms: list[Term]
 
 
-def ontology_page(graph: Graph, prefix: str, formats: list[tuple[str, str, str]]) -> bytes:
-    """The ontology as a page: header, then its classes, properties and individuals."""
-    page = f"{prefix}/ontology"
-    terms = _Terms(graph, prefix, str(RSME), page)
-    kinds = (
-        ("classes", "Classes", OWL.Class),
-        ("object-properties", "Object properties", OWL.ObjectProperty),
-        ("datatype-properties", "Datatype properties", OWL.DatatypeProperty),
-        ("annotation-properties", "Annotation properties", OWL.AnnotationProperty),
-        ("individuals", "Individuals", OWL.NamedIndividual),
-    )
-    title = str(graph.value(ONTOLOGY_IRI, DCTERMS.title) or "rsme-kg ontology")
-    parts = [
-        html.element("h1", html.esc(title)),
-        html.element("div", html.esc(str(ONTOLOGY_IRI)), class_="iri"),
-        html.format_links(formats),
-        html.element("p", html.esc(graph.value(ONTOLOGY_IRI, DCTERMS.description) or "")),
-        terms.table(ONTOLOGY_IRI, skip=(DCTERMS.title, DCTERMS.description)),
-    ]
-    toc = []
-    sections = []
+@dataclass(frozen=True)
+class OutsideTerm:
+    """A term of another vocabulary that the data uses, as the ontology declares it."""
+
+    anchor: str
+    link: Phrase
+    types: Phrase
+    label: Value | None
+    note: Value | None
+
+
+def ontology_page(graph: Graph, prefix: str, formats: list[Format]) -> dict[str, Any]:
+    """What the ontology page shows: its header, then its classes, properties, individuals
+    and the outside terms it declares (api/templates/ontology.html)."""
+    terms = _Terms(graph, prefix, str(RSME), f"{prefix}/ontology")
+    title = graph.value(ONTOLOGY_IRI, DCTERMS.title)
+    description = graph.value(ONTOLOGY_IRI, DCTERMS.description)
+    kinds = []
     shown: set[str] = set()
-    for anchor, heading, kind in kinds:
+    for anchor, heading, kind in _KINDS:
         members = sorted(
             (s for s in graph.subjects(RDF.type, kind) if terms.local(s) is not None), key=str
         )
         if not members:
             continue
-        toc.append(html.link(f"#{anchor}", f"{heading} ({len(members)})"))
-        body = []
+        sections = []
         for node in members:
             local = terms.local(node)
             assert local is not None
             if local not in shown:  # one anchor per term, even if it has two OWL types
                 shown.add(local)
-                body.append(_term_section(terms, URIRef(str(node)), local))
-        sections.append(html.element("h2", html.esc(heading), id=anchor) + "".join(body))
+                sections.append(terms.term(URIRef(str(node)), local))
+        kinds.append(Kind(anchor, heading, len(members), sections))
     outside = sorted(
         {
             s
-            for kind in (*(k for _, _, k in kinds), RDF.Property)
+            for kind in (*(k for _, _, k in _KINDS), RDF.Property)
             for s in graph.subjects(RDF.type, kind)
             if isinstance(s, URIRef) and terms.local(s) is None and s != ONTOLOGY_IRI
         },
         key=lambda s: curie(str(s)),
     )
-    if outside:
-        toc.append(html.link("#outside-terms", f"Outside terms ({len(outside)})"))
-        rows = [
-            [
-                html.element("span", terms.link(s), id=curie(str(s))),
-                ", ".join(terms.link(t) for t in sorted(graph.objects(s, RDF.type), key=str)),
-                html.esc(terms.label(s) or ""),
-                html.esc((terms.definition(s) or (None, ""))[1]),
-            ]
-            for s in outside
-        ]
-        sections.append(
-            html.element("h2", "Outside terms used by the data", id="outside-terms")
-            + html.element(
-                "p",
-                "Referenced by IRI, never imported; declared with the OWL type "
-                "they have in rsme-kg data.",
+    return {
+        "title": literal(title) if isinstance(title, Literal) else Value("rsme-kg ontology"),
+        "iri": str(ONTOLOGY_IRI),
+        "formats": formats,
+        "description": literal(description) if isinstance(description, Literal) else None,
+        "rows": terms.table(ONTOLOGY_IRI, skip=(DCTERMS.title, DCTERMS.description)),
+        "kinds": kinds,
+        "outside": [
+            OutsideTerm(
+                anchor=curie(str(s)),
+                link=terms.link(s),
+                types=_joined(", ", terms.types(s)),
+                label=terms.label(s),
+                note=(terms.definition(s) or (None, None))[1],
             )
-            + html.grid(["Term", "Declared as", "Label", "Note"], rows)
-        )
-    parts.append(html.element("nav", " · ".join(toc), class_="toc"))
-    parts.extend(sections)
-    return html.document(title, "".join(parts), home=prefix + "/", formats=formats)
+            for s in outside
+        ],
+    }
 
 
-def _shape_rows(terms: _Terms, shapes_of: Iterable[Node], emitted: set[str]) -> list[list[str]]:
+# ------------------------------------------------------------------------------ shapes
+
+
+def _anchor(terms: _Terms, node: Node, emitted: set[str]) -> str | None:
+    """The id of a constraint's row: its local name, unless an element has it already."""
+    local = terms.local(node)
+    if local is None or local in emitted:
+        return None
+    emitted.add(local)
+    return local
+
+
+def _shape_rows(terms: _Terms, shapes_of: Iterable[Node], emitted: set[str]) -> list[ShapeRow]:
+    graph = terms.graph
     rows = []
     for shape in sorted(shapes_of, key=str):
-        local = terms.local(shape)
-        anchor = local if local is not None and local not in emitted else None
-        if anchor:
-            emitted.add(anchor)
-        name = terms.link(shape) if isinstance(shape, URIRef) else "(anonymous)"
-        path = terms.graph.value(shape, SH.path)
+        anchor = _anchor(terms, shape, emitted)
+        path = graph.value(shape, SH.path)
         constraints = [
-            f"{terms.link(p)} {terms.link(o)}"
-            for p, o in terms.graph.predicate_objects(shape)
+            (*terms.link(p), " ", *terms.link(o))
+            for p, o in graph.predicate_objects(shape)
             if p not in (SH.path, SH.message, RDF.type, RDFS.label, RDFS.comment, SH.name)
         ]
         rows.append(
-            [
-                html.element("span", name, id=anchor),
-                terms.link(path) if path is not None else "",
-                "<br>".join(sorted(constraints)),
-                html.esc(" ".join(str(m) for m in terms.graph.objects(shape, SH.message))),
-            ]
+            ShapeRow(
+                anchor=anchor,
+                name=terms.link(shape) if isinstance(shape, URIRef) else ("(anonymous)",),
+                path=terms.link(path) if path is not None else (),
+                constraints=tuple(sorted(constraints, key=_key)),
+                message=_message(graph, shape),
+            )
         )
     return rows
 
 
-def _node_shape_section(terms: _Terms, shape: URIRef, emitted: set[str]) -> str:
+def _constraints(terms: _Terms, nodes: Iterable[Node], emitted: set[str]) -> list[Constraint]:
     graph = terms.graph
-    local = terms.local(shape) or curie(str(shape))
-    emitted.add(local)
-    targets = [
-        f"{terms.link(p)} {terms.link(o)}"
-        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
-        for o in graph.objects(shape, p)
+    return [
+        Constraint(
+            anchor=_anchor(terms, node, emitted),
+            name=terms.link(node),
+            label=terms.label(node),
+            message=_message(graph, node),
+            query=str(graph.value(node, SH.select) or ""),
+        )
+        for node in nodes
     ]
-    messages = [str(m) for m in graph.objects(shape, SH.message)]
-    info = [
-        ("Target", "<br>".join(targets) or "none (used through sh:node)"),
-        ("Message", html.esc(" ".join(messages))),
-    ]
-    skip = {
+
+
+_NOT_IN_SHAPE_TABLE = frozenset(
+    {
         SH.targetClass,
         SH.targetNode,
         SH.targetSubjectsOf,
@@ -397,54 +506,45 @@ def _node_shape_section(terms: _Terms, shape: URIRef, emitted: set[str]) -> str:
         SH.sparql,
         RDFS.comment,
     }
-    table = html.element(
-        "table",
-        "".join(html.element("tr", html.element("th", k) + html.element("td", v)) for k, v in info),
+)
+
+
+def _node_shape(terms: _Terms, shape: URIRef, emitted: set[str]) -> Term:
+    graph = terms.graph
+    local = terms.local(shape) or curie(str(shape))
+    emitted.add(local)
+    targets = tuple(
+        (*terms.link(p), " ", *terms.link(o))
+        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+        for o in graph.objects(shape, p)
     )
-    parts = [table, terms.table(shape, skip=skip)]
-    properties = list(graph.objects(shape, SH.property))
-    if properties:
-        parts.append(html.element("h4", "Property shapes"))
-        parts.append(
-            html.grid(
-                ["Shape", "Path", "Constraints", "Message"], _shape_rows(terms, properties, emitted)
-            )
-        )
-    sparql = sorted(graph.objects(shape, SH.sparql), key=str)
-    if sparql:
-        parts.append(html.element("h4", "SPARQL constraints"))
-        rows = []
-        for constraint in sparql:
-            anchor = terms.local(constraint)
-            if anchor in emitted:
-                anchor = None
-            if anchor:
-                emitted.add(anchor)
-            rows.append(
-                [
-                    html.element("span", terms.link(constraint), id=anchor),
-                    html.esc(terms.label(constraint) or ""),
-                    html.esc(" ".join(str(m) for m in graph.objects(constraint, SH.message))),
-                    html.element("pre", html.esc(str(graph.value(constraint, SH.select) or ""))),
-                ]
-            )
-        parts.append(html.grid(["Constraint", "Label", "Message", "Query"], rows))
-    return _term_section(terms, shape, local, "".join(parts), skip)
+    checks = NodeShape(
+        targets=targets,
+        message=_message(graph, shape),
+        properties=_shape_rows(terms, graph.objects(shape, SH.property), emitted),
+        sparql=_constraints(terms, sorted(graph.objects(shape, SH.sparql), key=str), emitted),
+    )
+    return terms.term(shape, local, skip=_NOT_IN_SHAPE_TABLE, shape=checks)
 
 
-def shapes_page(graph: Graph, prefix: str, formats: list[tuple[str, str, str]]) -> bytes:
-    """The shapes as a page: per source file, each node shape with target, paths, messages."""
-    page = f"{prefix}/shapes"
-    terms = _Terms(graph, prefix, str(SHAPES), page)
+@dataclass(frozen=True)
+class ShapesFile:
+    """One file of shapes/: its section of the shapes page."""
+
+    anchor: str
+    title: Value
+    name: str  # the file's name
+    file: str  # its path in the checkout
+    node_shapes: list[Term]
+    loose: list[ShapeRow]  # property shapes that no node shape uses
+
+
+def shapes_page(graph: Graph, prefix: str, formats: list[Format]) -> dict[str, Any]:
+    """What the shapes page shows: per source file, each node shape with its targets, paths,
+    messages (api/templates/shapes.html)."""
+    terms = _Terms(graph, prefix, str(SHAPES), f"{prefix}/shapes")
     emitted: set[str] = set()
-    parts = [
-        html.element("h1", "rsme-kg SHACL shapes"),
-        html.element("div", html.esc(str(SHAPES)), class_="iri"),
-        html.format_links(formats),
-        html.element("p", "Every build is validated against these shapes; a violation fails it."),
-    ]
-    toc = []
-    body = []
+    files = []
     for path in _shape_files():
         own = Graph().parse(path, format="turtle")
         headers = [
@@ -455,49 +555,34 @@ def shapes_page(graph: Graph, prefix: str, formats: list[tuple[str, str, str]]) 
         node_shapes = sorted(
             (s for s in own.subjects(RDF.type, SH.NodeShape) if isinstance(s, URIRef)), key=str
         )
-        toc.append(html.link(f"#{anchor}", f"{path.name} ({len(node_shapes)} node shapes)"))
-        sections = [_node_shape_section(terms, s, emitted) for s in node_shapes]
+        sections = [_node_shape(terms, s, emitted) for s in node_shapes]
         # property shapes no node shape uses still get an anchor
         loose = [
             s
             for s in own.subjects(RDF.type, SH.PropertyShape)
             if (terms.local(s) or "") not in emitted
         ]
-        if loose:
-            sections.append(
-                html.element("h4", "Other property shapes")
-                + html.grid(
-                    ["Shape", "Path", "Constraints", "Message"], _shape_rows(terms, loose, emitted)
-                )
+        files.append(
+            ShapesFile(
+                anchor=anchor,
+                title=title or Value(path.name),
+                name=path.name,
+                file=f"shapes/{path.name}",
+                node_shapes=sections,
+                loose=_shape_rows(terms, loose, emitted) if loose else [],
             )
-        body.append(
-            html.element("h2", html.esc(title or path.name), id=anchor)
-            + html.element("p", html.element("code", html.esc(f"shapes/{path.name}")))
-            + "".join(sections)
         )
     # constraints used by property shapes: every rsmesh: IRI gets its anchor
     others = sorted(
         {s for s in graph.subjects() if (terms.local(s) or "") not in emitted and terms.local(s)},
         key=str,
     )
-    if others:
-        toc.append(html.link("#other-constraints", f"Other constraints ({len(others)})"))
-        rows = [
-            [
-                html.element("span", terms.link(s), id=terms.local(s)),
-                html.esc(terms.label(s) or ""),
-                html.esc(" ".join(str(m) for m in graph.objects(s, SH.message))),
-                html.element("pre", html.esc(str(graph.value(s, SH.select) or ""))),
-            ]
-            for s in others
-        ]
-        body.append(
-            html.element("h2", "Other constraints", id="other-constraints")
-            + html.grid(["Constraint", "Label", "Message", "Query"], rows)
-        )
-    parts.append(html.element("nav", " · ".join(toc), class_="toc"))
-    parts.extend(body)
-    return html.document("rsme-kg SHACL shapes", "".join(parts), home=prefix + "/", formats=formats)
+    return {
+        "iri": str(SHAPES),
+        "formats": formats,
+        "files": files,
+        "others": _constraints(terms, others, emitted),
+    }
 
 
 # ------------------------------------------------------------------------------ routes

@@ -1,5 +1,8 @@
 """The analysis report: tables and pictures in one folder, as HTML (self-contained) or Markdown.
 
+The HTML is drawn by Jinja2 templates in kg/analysis/templates (autoescaped): body.html is
+shared by report.html, the file, and the server's /analysis page.
+
 The folder holds report.html or report.md, figures/ (SVG and PNG of every picture), tables/
 (CSV of every table, the matrices in full) and analysis.json (every number, as the API serves
 them). It is written into a temporary folder beside the target and renamed into place, so a
@@ -20,8 +23,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html import escape
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from kg.analysis import figures
 from kg.analysis.matrix import to_csv
@@ -335,37 +342,58 @@ def _appraisal(analysis: Analysis) -> list[Table]:
 
 # --- rendering ---------------------------------------------------------------------------------
 
-STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-color:#1d1d1f}table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9em}
-th,td{padding:.25rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
-th{background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:1rem 0 2rem}figure svg{max-width:100%;height:auto}figcaption{color:#555}
-.note{color:#555;font-size:.9em}header p{margin:.2rem 0;color:#444}"""
+# the report's body is kg/analysis/templates/body.html: report.html puts it in a file of its
+# own, the server's /analysis page in its site layout
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def _html_table(table: Table) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="n">{escape(_fmt(v))}</td>'
-            if isinstance(v, int | float)
-            else f"<td>{escape(_fmt(v))}</td>"
-            for v in row
-        )
-        + "</tr>"
-        for row in table.rows
+@cache
+def _templates() -> jinja2.Environment:
+    """The report's templates, every value escaped."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
-    note = f'<p class="note">{escape(table.note)}</p>' if table.note else ""
-    rows = (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" if table.rows else ""
-    )
-    return f'<h2 id="{table.name}">{escape(table.title)}</h2>{note}{rows}'
 
 
-def _inline_svg(svg: bytes) -> str:
+@dataclass(frozen=True)
+class Cell:
+    """A cell of a table as the page shows it: numbers right-aligned."""
+
+    text: str
+    number: bool
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A picture of the report, inline, with its caption and the links to its files."""
+
+    name: str
+    svg: Markup
+    caption: str
+    png_href: str
+    svg_href: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A table of the report and the pictures that follow it."""
+
+    table: Table
+    rows: list[list[Cell]]
+    figures: list[Figure]
+
+
+def _inline_svg(svg: bytes) -> Markup:
+    """A picture as inline SVG, without its XML declaration and DOCTYPE.
+
+    Markup (not escaped) because it is our own matplotlib output, never text from a user or
+    the graph: matplotlib escapes the labels it writes into it.
+    """
     text = svg.decode("utf-8")
-    return text[text.index("<svg") :]  # drop the XML declaration and DOCTYPE
+    return Markup(text[text.index("<svg") :])
 
 
 def _md_cell(value: object) -> str:
@@ -423,6 +451,61 @@ def _local_figure(name: str, fmt: str) -> str:
     return f"figures/{name}.{fmt}"
 
 
+def report_context(
+    analysis: Analysis,
+    svgs: dict[str, bytes],
+    generated: str,
+    figure_href: Callable[[str, str], str] = _local_figure,
+    made: Sequence[Table] | None = None,
+) -> dict[str, Any]:
+    """What the report's body shows (kg/analysis/templates/body.html): its header lines, each
+    table with the pictures placed after it, and the pictures whose place it lacks.
+
+    `figure_href(name, format)` is where the PNG and SVG links of a picture point (the report
+    folder's figures/ by default, the API's /analysis/{name}.{format} on the server).
+    """
+    made = tables(analysis) if made is None else made
+    placed = placement([table.name for table in made])
+
+    def figure(entry: figures.Picture) -> Figure:
+        name = entry.name
+        return Figure(
+            name,
+            _inline_svg(svgs[name]),
+            entry.caption,
+            figure_href(name, "png"),
+            figure_href(name, "svg"),
+        )
+
+    sections = [
+        Section(
+            table,
+            [[Cell(_fmt(v), isinstance(v, int | float)) for v in row] for row in table.rows],
+            [figure(entry) for entry in placed[table.name]],
+        )
+        for table in made
+    ]
+    return {
+        "header": _header(analysis, generated),
+        "sections": sections,
+        "unplaced": [figure(entry) for entry in placed[""]],
+    }
+
+
+def render_body(
+    analysis: Analysis,
+    svgs: dict[str, bytes],
+    generated: str,
+    figure_href: Callable[[str, str], str] = _local_figure,
+) -> Markup:
+    """The report's body as HTML, for a page that has its own layout (the server's /analysis).
+
+    Markup: it is the output of an autoescaping template, so every text in it is escaped.
+    """
+    context = report_context(analysis, svgs, generated, figure_href)
+    return Markup(_templates().get_template("body.html").render(context))
+
+
 def render_html(
     analysis: Analysis,
     svgs: dict[str, bytes],
@@ -430,40 +513,9 @@ def render_html(
     figure_href: Callable[[str, str], str] = _local_figure,
     made: Sequence[Table] | None = None,
 ) -> str:
-    """One self-contained HTML page: tables and the pictures inlined as SVG.
-
-    `figure_href(name, format)` is where the PNG and SVG links of a picture point (the report
-    folder's figures/ by default, the API's /analysis/{name}.{format} on the server).
-    """
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>rsme-kg analysis report</title>",
-        f"<style>{STYLE}</style></head><body>",
-        "<header><h1>rsme-kg: analysis of the meta-synthesis</h1>",
-        *[f"<p>{escape(line)}</p>" for line in _header(analysis, generated)],
-        "</header>",
-    ]
-    made = tables(analysis) if made is None else made
-    placed = placement([table.name for table in made])
-
-    def figure(entry: figures.Picture) -> str:
-        name = entry.name
-        return (
-            f'<figure id="figure-{name}">{_inline_svg(svgs[name])}'
-            f"<figcaption>{escape(entry.caption)} "
-            f'(<a href="{escape(figure_href(name, "png"))}">PNG</a>, '
-            f'<a href="{escape(figure_href(name, "svg"))}">SVG</a>)'
-            "</figcaption></figure>"
-        )
-
-    for table in made:
-        parts.append(_html_table(table))
-        parts += [figure(entry) for entry in placed[table.name]]
-    parts += [figure(entry) for entry in placed[""]]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    """One self-contained HTML page: tables and the pictures inlined as SVG, the style inline."""
+    context = report_context(analysis, svgs, generated, figure_href, made)
+    return _templates().get_template("report.html").render(context)
 
 
 def render_md(analysis: Analysis, generated: str, made: Sequence[Table] | None = None) -> str:
