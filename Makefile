@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install build run report test lint format bench clean
+.PHONY: help install build run report test lint format bench vendor clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ bench: $(STAMP) ## Run the benchmarks (writes docs/benchmarks.md)
 	$(BIN)/python bench/sparql_bench.py
 	$(BIN)/python bench/rest_bench.py
 	$(BIN)/python bench/analysis_bench.py
+
+vendor: $(STAMP) ## Refresh the vendored YASGUI and axe-core from npm (needs Node; run needs none)
+	$(BIN)/python -m api.vendor refresh
+	$(BIN)/python -m api.vendor check
 
 clean: ## Remove the build output and caches
 	rm -rf dist dist.* .pytest_cache .ruff_cache .mypy_cache

@@ -3,23 +3,38 @@
 Parsing is done by hand rather than through FastAPI parameters because the protocol is
 strict about what makes a bad request: repeated `query`, wrong content types, bodies that
 are not UTF-8, and the dataset parameters that may repeat.
+
+A browser that GETs /sparql without a query (Accept prefers text/html to every serialization
+of the service description) gets the SPARQL editor, as Fuseki and Oxigraph answer: YASGUI,
+served from this server (api/static/vendor, see api.vendor), preloaded with the example and
+analysis queries of kg/queries. Everything else the protocol's clients see is unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
 from api import formats, policy
 from api.backends import AnswerCache, Backend
+from api.conneg import choose, parse_accept
 from api.documents import negotiated
 from api.fastcache import cacheable
+from api.linkeddata import base_path
+from api.pages import render
 from api.problems import Problem, syntax_problem
+from api.responses import HTML
 from api.settings import Settings
+from api.vendor import read_manifest
 from api.worker import Answer, Job
+from kg import queries
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -201,15 +216,82 @@ def service_description_response(request: Request) -> Response:
     return negotiated(request, request.app.state.service_description, "the service description")
 
 
+# the queries the editor opens with, one tab each: (folder in kg/queries, tab name prefix)
+EDITOR_QUERIES = (("examples", ""), ("analysis", "Analysis: "))
+
+
+@cache
+def editor_tabs() -> tuple[dict[str, str], ...]:
+    """The editor's preloaded tabs: id, name (from the file's name), summary (its leading
+    comment, which stays in the query text), file and query."""
+    tabs: list[dict[str, str]] = []
+    for folder, prefix in EDITOR_QUERIES:
+        for name in queries.available():
+            if not name.startswith(folder + "/"):
+                continue
+            stem = name.removeprefix(folder + "/")
+            tabs.append(
+                {
+                    "id": f"{folder}-{stem}",
+                    "name": prefix + stem.replace("-", " ").capitalize(),
+                    "summary": queries.summary(name),
+                    "file": f"kg/queries/{name}.rq",
+                    "query": queries.load(name),
+                }
+            )
+    return tuple(tabs)
+
+
+@cache
+def _yasgui_version() -> str:
+    entry: dict[str, Any] = read_manifest()["packages"].get("@zazuko/yasgui", {})
+    return str(entry.get("version", ""))
+
+
+def wants_editor(request: Request, protocol: ProtocolRequest) -> bool:
+    """Whether a GET without a query asks for a page: its Accept prefers text/html to every
+    serialization of the service description (a browser does; `*/*`, a missing Accept or an
+    RDF type keep the description, and so does `format=`)."""
+    if protocol.format is not None:
+        return False
+    offers = [*request.app.state.service_description, HTML]  # ties go to the description
+    return choose(parse_accept(request.headers.get("accept")), offers) == HTML
+
+
+def editor_response(request: Request) -> Response:
+    """The SPARQL editor's page (the same for every browser: the read cache may keep it)."""
+    endpoint = base_path(request) + "/sparql"
+    tabs = editor_tabs()
+    # the browser keeps its users' tabs under this key: new queries or a moved endpoint start
+    # afresh, with the preloaded tabs as this build has them
+    seed = json.dumps([endpoint, _yasgui_version(), tabs], sort_keys=True).encode("utf-8")
+    storage = "rsme-kg-sparql-" + hashlib.sha256(seed).hexdigest()[:12]
+    page = render(
+        request,
+        "sparql.html",
+        tabs=list(tabs),
+        endpoint=endpoint,
+        storage=storage,
+        yasgui=_yasgui_version(),
+    )
+    return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+
 _SUMMARY = "SPARQL 1.1 Protocol query endpoint (read-only)"
 
 
 # GET and POST are two operations with ids of their own: one route for several methods gave
 # every method the same operationId, picked at random from a set (invalid OpenAPI).
 @cacheable
-@router.get("/sparql", summary=_SUMMARY, operation_id="sparql_query_get")
+@router.get(
+    "/sparql",
+    summary=_SUMMARY,
+    operation_id="sparql_query_get",
+    responses={200: {"content": {"text/html": {}}}},
+)
 async def sparql_get(request: Request) -> Response:
-    """Answer a SPARQL query given as `query`; without one, the service description."""
+    """Answer a SPARQL query given as `query`; without one, the service description, or for a
+    browser (Accept preferring text/html) the SPARQL editor."""
     return await sparql(request)
 
 
@@ -237,6 +319,8 @@ async def sparql(request: Request) -> Response:
     protocol = await parse_request(request, settings)
     if protocol.query is None:
         if request.method == "GET":
+            if wants_editor(request, protocol):
+                return editor_response(request)
             return service_description_response(request)
         raise Problem(
             400, "Missing query", "POST a 'query' parameter or body", kind="missing-query"
