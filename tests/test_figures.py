@@ -9,6 +9,7 @@ import math
 import warnings
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -233,3 +234,88 @@ def test_big_dots_stay_clear_of_their_labels() -> None:
 def test_pictures_are_reproducible(analysis: Analysis) -> None:
     for name in figures.names():
         assert figures.draw(analysis, name, "svg") == figures.draw(analysis, name, "svg"), name
+
+
+# --- the links of the integrated model ---------------------------------------------------------
+
+SVG_NS, XLINK_NS = "{http://www.w3.org/2000/svg}", "{http://www.w3.org/1999/xlink}"
+
+
+def _links(svg: bytes) -> list[tuple[str, str, ET.Element]]:
+    """(href, name, element) of every link of an SVG, in document order."""
+    root = ET.fromstring(svg)
+    found = []
+    for link in root.iter(f"{SVG_NS}a"):
+        title = link.find(f"{SVG_NS}title")
+        name = "" if title is None else title.text or ""
+        found.append((str(link.get(f"{XLINK_NS}href")), name, link))
+    return found
+
+
+def test_the_model_in_a_file_links_to_the_w3id_iris(analysis: Analysis, tmp_path: Path) -> None:
+    """As the CLI writes it (report, figures): every category drawn and every factor listed
+    links to its IRI, once, named with its label and the studies that support it."""
+    figures.write_all(analysis, tmp_path)
+    links = _links((tmp_path / "model.svg").read_bytes())
+    ds = analysis.dataset
+    support = Counter(f for row in analysis.factor_matrix.values() for f, n in row.items() if n)
+    per_category = Counter(
+        c for row in analysis.category_matrix.values() for c, n in row.items() if n
+    )
+    assert max(Counter(ds.factor_rows[f].category for f in support).values()) <= figures.PER_BOX
+    expected = {
+        f"https://w3id.org/rsme-kg/id/factor/{f}": (ds.label(f), n) for f, n in support.items()
+    }
+    expected |= {
+        f"https://w3id.org/rsme-kg/id/category/{c}": (ds.category_label(c), n)
+        for c, n in per_category.items()
+    }
+    assert len(links) == len(expected) == len({h for h, _, _ in links})
+    for href, name, element in links:
+        label, n = expected[href]
+        assert name == f"{label}: {n} {'study' if n == 1 else 'studies'}", href
+        assert element.get("target") is None  # opens where it is clicked
+    # the PNG is the same drawing, without links: as wide as before, as high as the SVG
+    png = (tmp_path / "model.png").read_bytes()
+    height_pt = float(ET.fromstring((tmp_path / "model.svg").read_bytes()).get("height", "")[:-2])
+    assert int.from_bytes(png[16:20], "big") == int(figures.WIDTH * 150)
+    assert int.from_bytes(png[20:24], "big") == round(height_pt / 72 * 150)
+    bare = figures.model(analysis)
+    for text in bare.findobj(Text):
+        text.set_url(None)
+    assert figures.render(bare, "png") == png
+
+
+def test_the_model_links_where_it_is_told(analysis: Analysis) -> None:
+    def href(kind: str, id: str) -> str:
+        return f"/explore/{kind}/{id}?from=model"
+
+    svg = figures.render(figures.model(analysis, "fa", href), "svg")
+    links = _links(svg)
+    assert links and all(
+        h.startswith("/explore/") and h.endswith("?from=model") for h, _, _ in links
+    )
+    assert all(link.get("lang") == "fa" for _, _, link in links)
+    assert "/explore/category/human-capital?from=model" in {h for h, _, _ in links}
+
+
+def test_a_wrapped_label_is_one_link_and_a_full_box_leads_to_its_category() -> None:
+    """A label over two lines is one link (one stop for the Tab key); a category with more
+    factors than a box lists links its "… and N more" line to its own page."""
+    from kg.analysis.dataset import CodeRow, Dataset, FactorRow
+
+    long = "A factor whose label is far too long to stand on one line of its box"
+    factors = [FactorRow("f0", long, "", "k", "Category", "")]
+    factors += [FactorRow(f"f{i}", f"Factor {i}", "", "k", "Category", "") for i in range(1, 13)]
+    codes = [CodeRow(f"c{i}", "s1", 2020, f"f{i}", "k", "x", False) for i in range(13)]
+    codes.append(CodeRow("c-more", "s2", 2021, "f0", "k", "x", False))  # f0 listed first
+    svg = figures.draw(analyse(Dataset(codes, [], [], factors)), "model", "svg")
+    links = _links(svg)
+    iri = "https://w3id.org/rsme-kg/id/"
+    wrapped = [link for href, _, link in links if href == f"{iri}factor/f0"]
+    assert len(wrapped) == 1
+    assert len(wrapped[0].findall(f"{SVG_NS}g")) == 2  # both lines of the label
+    assert [name for href, name, _ in links if href == f"{iri}factor/f0"] == [f"{long}: 2 studies"]
+    assert len([h for h, _, _ in links if h.startswith(f"{iri}factor/")]) == figures.PER_BOX
+    category = [name for href, name, _ in links if href == f"{iri}category/k"]
+    assert category == ["Category: 2 studies"] * 2  # its title and the line of the others

@@ -25,7 +25,7 @@ from api.fastcache import cacheable
 from api.models import analysis as models
 from api.problems import Problem
 from api.responses import Offers, negotiate
-from api.services.analysis import PICTURES, current, with_digest
+from api.services.analysis import PICTURES, current, site_picture, with_digest
 from kg.analysis import figures
 from kg.analysis.document import everything, render_body
 from kg.analysis.matrix import to_csv
@@ -78,7 +78,7 @@ async def all_results(
         svgs = {
             name: PICTURES.get(
                 (digest, name, "svg", lang),
-                lambda name=name: figures.draw(analysis, name, "svg", lang),  # type: ignore[misc]
+                lambda name=name: site_picture(request, analysis, name, "svg", lang),  # type: ignore[misc]
             )
             for name in figures.names()
         }
@@ -264,6 +264,6 @@ async def picture(
     body = await run_in_threadpool(
         PICTURES.get,
         (digest, name, extension, lang),
-        lambda: figures.draw(analysis, name, extension, lang),
+        lambda: site_picture(request, analysis, name, extension, lang),
     )
     return Response(body, media_type=_PICTURE_TYPES[extension])

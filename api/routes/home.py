@@ -3,9 +3,9 @@ and the pages' static assets under content-hashed names."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.fastcache import cacheable
@@ -13,6 +13,7 @@ from api.linkeddata import public_url
 from api.pages import assets, render, served_name
 from api.problems import Problem
 from api.responses import HTML, JSON, Offers, negotiate
+from api.services.analysis import model_svg
 from api.services.overview import index, overview
 
 router = APIRouter(tags=["service"])
@@ -81,7 +82,13 @@ class HomeIndex(BaseModel):
     response_model=HomeIndex,
     responses={200: {"content": {"text/html": {}}}, 406: {"description": "Neither is acceptable."}},
 )
-async def home(request: Request) -> Any:
+async def home(
+    request: Request,
+    lang: Annotated[
+        Literal["en", "fa"],
+        Query(description="Language of the integrated model's labels on the page (HTML only)."),
+    ] = "en",
+) -> Any:
     """A browser gets the home page; `Accept: application/json` gets the index of the API."""
     media = negotiate(request, _HOME)
     found = await overview(request)
@@ -98,6 +105,8 @@ async def home(request: Request) -> Any:
         build=found.build,
         built=found.built,
         dump=not request.app.state.settings.endpoint,
+        model=await model_svg(request, lang),
+        model_lang=lang,
     )
     return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 

@@ -4,6 +4,10 @@ The analysis runs the named queries of kg/queries/analysis/ through the backend 
 store gives the same numbers as the embedded one) and kg.analysis.analyse over their rows, as
 `rsme-kg report` does; it is kept per build (api.services.build). Pictures are kept by the
 digest of the rows they were drawn from, so even a remote store's never cost a second drawing.
+
+On the server the model's categories and factors link to the explorer's pages (in a file
+written by the CLI they link to their w3id IRIs); the home page inlines the model's SVG
+(`model_svg`), so that its links can be followed and reached with the keyboard.
 """
 
 from __future__ import annotations
@@ -11,15 +15,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import threading
+import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import Request
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
+from api.linkeddata import base_path
 from api.named import select
 from api.services.build import once
-from kg.analysis import dataset
+from kg.analysis import dataset, figures
 from kg.analysis.report import Analysis, analyse
 from kg.analysis.weights import factor_weights as factor_weights_of
 from kg.errors import AnalysisError
@@ -90,3 +100,74 @@ class Pictures:
 
 
 PICTURES = Pictures()
+
+
+# --- the model on the site's pages -------------------------------------------------------------
+
+# where the explorer shows a category or a factor, by the kind the model links
+EXPLORER = {"category": "explore/categories", "factor": "explore/factors"}
+# the ids of an inlined SVG (clip paths, glyphs, groups) start with this: no page id does
+INLINE_PREFIX = "model-svg-"
+_URL_REF = re.compile(r"url\(#([^)]+)\)")  # in an attribute's value, read by the XML parser
+
+
+def explorer(home: str) -> figures.Href:
+    """The model's links on the server: the explorer's page of each category and factor."""
+
+    def href(kind: str, id: str) -> str:
+        return f"{home}{EXPLORER[kind]}/{quote(id, safe='')}"
+
+    return href
+
+
+def site_picture(request: Request, analysis: Analysis, name: str, fmt: str, lang: str) -> bytes:
+    """A picture as the server serves it (/analysis/<name>.svg, the /analysis page): the
+    model's links lead to the explorer's pages, not to the w3id IRIs of a file."""
+    if figures.lookup(name).draw is figures.model:
+        home = base_path(request) + "/"
+        return figures.render(figures.model(analysis, lang, explorer(home)), fmt)
+    return figures.draw(analysis, name, fmt, lang)
+
+
+def inline_svg(svg: bytes, label: str) -> str:
+    """An SVG of ours made fit to stand inside a page: its ids prefixed (INLINE_PREFIX) with
+    every reference to them, so that none can clash with an id of the page or another picture;
+    named for assistive technology (role group: its links stay reachable inside it); without
+    the prolog, the metadata and the comments. Edited as XML, never as text."""
+    root = ET.fromstring(svg)  # the default parser leaves the comments out
+    for metadata in root.findall(f"{{{figures.SVG}}}metadata"):
+        root.remove(metadata)
+    href = f"{{{figures.XLINK}}}href"
+    for element in root.iter():
+        for key, value in element.items():
+            if key == "id":
+                element.set(key, INLINE_PREFIX + value)
+            elif key == href and value.startswith("#"):
+                element.set(key, f"#{INLINE_PREFIX}{value[1:]}")
+            elif "url(#" in value:
+                element.set(key, _URL_REF.sub(rf"url(#{INLINE_PREFIX}\1)", value))
+    # SVG 2's href: what a page's scripts and tools look for on a link (`a[href]`)
+    for link in root.iter(f"{{{figures.SVG}}}a"):
+        link.set("href", link.attrib.pop(href))
+    root.set("role", "group")
+    root.set("aria-label", label)
+    return ET.tostring(root, encoding="unicode")
+
+
+async def model_svg(request: Request, lang: str = "en") -> Markup:
+    """The integrated model as SVG to inline in a page, its links to the explorer's pages.
+
+    Drawn once per build (the analysis is kept per build, the picture by the digest of its
+    rows) in a worker thread, as the other pictures are."""
+    analysis, digest = await with_digest(request)
+    home = base_path(request) + "/"
+
+    def drawn() -> bytes:
+        svg = figures.render(figures.model(analysis, lang, explorer(home)), "svg")
+        label = "The integrated model: each category and factor links to its page"
+        return inline_svg(svg, label).encode("utf-8")
+
+    body = await run_in_threadpool(PICTURES.get, (digest, "model", "inline", lang, home), drawn)
+    # Markup (not escaped): our own matplotlib output, edited as XML above; the labels in it
+    # were escaped by matplotlib and ElementTree
+    return Markup(body.decode("utf-8"))

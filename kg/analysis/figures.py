@@ -10,6 +10,11 @@ Persian letters.
 Every number drawn counts support: a code whose direction is context names the study's setting
 and is shown apart, in the band 'settings studied' under the integrated model.
 
+In the SVG of the integrated model every category title and factor line is a link, named for
+assistive technology ("Psychic distance: 3 studies"): to the w3id IRI of the category or factor
+in a file (the report, the CLI), to wherever `href` says on the server. The PNG is the same
+drawing without links.
+
 A picture is registered once, where it is drawn: `@picture(name, caption=..., after=...)` on its
 function gives its name (figures/<name>.svg, /analysis/<name>.svg), its caption in the report
 and its place there. The report (kg.analysis.document), the CLI and the API read `pictures()`;
@@ -23,10 +28,13 @@ import math
 import os
 import re
 import textwrap
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -36,6 +44,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from kg.analysis.matrix import ordered
 from kg.analysis.report import Analysis
+from kg.namespaces import ID
 
 WIDTH = 8.0  # inches: A4 is 8.27 in wide
 FONT = "DejaVu Sans"
@@ -51,6 +60,37 @@ PER_BOX = 10  # factors listed in a category box of the model; beyond, "and N mo
 NETWORK = 44  # factors on the co-occurrence circle; beyond, those supported by most studies
 
 Draw = Callable[[Analysis, str], Figure]  # (analysis, label language) -> the picture
+DrawFunction = TypeVar("DrawFunction", bound=Draw)
+Href = Callable[[str, str], str]  # (kind: "category" or "factor", id) -> where its link leads
+
+SVG, XLINK = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
+# the prefixes matplotlib writes, kept when an SVG is edited as XML (ElementTree's are global)
+for _prefix, _uri in {
+    "": SVG,
+    "xlink": XLINK,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "cc": "http://creativecommons.org/ns#",
+}.items():
+    ET.register_namespace(_prefix, _uri)
+
+
+def iri(kind: str, id: str) -> str:
+    """The w3id IRI of a category or factor: where the model's links lead in a file."""
+    return f"{ID}{kind}/{id}"
+
+
+@dataclass(frozen=True)
+class _Links:
+    """What an SVG of a figure needs beyond matplotlib's links: the name of each."""
+
+    lang: str  # of the names (the labels' language)
+    names: dict[str, str]  # URL -> what a screen reader says of the link
+
+
+# the links of the figures that have some, until the figure goes (matplotlib writes the URL of a
+# text, not a name for it: render() adds the names to the SVG)
+_LINKS: WeakKeyDictionary[Figure, _Links] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -84,10 +124,11 @@ def unregister(name: str) -> Picture:
     return _REGISTRY.pop(name)
 
 
-def picture(name: str, *, caption: str, after: str) -> Callable[[Draw], Draw]:
-    """Register the decorated drawing function as the picture `name` (see `Picture`)."""
+def picture(name: str, *, caption: str, after: str) -> Callable[[DrawFunction], DrawFunction]:
+    """Register the decorated drawing function as the picture `name` (see `Picture`); the
+    function keeps its own signature (the model takes where its links lead, too)."""
 
-    def decorate(draw: Draw) -> Draw:
+    def decorate(draw: DrawFunction) -> DrawFunction:
         register(Picture(name, caption, after, draw))
         return draw
 
@@ -190,24 +231,49 @@ BAND_TITLE_PT, BAND_PT, BAND_LEFT, BAND_FACTORS = 7.5, 7.0, 0.3, 3.0
 BAND_CATEGORY_CHARS, BAND_FACTOR_CHARS = 38, 80
 
 
-def _model_boxes(analysis: Analysis, lang: str) -> list[tuple[str, list[str], list[str]]]:
-    """(category, wrapped title lines, factor lines) for each category with supported factors."""
+@dataclass(frozen=True)
+class _Box:
+    """A category box of the model: its wrapped title and its lines, each with what it links."""
+
+    category: str
+    title: list[str]
+    lines: list[tuple[str, tuple[str, str]]]  # (text, (kind, id)): a factor or the category
+    names: dict[tuple[str, str], str]  # (kind, id) -> the link's name: label and its studies
+
+
+def _studies(n: int, lang: str) -> str:
+    """'3 studies' in the language of the labels (a number is followed by the singular in
+    Persian)."""
+    if lang == "fa":
+        return f"{n} مطالعه"
+    return f"{n} study" if n == 1 else f"{n} studies"
+
+
+def _model_boxes(analysis: Analysis, lang: str) -> list[_Box]:
+    """Each category with supported factors: its title lines and its factor lines (a factor's
+    label may wrap over two), and the name of each link ("Psychic distance: 3 studies")."""
     ds = analysis.dataset
     studies = _studies_per_factor(analysis)
+    per_category = _category_studies(analysis)
     boxes = []
     for category in ds.categories:
         factors = [r.factor for r in ds.factors if r.category == category and studies[r.factor]]
         if not factors:
             continue
         factors.sort(key=lambda f: (-studies[f], ds.label(f, lang)))
-        lines = []
+        own = ("category", category)
+        label = ds.category_label(category, lang)
+        names = {own: f"{label}: {_studies(per_category[category], lang)}"}
+        lines: list[tuple[str, tuple[str, str]]] = []
         more = factors[PER_BOX:]
         for factor in factors[:PER_BOX]:
+            names["factor", factor] = f"{ds.label(factor, lang)}: {_studies(studies[factor], lang)}"
             # a no-break space keeps the count on the line of the label's last word
-            lines += _wrap(f"{ds.label(factor, lang)}\u00a0({studies[factor]})", 46)
-        if more:
-            lines.append(f"… and {len(more)} more (supported by fewer studies)")
-        boxes.append((category, _wrap(ds.category_label(category, lang), 34), lines))
+            wrapped = _wrap(f"{ds.label(factor, lang)}\u00a0({studies[factor]})", 46)
+            lines += [(line, ("factor", factor)) for line in wrapped]
+        if more:  # the category's page lists them all
+            lines.append((f"… and {len(more)} more (supported by fewer studies)", own))
+        boxes.append(_Box(category, _wrap(label, 34), lines, names))
     return boxes
 
 
@@ -334,21 +400,27 @@ def _draw_band(
 
 def _draw_boxes(
     ax: Axes,
-    boxes: list[tuple[str, list[str], list[str]]],
+    boxes: list[_Box],
     heights: list[float],
     top: float,
     colour: dict[str, str],
     right_to_left: bool,
-) -> list[tuple[int, float, float, str]]:
+    href: Href,
+) -> tuple[list[tuple[int, float, float, str]], dict[str, str]]:
     """The category boxes in two columns from `top` down; (side, edge x, middle y, category)
-    for the arrow of each."""
+    for the arrow of each, and the name of each link drawn by its URL.
+
+    Every line is a text of its own, so each can link: a title line to its category, a factor
+    line to its factor (in an SVG only: `href(kind, id)` is its address)."""
     title_pt, body_pt = MODEL_TITLE_PT, MODEL_BODY_PT
     arrows = []
+    names: dict[str, str] = {}
     for side, column in enumerate(_balanced(heights)):
         x0 = 0.15 if side == 0 else WIDTH - 0.15 - BOX_W
         y = top
         for i in column:
-            category, title, lines = boxes[i]
+            entry = boxes[i]
+            category = entry.category
             h = heights[i]
             box = FancyBboxPatch(
                 (x0, y - h),
@@ -363,17 +435,21 @@ def _draw_boxes(
             ax.add_patch(box)
             tx, ha = (x0 + BOX_W - 0.08, "right") if right_to_left else (x0 + 0.08, "left")
             ty = y - 0.08
-            for line, size, weight in [(t, title_pt, "bold") for t in title] + [
-                (t, body_pt, "normal") for t in lines
+            own = ("category", category)
+            for line, size, weight, target in [(t, title_pt, "bold", own) for t in entry.title] + [
+                (t, body_pt, "normal", link) for t, link in entry.lines
             ]:
-                ax.text(
+                text = ax.text(
                     tx, ty, line, ha=ha, va="top", fontsize=size, fontweight=weight, family=FONT
                 )
+                url = href(*target)
+                text.set_url(url)
+                names.setdefault(url, entry.names[target])
                 ty -= size * LINE
             edge = x0 + BOX_W if side == 0 else x0
             arrows.append((side, edge, y - h / 2, category))
             y -= h + BOX_GAP
-    return arrows
+    return arrows, names
 
 
 def _draw_centre(
@@ -458,13 +534,16 @@ def _model_caption(settings: bool) -> str:
     "whose direction is context) are counted apart, in the band under the model",
     after="figure-flow",  # right after the screening flow: the synthesis' result comes first
 )
-def model(analysis: Analysis, lang: str = "en") -> Figure:
+def model(analysis: Analysis, lang: str = "en", href: Href = iri) -> Figure:
     """Categories and the factors the studies support, leading to internationalization.
 
     Each box lists a category's supported factors with the number of studies that support each
     (most first); the arrow from a box to the centre is as wide as the number of studies that
     support the category. Codes whose direction is context name the study's setting: they are
     not influence, so they are counted only in the band 'settings studied' under the model.
+
+    In an SVG every category title and factor line is a link to `href(kind, id)` (kind
+    'category' or 'factor'): the w3id IRI by default, the site's own pages on the server.
     """
     if not analysis.dataset.codes:
         return _nothing("model")
@@ -472,8 +551,8 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
     boxes = _model_boxes(analysis, lang)
     band = _band_rows(analysis, lang)
     heights = [
-        len(t) * MODEL_TITLE_PT * LINE + len(lines) * MODEL_BODY_PT * LINE + 0.16
-        for _, t, lines in boxes
+        len(b.title) * MODEL_TITLE_PT * LINE + len(b.lines) * MODEL_BODY_PT * LINE + 0.16
+        for b in boxes
     ]
     # without support there are no boxes: one line says so where they would be
     upper = (
@@ -488,7 +567,8 @@ def model(analysis: Analysis, lang: str = "en") -> Figure:
     colour = colours(analysis)
     top = height - 0.3
     if boxes:
-        arrows = _draw_boxes(ax, boxes, heights, top, colour, right_to_left)
+        arrows, names = _draw_boxes(ax, boxes, heights, top, colour, right_to_left, href)
+        _LINKS[fig] = _Links(lang, names)
         _draw_centre(ax, arrows, _category_studies(analysis), colour, lang)
     else:
         ax.text(
@@ -933,7 +1013,54 @@ def render(figure: Figure, fmt: str) -> bytes:
         figure.savefig(
             buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else None
         )
+    links = _LINKS.get(figure)
+    if fmt == "svg" and links is not None:
+        return _named_links(buffer.getvalue(), links)
     return buffer.getvalue()
+
+
+def _named_links(svg: bytes, links: _Links) -> bytes:
+    """The SVG with one link per thing linked, each with a name, opening where it is clicked.
+
+    The name is a <title> inside the link; matplotlib's target="_blank" goes (a link of a
+    picture in a page opens where it is, as the page's other links do). Edited as XML, never
+    as text.
+    """
+    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))  # keep the label comments
+    root = ET.fromstring(svg, parser=parser)
+    href = f"{{{XLINK}}}href"
+    for element in list(root.iter()):
+        if "d" in element.attrib:  # path data on one line: ElementTree writes a newline as &#10;
+            element.set("d", " ".join(element.attrib["d"].split()))
+        _join_links(element)
+    for link in root.iter(f"{{{SVG}}}a"):
+        link.attrib.pop("target", None)
+        title = ET.Element(f"{{{SVG}}}title")
+        title.text = links.names.get(link.get(href, ""), "")
+        if links.lang == "fa":
+            link.set("lang", "fa")
+            link.set("direction", "rtl")
+        link.insert(0, title)
+    # the prolog (XML declaration, DOCTYPE) as matplotlib wrote it
+    prolog = svg[: svg.index(b"<svg")]
+    return prolog + ET.tostring(root, encoding="unicode").encode("utf-8")
+
+
+def _join_links(parent: ET.Element) -> None:
+    """One link of successive links to the same place among the children of `parent`.
+
+    matplotlib writes a link per text (<g id="text_7"><a xlink:href="…">glyphs</a></g>), so a
+    label wrapped over two lines is two links: they become one (one stop for the Tab key, one
+    name for a screen reader)."""
+    href = f"{{{XLINK}}}href"
+    previous: ET.Element | None = None
+    for group in list(parent):
+        link = group[0] if len(group) == 1 and group[0].tag == f"{{{SVG}}}a" else None
+        if link is not None and previous is not None and previous.get(href) == link.get(href):
+            previous.extend(list(link))
+            parent.remove(group)
+        else:
+            previous = link
 
 
 def draw(analysis: Analysis, name: str, fmt: str, lang: str = "en") -> bytes:
