@@ -23,6 +23,9 @@ from api.routes import (
     analysis,
     categories,
     dataset,
+    explore,
+    explore_search,
+    explore_studies,
     factors,
     health,
     home,
@@ -127,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dataset.router)
     app.include_router(health.router)
     app.include_router(home.router)
+    for pages in (explore, explore_studies, explore_search):
+        app.include_router(pages.router)
     app.add_exception_handler(problems.Problem, problems.problem_handler)
     app.add_exception_handler(RsmeError, problems.rsme_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)

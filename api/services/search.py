@@ -9,7 +9,6 @@ under us, so it is read again for every search.
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,21 +18,8 @@ from api.models.studies import HitType, SearchHit
 from api.named import select
 from api.rows import local, maybe_text
 from api.services.build import once
+from kg.text import fold as fold_text
 
-# Persian is written with Arabic-script letters that have Arabic look-alikes (yeh, kaf) and
-# with joiners that do not change the word (zero-width non-joiner, tatweel, direction marks)
-_SCRIPT = str.maketrans(
-    {
-        "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
-        "\u0649": "\u06cc",  # Arabic alef maksura -> Persian yeh
-        "\u0643": "\u06a9",  # Arabic kaf -> Persian keheh
-        "\u200c": None,  # zero-width non-joiner
-        "\u200d": None,  # zero-width joiner
-        "\u200e": None,  # left-to-right mark
-        "\u200f": None,  # right-to-left mark
-        "\u0640": None,  # tatweel
-    }
-)
 _KINDS: dict[str, HitType] = {
     "https://w3id.org/rsme-kg/ontology#Factor": "factor",
     "https://w3id.org/rsme-kg/ontology#FactorCategory": "category",
@@ -48,7 +34,8 @@ _FLAT = {"title": TITLE, "author": AUTHOR, "name": AUTHOR, "quote": QUOTE}
 
 
 def fold(value: str) -> str:
-    """Text folded for matching: no accents, no case, Persian letter variants unified.
+    """Text folded for matching (kg.text.fold, the import's rules): no accents, no case,
+    Persian letter variants unified, joiners inside a word ignored.
 
     >>> fold("Grèzes-BÜRCHER")
     'grezes-burcher'
@@ -57,9 +44,7 @@ def fold(value: str) -> str:
     >>> fold("ویژگی\u200cهای") == fold("ویژگیهای")
     True
     """
-    decomposed = unicodedata.normalize("NFKD", value)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().translate(_SCRIPT).split())
+    return fold_text(value)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from kg.ingest.corpus import ID_EXPECTED, one_of, parse_id
 from kg.ingest.table import Column, read_table
 from kg.interchange.refi import guid_key
 from kg.interchange.taxonomy import Concept, Taxonomy
+from kg.text import fold
 
-# Arabic code points that Persian text often carries in place of the Persian letters
-_PERSIAN = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
 _NOT_WORD = re.compile(r"[\W_]+")
 _GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}?$")
 SKIP = "-"  # a mapping target that means "do not import this"
@@ -28,7 +27,8 @@ def normalise(text: str) -> str:
     """Text reduced to what two spellings of one name share: letters and digits, lower case.
 
     Unicode compatibility forms, accents, Arabic/Persian letter variants, the zero-width
-    non-joiner, punctuation and runs of spaces make no difference.
+    non-joiner, punctuation and runs of spaces make no difference: kg.text.fold (the rules the
+    search uses too), a joiner read as a word break, then only letters and digits kept.
 
     >>> normalise("Human Capital and SME  Internationalization: A Study")
     'human capital and sme internationalization a study'
@@ -37,10 +37,8 @@ def normalise(text: str) -> str:
     >>> normalise("سرمايه\u200cاجتماعي") == normalise("سرمایه اجتماعی")
     True
     """
-    text = unicodedata.normalize("NFKD", text.translate(_PERSIAN))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _NOT_WORD.sub(" ", text).strip()
+    folded = unicodedata.normalize("NFKC", fold(text, joiner=" "))
+    return _NOT_WORD.sub(" ", folded).strip()
 
 
 def is_guid(text: str) -> bool:
