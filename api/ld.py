@@ -20,6 +20,7 @@ from typing import Literal as TypingLiteral
 from fastapi import APIRouter, Query, Request, Response
 from rdflib import URIRef
 
+from api import pages
 from api.fastcache import cacheable
 from api.linkeddata import (
     CONTEXT_PATH,
@@ -27,7 +28,6 @@ from api.linkeddata import (
     context_body,
     evidence_page,
     label_rows,
-    public_url,
     resource_page,
     serialize,
     void_description,
@@ -49,6 +49,7 @@ from api.responses import (
     unchanged,
 )
 from api.services.ids import unknown_resource
+from api.urls import public_url
 from kg import iris
 from kg.namespaces import GRAPH, ID
 
@@ -103,10 +104,23 @@ async def context(request: Request) -> Response:
 # ------------------------------------------------------------------------- describing an IRI
 
 
+def page_variant(media: str, view: str | None) -> str:
+    """The part of the ETag after the build id: the representation, and for a page also the
+    version of the templates and assets (a new stylesheet is a new page for the same build).
+
+    >>> page_variant(TURTLE, None)
+    'ttl'
+    >>> page_variant(HTML, "evidence") == f"html-evidence-{pages.version()}"
+    True
+    """
+    variant = VARIANTS[media] + (f"-{view}" if view else "")
+    return f"{variant}-{pages.version()}" if media == HTML else variant
+
+
 async def describe(request: Request, iri: URIRef, view: str | None) -> Response:
     """The negotiated description of an IRI of the w3id space (or its evidence view)."""
     media = negotiate(request, _EVIDENCE if view == "evidence" else _RESOURCE)
-    variant = VARIANTS[media] + (f"-{view}" if view else "")
+    variant = page_variant(media, view)
     if _NOT_IN_IRI.search(str(iri)):
         raise Problem(404, "Not found", f"{str(iri)!r} is not an IRI", kind="not-found")
     tag = await build_tag(request, variant)

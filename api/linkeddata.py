@@ -10,12 +10,12 @@ base.html); this module gathers what they show, as Values that keep each literal
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import Request
 from rdflib import BNode, Graph, Literal, URIRef
@@ -23,8 +23,15 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
+from api import pages
 from api.responses import JSONLD, NTRIPLES, RDFXML, TURTLE, VARIANTS
 from api.rows import maybe_text
+
+# where this server answers: in api.urls (which api.pages uses too), named here as well for
+# the modules that import them from here
+from api.urls import base_path as base_path
+from api.urls import linkable, outside_href
+from api.urls import public_url as public_url
 from kg import iris
 from kg.namespaces import BASE, PREFIXES, RSME, bind_prefixes
 
@@ -60,18 +67,6 @@ FIRST_PROPERTIES: tuple[URIRef, ...] = (
 
 
 # ---------------------------------------------------------------------------- IRIs and links
-
-
-def base_path(request: Request) -> str:
-    """The path at which this server answers (that of public_base), without a trailing slash."""
-    public: str = request.app.state.settings.public_base
-    return urlsplit(public).path.rstrip("/")
-
-
-def public_url(request: Request, path: str) -> str:
-    """An absolute URL on this server, from the public_base setting."""
-    public: str = request.app.state.settings.public_base
-    return public.rstrip("/") + path
 
 
 def local_href(iri: str, prefix: str) -> str | None:
@@ -168,6 +163,12 @@ class Value:
     def dir(self) -> str | None:
         """The writing direction of its language, if not the page's."""
         return direction(self.lang)
+
+    @property
+    def linkable(self) -> bool:
+        """Whether its href may be a link (api.urls.linkable): the macro shows it as text if
+        not, whoever made it."""
+        return self.href is not None and linkable(self.href)
 
 
 # a run of text and values (an OWL or SHACL expression); a str part is plain text
@@ -305,7 +306,7 @@ class _Renderer:
         note = curie(iri) if label and curie(iri) != iri else None
         return Value(
             label.text if label else curie(iri),
-            href=href or iri,
+            href=href or outside_href(iri),  # javascript:, data:... are shown as text
             external=href is None,
             lang=label.lang if label else None,
             note=note,
@@ -316,13 +317,16 @@ class _Renderer:
             first = FIRST_PROPERTIES.index(predicate) if predicate in FIRST_PROPERTIES else 99
             return first, self.iri(str(predicate)).text.lower()
 
+        def shown(node: Node, value: Value) -> tuple[int, str]:
+            # literals: English first, then untagged, then the others; links and lists by
+            # their text among the untagged (a link's language is its label's, not its own)
+            is_literal = isinstance(node, Literal)
+            return {"en": 0, None: 1}.get(value.lang, 2) if is_literal else 1, value.text.lower()
+
         result = []
         for predicate in sorted(pairs, key=order):
-            values = sorted(
-                (self.value(n) for n in pairs[predicate]),
-                key=lambda v: ({"en": 0, None: 1}.get(v.lang, 2), v.text.lower()),
-            )
-            result.append(Row(self.iri(str(predicate)), tuple(values)))
+            values = sorted(((n, self.value(n)) for n in pairs[predicate]), key=lambda p: shown(*p))
+            result.append(Row(self.iri(str(predicate)), tuple(v for _, v in values)))
         return result
 
 
@@ -375,7 +379,7 @@ def resource_page(request: Request, iri: URIRef, graph: Graph, labels: dict[str,
         evidence = Evidence(
             f"{here}?view=evidence", len(set(graph.subjects(RSME.codesFactor, iri)))
         )
-    return _render(
+    return pages.render(
         request,
         "resource.html",
         title=_own_label(graph, iri) or Value(str(iri)[len(BASE) :]),
@@ -395,7 +399,7 @@ def evidence_page(request: Request, factor: URIRef, rows: Sequence[dict[str, Any
     name = row_literal(rows[0]["factorLabel"])
     ident = iris.local_id(str(factor), "factor") or ""
     codes = [_code_row(row, prefix) for row in rows if row.get("code")]
-    return _render(
+    return pages.render(
         request,
         "evidence.html",
         name=name,
@@ -415,7 +419,9 @@ def _code_row(row: dict[str, Any], prefix: str) -> CodeRow:
     return CodeRow(
         quote=row_literal(row["quote"]),
         code=Value(code.rsplit("/", 1)[-1], href=local_href(code, prefix) or ""),
-        study=Value(row_literal(row["title"]).text, href=local_href(study, prefix) or study),
+        study=dataclasses.replace(
+            row_literal(row["title"]), href=local_href(study, prefix) or outside_href(study)
+        ),
         doi=Value(f"doi:{doi}", href=f"https://doi.org/{doi}", external=True) if doi else None,
         cells=(
             str(row["year"]),
@@ -425,10 +431,3 @@ def _code_row(row: dict[str, Any], prefix: str) -> CodeRow:
             ),
         ),
     )
-
-
-def _render(request: Request, template: str, **context: Any) -> bytes:
-    # api.pages imports base_path from here: imported when a page is drawn, not at load
-    from api import pages
-
-    return pages.render(request, template, **context)

@@ -29,12 +29,10 @@ from api.linkeddata import (
     Phrase,
     Row,
     Value,
-    base_path,
     curie,
     formats_of,
     literal,
     local_href,
-    public_url,
     serialize,
 )
 from api.problems import PROBLEM_TYPE, Problem
@@ -50,6 +48,7 @@ from api.responses import (
     negotiate,
     send,
 )
+from api.urls import base_path, outside_href, public_url
 from kg import paths
 from kg.namespaces import BASE, RSME, SH, SHAPES, bind_prefixes
 
@@ -134,19 +133,21 @@ def _documents(name: str, context_url: str) -> dict[str, bytes]:
 
 
 @cache
-def _page_context(name: str, prefix: str) -> dict[str, Any]:
-    """What the HTML page of a source shows, gathered once per public base."""
+def _page(name: str, prefix: str) -> tuple[bytes, str]:
+    """The HTML page of a source and its ETag, drawn once per public base (the sources and
+    templates do not change while the server runs; drawing takes some 20 ms)."""
     source = ontology() if name == "ontology" else shapes()
-    return source.page(source.graph, prefix, _formats(prefix, name))
+    context = source.page(source.graph, prefix, _formats(prefix, name))
+    body = pages.render_for(prefix + "/", f"{name}.html", **context)
+    return body, content_tag(body, VARIANTS[HTML])
 
 
 def _answer(request: Request, source: Source) -> Response:
     media = negotiate(request, linked_data(MEDIA, f"the {source.name}"))
     if media == HTML:
-        context = _page_context(source.name, base_path(request))
-        body = pages.render(request, f"{source.name}.html", **context)
-    else:
-        body = _documents(source.name, public_url(request, CONTEXT_PATH))[media]
+        body, tag = _page(source.name, base_path(request))
+        return send(request, body, media, tag)
+    body = _documents(source.name, public_url(request, CONTEXT_PATH))[media]
     return send(request, body, media, content_tag(body, VARIANTS[media]))
 
 
@@ -247,7 +248,8 @@ class _Terms:
         if local is not None:
             return (Value(local, href=f"{self.page}#{local}"),)
         href = local_href(iri, self.prefix)
-        return (Value(curie(iri), href=href or iri, external=href is None),)
+        # an outside IRI of another scheme than http(s), mailto, urn is shown as text
+        return (Value(curie(iri), href=href or outside_href(iri), external=href is None),)
 
     def links(self, nodes: Iterable[Node], separator: str) -> Phrase:
         return _joined(separator, (self.link(n) for n in nodes))
