@@ -134,6 +134,8 @@ UNCACHED_GET = {
     "/dump/rsme-kg.trig",
     "/healthz",
     "/version",
+    "/static/{name}",  # answered from memory; a cached copy per Accept header would waste it
+    "/favicon.ico",
 }
 
 

@@ -111,7 +111,8 @@ async def home(
     return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 
 
-@cacheable
+# not @cacheable: the bytes are in memory already (api.pages.assets), and the read cache keys
+# on Accept, so it would keep a copy of a 1 MB script per Accept header a client sends
 @router.get("/static/{name}", summary="A static file of the pages (stylesheet, icon)")
 async def static(name: str) -> Response:
     """A static file under its content-hashed name, kept by browsers for a year."""
@@ -126,8 +127,7 @@ async def static(name: str) -> Response:
     )
 
 
-@cacheable
-@router.get(
+@router.get(  # not @cacheable: in memory already, like /static
     "/favicon.ico",
     summary="The site's icon where browsers look for it without being told (an SVG)",
     response_class=Response,
