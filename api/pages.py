@@ -9,6 +9,7 @@ yasgui.min.<digest>.js; see api.vendor).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +68,18 @@ def assets() -> dict[str, Asset]:
         name = f"{path.stem}.{digest}{path.suffix}"
         found[name] = Asset(path, name, body)
     return found
+
+
+@cache
+def gzipped(name: str) -> bytes:
+    """A static file's bytes compressed once (no time stamp inside: the same bytes each run).
+
+    >>> import gzip
+    >>> name = served_name("style.css")
+    >>> gzip.decompress(gzipped(name)) == assets()[name].body
+    True
+    """
+    return gzip.compress(assets()[name].body, compresslevel=9, mtime=0)
 
 
 @cache

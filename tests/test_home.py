@@ -219,6 +219,21 @@ def test_assets_have_content_hashed_names_and_are_kept_for_a_year(embedded: Api)
     assert embedded.get("/static/style.0000000000.css").status_code == 404
 
 
+def test_assets_are_sent_compressed_to_clients_that_take_gzip(embedded: Api) -> None:
+    from api.pages import STATIC, served_name
+
+    name = served_name("vendor/yasgui/yasgui.min.js")
+    original = (STATIC / "vendor" / "yasgui" / "yasgui.min.js").read_bytes()
+    packed = embedded.get(f"/static/{name}", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == original  # httpx undoes the gzip: the same bytes arrive
+    assert int(packed.headers["content-length"]) < len(original) // 2
+    assert "Accept-Encoding" in packed.headers["vary"]
+    plain = embedded.get(f"/static/{name}", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == original and int(plain.headers["content-length"]) == len(original)
+
+
 # --- the integrated model, inline ---------------------------------------------------------------
 
 

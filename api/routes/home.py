@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fastcache import cacheable
 from api.linkeddata import public_url
-from api.pages import assets, render, served_name
+from api.pages import assets, gzipped, render, served_name
 from api.problems import Problem
 from api.responses import HTML, JSON, Offers, negotiate
 from api.services.analysis import model_svg
@@ -37,6 +37,13 @@ BUILD_FILES = {"void": ".well-known/void", "dump": "dump/rsme-kg.trig"}
 _HOME = Offers((HTML, JSON), "the home page", listed_as="acceptable")
 # a year: an asset's name changes with its bytes, so a kept copy is never stale
 _IMMUTABLE = "public, max-age=31536000, immutable"
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+}
 
 
 class HomeIndex(BaseModel):
@@ -114,17 +121,42 @@ async def home(
 # not @cacheable: the bytes are in memory already (api.pages.assets), and the read cache keys
 # on Accept, so it would keep a copy of a 1 MB script per Accept header a client sends
 @router.get("/static/{name}", summary="A static file of the pages (stylesheet, icon)")
-async def static(name: str) -> Response:
+async def static(name: str, request: Request) -> Response:
     """A static file under its content-hashed name, kept by browsers for a year."""
     asset = assets().get(name)
     if asset is None:
         raise Problem(404, "Not found", f"no static file {name!r}", kind="not-found")
-    media = {".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".js": "text/javascript"}
-    return Response(
-        asset.body,
-        media_type=media.get(asset.path.suffix, "application/octet-stream"),
-        headers={"Cache-Control": _IMMUTABLE},
-    )
+    media = _STATIC_TYPES.get(asset.path.suffix, "application/octet-stream")
+    headers = {"Cache-Control": _IMMUTABLE, "Vary": "Accept-Encoding"}
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        # the editor's script is 1 MB as npm ships it, a quarter of that compressed
+        headers["Content-Encoding"] = "gzip"
+        return Response(gzipped(name), media_type=media, headers=headers)
+    return Response(asset.body, media_type=media, headers=headers)
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header takes gzip (by name or *, with a q above 0).
+
+    >>> accepts_gzip("gzip, deflate, br"), accepts_gzip("br;q=1, gzip;q=0"), accepts_gzip("*")
+    (True, False, True)
+    >>> accepts_gzip(""), accepts_gzip("identity"), accepts_gzip("gzip;q=0.5")
+    (False, False, True)
+    """
+    found: dict[str, float] = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding:
+            found[coding.strip().lower()] = quality
+    return found.get("gzip", found.get("*", 0.0)) > 0
 
 
 @router.get(  # not @cacheable: in memory already, like /static
