@@ -151,7 +151,7 @@ def inline_svg(svg: bytes, label: str) -> str:
         link.set("href", link.attrib.pop(href))
     root.set("role", "group")
     root.set("aria-label", label)
-    return ET.tostring(root, encoding="unicode")
+    return figures.svg_text(root)
 
 
 async def model_svg(request: Request, lang: str = "en") -> Markup:

@@ -64,15 +64,32 @@ DrawFunction = TypeVar("DrawFunction", bound=Draw)
 Href = Callable[[str, str], str]  # (kind: "category" or "factor", id) -> where its link leads
 
 SVG, XLINK = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
-# the prefixes matplotlib writes, kept when an SVG is edited as XML (ElementTree's are global)
-for _prefix, _uri in {
-    "": SVG,
+# the prefixes matplotlib writes, kept when an SVG is edited as XML
+_PREFIXES = {
     "xlink": XLINK,
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "dc": "http://purl.org/dc/elements/1.1/",
     "cc": "http://creativecommons.org/ns#",
-}.items():
-    ET.register_namespace(_prefix, _uri)
+}
+
+
+def svg_text(root: ET.Element) -> str:
+    """An SVG tree written back as text, with SVG as the default namespace and matplotlib's
+    prefixes.
+
+    ElementTree keeps prefixes in one registry for the whole process, which any other code
+    (a QDPX reader registering its own default namespace) may change; so the prefixes are set
+    again right before writing. (`default_namespace=` cannot be used: it refuses comments.)
+
+    >>> ET.register_namespace("", "urn:someone-else")
+    >>> tree = ET.fromstring(f'<svg xmlns="{SVG}"><a xmlns:x="{XLINK}" x:href="#"/></svg>')
+    >>> text = svg_text(tree)
+    >>> text.startswith(f'<svg xmlns="{SVG}"'), '<a xlink:href="#" />' in text
+    (True, True)
+    """
+    for prefix, uri in {"": SVG, **_PREFIXES}.items():
+        ET.register_namespace(prefix, uri)
+    return ET.tostring(root, encoding="unicode")
 
 
 def iri(kind: str, id: str) -> str:
@@ -1043,7 +1060,7 @@ def _named_links(svg: bytes, links: _Links) -> bytes:
         link.insert(0, title)
     # the prolog (XML declaration, DOCTYPE) as matplotlib wrote it
     prolog = svg[: svg.index(b"<svg")]
-    return prolog + ET.tostring(root, encoding="unicode").encode("utf-8")
+    return prolog + svg_text(root).encode("utf-8")
 
 
 def _join_links(parent: ET.Element) -> None:
