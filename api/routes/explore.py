@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
@@ -27,12 +28,15 @@ from api.services.evidence import (
     EvidenceFilters,
     EvidenceItem,
     factor_evidence,
+    study_languages,
 )
 from api.services.ids import known_factor
 from api.services.pages import (
     FILTER_ERRORS,
     PAGE_ERRORS,
+    Alternate,
     Link,
+    Offer,
     Page,
     Params,
     home_crumbs,
@@ -64,18 +68,19 @@ async def explore(request: Request) -> Response:
     """The categories of the taxonomy, each with its numbers, leading to its factors."""
     root = site(request)
 
-    async def make() -> Page:
+    async def make(offer: Offer) -> Page:
+        json = offer(f"{root}/categories")
         known = await categories(request)
         return Page(
             "explore.html",
             "Explore the factors",
             home_crumbs(request),
-            json=f"{root}/categories",
+            json=json,
             iri_page=f"{root}/id/scheme/factors",
             context={"categories": known, "root": root},
         )
 
-    return await respond(request, make)
+    return await respond(request, f"{root}/explore", make)
 
 
 @cacheable
@@ -93,17 +98,19 @@ async def explore_category(
     apart, and their Shannon-entropy weights and ranks."""
     root = site(request)
 
-    async def make() -> Page:
-        known, factors = await asyncio.gather(categories(request), weighted_factors(request))
+    async def make(offer: Offer) -> Page:
+        known = await categories(request)
         category = next((c for c in known if c.id == category_id), None)
         if category is None:
             raise not_found("category", category_id, [c.id for c in known])
+        json = offer(f"{root}/categories/{category.id}")
+        factors = await weighted_factors(request)
         members = rank([f for f in factors if f.category.iri == category.iri])
         return Page(
             "explore_category.html",
             category.label,
             home_crumbs(request, Link(f"{root}/explore/categories/{category.id}", category.label)),
-            json=f"{root}/categories/{category.id}",
+            json=json,
             iri_page=f"{root}/id/category/{category.id}",
             context={
                 "category": category,
@@ -114,7 +121,8 @@ async def explore_category(
             },
         )
 
-    return await respond(request, make, lambda ident: f"{root}/explore/categories/{ident}")
+    here = f"{root}/explore/categories/{quote(category_id, safe='')}"
+    return await respond(request, here, make, lambda ident: f"{root}/explore/categories/{ident}")
 
 
 @cacheable
@@ -143,13 +151,15 @@ async def explore_factor(
     language, direction, outcome, basis and coder; empty filters mean any value."""
     root = site(request)
 
-    async def make() -> Page:
-        row = await known_factor(request, factor_id, "api/factor-summary")
+    async def make(offer: Offer) -> Page:
+        row, languages = await asyncio.gather(
+            known_factor(request, factor_id, "api/factor-summary"), study_languages(request)
+        )
         params = Params()
         filters = EvidenceFilters(
             year_from=params.year("year_from", year_from),
             year_to=params.year("year_to", year_to),
-            language=params.choice("language", language, LANGUAGES),
+            language=params.choice("language", language, languages),
             direction=params.choice("direction", direction, (*DIRECTIONS, UNSPECIFIED)),
             basis=params.choice("basis", basis, BASES),
             coder=params.ident("coder", coder),
@@ -158,6 +168,8 @@ async def explore_factor(
         size = params.number("limit", limit, EVIDENCE_PAGE, 1, 100)
         skip = params.number("offset", offset, 0, 0, 1_000_000)
         params.check()
+        alternate = _evidence_json(f"{root}/factors/{factor_id}/evidence", filters, size, skip)
+        json = offer(alternate.json)
         weights, labels, items = await asyncio.gather(
             factor_weights(request),
             select(request, "api/factor-labels", factor=iris.factor(factor_id)),
@@ -166,13 +178,6 @@ async def explore_factor(
         factor = with_weight(factor_summary(row), weights)
         matching = [item for item in items if filters.admits(item)]
         path = f"{root}/explore/factors/{factor.id}"
-        # the JSON of the view: /factors/{id}/evidence has the year and language filters, and
-        # every direction but "unspecified"; it has no basis or coder filter
-        rest = {k: v for k, v in filters.params().items() if k in ("year_from", "year_to")}
-        if filters.language:
-            rest["language"] = filters.language
-        if filters.direction and filters.direction != UNSPECIFIED:
-            rest["direction"] = filters.direction
         category = factor.category
         return Page(
             "explore_factor.html",
@@ -182,11 +187,9 @@ async def explore_factor(
                 Link(f"{root}/explore/categories/{category.id}", category.label),
                 Link(path, factor.label),
             ),
-            json=with_query(
-                f"{root}/factors/{factor.id}/evidence",
-                {**rest, "included_only": "false", "limit": str(size)}
-                | ({"offset": str(skip)} if skip else {}),
-            ),
+            json=json,
+            json_note=alternate.note,
+            nearest=alternate.nearest,
             iri_page=f"{root}/id/factor/{factor.id}",
             context={
                 "factor": factor,
@@ -207,7 +210,34 @@ async def explore_factor(
             },
         )
 
-    return await respond(request, make, lambda ident: f"{root}/explore/factors/{ident}")
+    here = f"{root}/explore/factors/{quote(factor_id, safe='')}"
+    return await respond(request, here, make, lambda ident: f"{root}/explore/factors/{ident}")
+
+
+def _evidence_json(rest: str, filters: EvidenceFilters, size: int, skip: int) -> Alternate:
+    """The JSON of an evidence view at `rest` (/factors/{id}/evidence), if it has one: that
+    route filters by years, language and every direction but "unspecified", and has no basis or
+    coder filter. With one of those given, no JSON holds the page's codes: the nearest is the
+    codes under the other filters (not the page's slice of them, which would be other codes)."""
+    given = {k: v for k, v in filters.params().items() if k in ("year_from", "year_to")}
+    if filters.language:
+        given["language"] = filters.language
+    if filters.direction and filters.direction != UNSPECIFIED:
+        given["direction"] = filters.direction
+    lacking = [name for name in ("basis", "coder") if getattr(filters, name)]
+    if filters.direction == UNSPECIFIED:
+        lacking.append("an unstated direction")
+    if not lacking:
+        page = {"limit": str(size)} | ({"offset": str(skip)} if skip else {})
+        return Alternate(with_query(rest, {**given, "included_only": "false", **page}))
+    return Alternate(
+        None,
+        f"No JSON holds this view: the REST evidence has no filter by {' or '.join(lacking)}.",
+        Link(
+            with_query(rest, {**given, "included_only": "false"}),
+            "The codes under its other filters, as JSON",
+        ),
+    )
 
 
 def _alt_labels(rows: list[Row]) -> list[tuple[str, str | None]]:

@@ -17,10 +17,19 @@ from fastapi.responses import HTMLResponse
 
 from api.fastcache import cacheable
 from api.models.studies import SearchHit
-from api.problems import Problem
 from api.services import search as index
 from api.services.evidence import script_lang
-from api.services.pages import FILTER_ERRORS, Link, Page, home_crumbs, respond, site, with_query
+from api.services.pages import (
+    FILTER_ERRORS,
+    Link,
+    Offer,
+    Page,
+    Params,
+    home_crumbs,
+    respond,
+    site,
+    with_query,
+)
 from api.services.taxonomy import categories, factor_summaries
 
 router = APIRouter(tags=["pages"])
@@ -32,6 +41,7 @@ KINDS = {
     "study": ("Studies", "explore/studies"),
 }
 LONGEST = 200  # characters of a query, as /search
+JSON_MOST = 100  # the most results /search gives (its largest limit)
 _FIELDS = {
     "prefLabel": "label",
     "altLabel": "alternative label",
@@ -117,31 +127,40 @@ async def explore_search(
     # control characters are never part of a word: a NUL typed into a URL finds nothing
     query = " ".join("".join(c for c in q or "" if unicodedata.category(c) != "Cc").split())
 
-    async def make() -> Page:
+    async def make(offer: Offer) -> Page:
         folded = index.fold(query)
-        if query and (len(query) > LONGEST or len(folded) < 2):
-            raise Problem(
-                422,
-                "Invalid parameters",
-                f"the text to find needs 2 to {LONGEST} characters besides spaces and joiners",
-                kind="invalid-parameters",
-                errors=[{"location": ["query", "q"], "message": "too short or too long"}],
-            )
+        params = Params()
+        if len(query) > LONGEST:
+            params.wrong("q", query[:LONGEST] + "…", f"at most {LONGEST} characters")
+        elif query and len(folded) < 2:
+            params.wrong("q", query, "at least 2 characters besides spaces, marks and joiners")
+        params.check()
+        # the JSON of the view: /search of the same kinds, as many results as it gives
+        rest: dict[str, str | list[str]] = {
+            "q": query,
+            "type": list(KINDS),
+            "limit": str(JSON_MOST),
+        }
+        json = offer(with_query(f"{root}/search", rest) if query else None)
         groups = await _groups(request, folded) if query else []
+        found = sum(len(g.results) for g in groups)
+        # the page shows every result, /search at most JSON_MOST: say so when that is fewer
+        fewer = f"the first {JSON_MOST} of the {found} results" if found > JSON_MOST else None
         path = f"{root}/explore/search"
         return Page(
             "explore_search.html",
             f"Search: {query}" if query else "Search",
             home_crumbs(request, Link(path, "Search")),
-            json=with_query(f"{root}/search", {"q": query, "type": list(KINDS)}) if query else None,
+            json=json,
+            json_note=fewer,
             iri_page=f"{root}/id/scheme/factors",
             context={
                 "query": query,
                 "query_lang": script_lang(query),
                 "groups": groups,
-                "found": sum(len(g.results) for g in groups),
+                "found": found,
                 "path": path,
             },
         )
 
-    return await respond(request, make)
+    return await respond(request, f"{root}/explore/search", make)

@@ -1,13 +1,15 @@
 """Pages of the explorer: the studies, filtered and paged, and one study with its codes.
 
-The JSON of the same views is /studies (which has no method or country filter: its link
-carries the filters it understands) and /studies/{id}.
+The JSON of the same views is /studies and /studies/{id}. /studies has no method or country
+filter: a list filtered by one has no JSON form, and the page links the nearest instead (the
+studies under its other filters).
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
@@ -16,13 +18,22 @@ from fastapi.responses import HTMLResponse
 from api.fastcache import cacheable
 from api.named import select
 from api.problems import not_found
-from api.services.catalogue import DECISIONS, Option, StudyFilters, catalogue, study_view
+from api.services.catalogue import (
+    DECISIONS,
+    Option,
+    StudyFilters,
+    catalogue,
+    study_detail,
+    study_view,
+)
 from api.services.evidence import BASES, LANGUAGES
 from api.services.ids import factor_ids
 from api.services.pages import (
     FILTER_ERRORS,
     PAGE_ERRORS,
+    Alternate,
     Link,
+    Offer,
     Page,
     Params,
     home_crumbs,
@@ -63,13 +74,13 @@ async def explore_studies(
     """The studies that pass every filter given (empty ones mean any value), by id."""
     root = site(request)
 
-    async def make() -> Page:
+    async def make(offer: Offer) -> Page:
         found, known_factors = await asyncio.gather(catalogue(request), factor_ids(request))
         params = Params()
         filters = StudyFilters(
             year_from=params.year("year_from", year_from),
             year_to=params.year("year_to", year_to),
-            language=params.choice("language", language, LANGUAGES),
+            language=params.choice("language", language, {o.value for o in found.languages}),
             decision=params.choice("decision", decision, DECISIONS),
             method=params.choice("method", method, {o.value for o in found.methods}),
             country=params.choice("country", country, {o.value for o in found.countries}),
@@ -79,6 +90,8 @@ async def explore_studies(
         size = params.number("limit", limit, STUDY_PAGE, 1, 100)
         skip = params.number("offset", offset, 0, 0, 1_000_000)
         params.check()
+        alternate = _studies_json(f"{root}/studies", filters, size, skip)
+        json = offer(alternate.json)
         matching = [s for s in found.studies if filters.admits(s)]
         path = f"{root}/explore/studies"
         factors = found.factors
@@ -89,11 +102,9 @@ async def explore_studies(
             "explore_studies.html",
             "Studies",
             home_crumbs(request, Link(path, "Studies")),
-            json=with_query(
-                f"{root}/studies",
-                {**filters.rest_params(), "limit": str(size)}
-                | ({"offset": str(skip)} if skip else {}),
-            ),
+            json=json,
+            json_note=alternate.note,
+            nearest=alternate.nearest,
             iri_page=f"{root}/graph/corpus",
             context={
                 "filters": filters,
@@ -114,7 +125,24 @@ async def explore_studies(
             },
         )
 
-    return await respond(request, make)
+    return await respond(request, f"{root}/explore/studies", make)
+
+
+def _studies_json(rest: str, filters: StudyFilters, size: int, skip: int) -> Alternate:
+    """The JSON of a view of the studies at `rest` (/studies), if it has one: with a method or
+    country filter, which /studies lacks, the nearest is the studies under the other filters
+    (not the page's slice of them, which would be other studies)."""
+    lacking = [name for name in ("method", "country") if getattr(filters, name)]
+    if not lacking:
+        page = {"limit": str(size)} | ({"offset": str(skip)} if skip else {})
+        return Alternate(with_query(rest, {**filters.rest_params(), **page}))
+    return Alternate(
+        None,
+        f"No JSON holds this view: /studies has no filter by {' or '.join(lacking)}.",
+        Link(
+            with_query(rest, filters.rest_params()), "The studies under its other filters, as JSON"
+        ),
+    )
 
 
 @cacheable
@@ -132,17 +160,19 @@ async def explore_study(
     decision with the reason, the editorial notes, and each code with its quote marked."""
     root = site(request)
 
-    async def make() -> Page:
-        study = await study_view(request, study_id)
-        if study is None:
+    async def make(offer: Offer) -> Page:
+        row = await study_detail(request, study_id)
+        if row is None:
             known = await select(request, "api/study-list")
-            raise not_found("study", study_id, [row["id"] for row in known])
+            raise not_found("study", study_id, [r["id"] for r in known])
+        json = offer(f"{root}/studies/{row['id']}")
+        study = await study_view(request, row)
         path = f"{root}/explore/studies/{study.id}"
         return Page(
             "explore_study.html",
             study.title,
             home_crumbs(request, Link(f"{root}/explore/studies", "Studies"), Link(path, study.id)),
-            json=f"{root}/studies/{study.id}",
+            json=json,
             iri_page=f"{root}/id/study/{study.id}",
             context={
                 "study": study,
@@ -152,4 +182,5 @@ async def explore_study(
             },
         )
 
-    return await respond(request, make, lambda ident: f"{root}/explore/studies/{ident}")
+    here = f"{root}/explore/studies/{quote(study_id, safe='')}"
+    return await respond(request, here, make, lambda ident: f"{root}/explore/studies/{ident}")

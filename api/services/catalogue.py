@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from rdflib import URIRef
 
 from api.named import Row, select
 from api.rows import local, maybe_text, text, valid_id
@@ -245,22 +246,26 @@ def _context(row: Row) -> dict[str, str]:
     return {name: value for name, value in found.items() if value}
 
 
-async def study_view(request: Request, ident: str) -> StudyView | None:
-    """The study with this id, or None when the graph has none."""
+async def study_detail(request: Request, ident: str) -> Row | None:
+    """The bibliographic and screening row of the study with this id, or None when the graph
+    has none (one row unless a single-valued property was given twice: the first)."""
     if not valid_id(ident):
         return None
-    study = iris.study(ident)
-    rows, authors, methods, codes, answers = await asyncio.gather(
-        select(request, "api/study-detail", study=study),
+    rows = await select(request, "api/study-detail", study=iris.study(ident))
+    return rows[0] if rows else None
+
+
+async def study_view(request: Request, row: Row) -> StudyView:
+    """Everything about the study of a row of study_detail."""
+    study = URIRef(row["study"])
+    authors, methods, codes, answers, factors, spans = await asyncio.gather(
         select(request, "api/study-authors", study=study),
         select(request, "api/study-methods", study=study),
         select(request, "api/study-codes", study=study),
         select(request, "api/study-appraisals", study=study),
+        factor_summaries(request),
+        selections(request),
     )
-    if not rows:
-        return None
-    factors, spans = await asyncio.gather(factor_summaries(request), selections(request))
-    row = rows[0]  # one row unless a single-valued property was given twice: keep the first
     title = text(row["title"])
     persian = {f.id: f.label_fa for f in factors}
     return StudyView(

@@ -23,6 +23,7 @@ BASES = {"title": "title", "abstract": "abstract", "fulltext": "full text"}
 # rsme:EffectDirection, and the codes that name none
 DIRECTIONS = ("driver", "barrier", "moderator", "mediator", "context")
 UNSPECIFIED = "unspecified"
+# the names the pages give the languages of the corpus (a filter takes any language it has)
 LANGUAGES = {"en": "English", "fa": "Persian"}
 # the blocks of the Arabic script, in which Persian is written
 _ARABIC_SCRIPT = ((0x0600, 0x06FF), (0x0750, 0x077F), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
@@ -41,12 +42,21 @@ def script_lang(value: str | None) -> str | None:
     return None
 
 
+def _with_marks(source: str, first: int, last: int) -> tuple[int, int]:
+    """A span of the source stretched over the combining marks that follow it: the accents of
+    its last letter (or the hamza above a final heh) belong to that letter."""
+    while last < len(source) and unicodedata.combining(source[last]):
+        last += 1
+    return first, last
+
+
 def locate(
     source: str, quote: str, start: int | None = None, end: int | None = None
 ) -> tuple[int, int] | None:
     """Where a quote lies in its source text: at its selection offsets if they select it, else
     at its first verbatim occurrence, else where it occurs once both are folded (Arabic and
-    Persian letter variants, joiners, case, accents); None when it is not there.
+    Persian letter variants, joiners, case, accents); None when it is not there. However it is
+    found, the span takes in the combining marks of its last letter.
 
     >>> locate("Paradoxical role of psychic distance", "psychic distance")
     (20, 36)
@@ -60,25 +70,23 @@ def locate(
     True
     >>> locate("Human Capital", "social capital") is None
     True
+    >>> locate("Café owners", "Cafe")  # the accent of its last letter comes along
+    (0, 5)
     """
     if not quote:
         return None
     if start is not None and end is not None and source[start:end] == quote:
-        return start, end
+        return _with_marks(source, start, end)
     at = source.find(quote)
     if at >= 0:
-        return at, at + len(quote)
+        return _with_marks(source, at, at + len(quote))
     # a joiner is nothing inside a word, or a break between its parts: either spelling
     for joiner in ("", " "):
         folded, where = folded_with_positions(source, joiner)
         wanted = fold(quote, joiner)
         at = folded.find(wanted) if wanted else -1
         if at >= 0:
-            first, last = where[at], where[at + len(wanted) - 1] + 1
-            # the accents of the quote's last letter belong to it
-            while last < len(source) and unicodedata.combining(source[last]):
-                last += 1
-            return first, last
+            return _with_marks(source, where[at], where[at + len(wanted) - 1] + 1)
     return None
 
 
@@ -140,6 +148,16 @@ class EvidenceItem:
     coder: str | None
     coder_name: str | None
     passage: Passage
+
+
+async def study_languages(request: Request) -> frozenset[str]:
+    """The languages the studies are written in: what a language filter may ask for."""
+
+    async def compute() -> frozenset[str]:
+        rows = await select(request, "api/study-languages")
+        return frozenset(text(row["language"]) for row in rows)
+
+    return await once(request, "study-languages", compute)
 
 
 async def selections(request: Request) -> dict[str, tuple[int, int]]:

@@ -22,7 +22,8 @@ from api.pages import render
 from api.problems import Problem
 from api.responses import HTML, JSON
 
-_YEAR = re.compile(r"[0-9]{4}")
+_YEAR = re.compile(r"[1-9][0-9]{3}")  # 1000 to 9999, as /studies and the forms' min and max
+_NUMBER = re.compile(r"[0-9]{1,7}")  # ASCII digits: str.isdigit() takes "²" and "①", int() not
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 _PAGE = "text/html; charset=utf-8"
 
@@ -43,16 +44,17 @@ class Params:
     def __init__(self) -> None:
         self.errors: list[dict[str, Any]] = []
 
-    def _wrong(self, name: str, value: str, message: str) -> None:
+    def wrong(self, name: str, value: str, message: str) -> None:
+        """Records that parameter `name` cannot be `value`, and why."""
         self.errors.append({"location": ["query", name], "message": message, "value": value})
 
     def year(self, name: str, value: str | None) -> int | None:
-        """A year of four digits, or None when not given."""
+        """A year from 1000 to 9999, or None when not given."""
         value = (value or "").strip()
         if not value:
             return None
         if not _YEAR.fullmatch(value):
-            self._wrong(name, value, "a year of four digits")
+            self.wrong(name, value, "a year from 1000 to 9999")
             return None
         return int(value)
 
@@ -63,7 +65,7 @@ class Params:
             return None
         if value not in choices:
             known = f"one of {', '.join(sorted(choices))}" if len(choices) <= 8 else None
-            self._wrong(name, value, known or f"not a known {name}")
+            self.wrong(name, value, known or f"not a known {name}")
             return None
         return value
 
@@ -73,7 +75,7 @@ class Params:
         if not value:
             return None
         if not _ID.fullmatch(value):
-            self._wrong(name, value, "an id of lower-case letters, digits and hyphens")
+            self.wrong(name, value, "an id of lower-case letters, digits and hyphens")
             return None
         return value
 
@@ -83,7 +85,7 @@ class Params:
         if not value:
             return None
         if len(value) > longest:
-            self._wrong(name, value[:longest] + "…", f"at most {longest} characters")
+            self.wrong(name, value[:longest] + "…", f"at most {longest} characters")
             return None
         return value
 
@@ -92,8 +94,8 @@ class Params:
         value = (value or "").strip()
         if not value:
             return default
-        if not value.isdigit() or not low <= int(value) <= high:
-            self._wrong(name, value, f"a whole number from {low} to {high}")
+        if not _NUMBER.fullmatch(value) or not low <= int(value) <= high:
+            self.wrong(name, value, f"a whole number from {low} to {high}")
             return default
         return int(value)
 
@@ -101,7 +103,7 @@ class Params:
         """A range given backwards is wrong at its start."""
         (name, start), (_, end) = low, high
         if start is not None and end is not None and start > end:
-            self._wrong(name, str(start), f"not after {high[0]} ({end})")
+            self.wrong(name, str(start), f"not after {high[0]} ({end})")
 
     def check(self) -> None:
         """A 422 naming every parameter that is wrong, if any is."""
@@ -177,10 +179,23 @@ class Link:
     text: str
 
 
+@dataclass(frozen=True)
+class Alternate:
+    """The JSON form of a view: its URL when it holds what the page shows; else None, why
+    (`note`), and the nearest JSON there is."""
+
+    json: str | None
+    note: str | None = None
+    nearest: Link | None = None
+
+
 @dataclass
 class Page:
     """A page to send: its template and context, its breadcrumbs (the page's own last) and
-    its other forms: the linked-data page of what it shows and the JSON of the same view."""
+    its other forms: the linked-data page of what it shows and the JSON of the same view.
+
+    `json` is offered only when it holds what the page shows; `json_note` says where it holds
+    less (or why there is none), and `nearest` is then the closest JSON there is."""
 
     template: str
     title: str
@@ -188,6 +203,8 @@ class Page:
     json: str | None
     iri_page: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    json_note: str | None = None
+    nearest: Link | None = None
 
 
 def site(request: Request) -> str:
@@ -206,61 +223,88 @@ def home_crumbs(request: Request, *more: Link) -> list[Link]:
     return [Link(f"{root}/", "Home"), Link(f"{root}/explore", "Explore"), *more]
 
 
+# what a page's builder calls with the JSON of its view once the view is known to exist (its
+# id found, its filters valid) and before the page is built; it gives the JSON back
+Offer = Callable[[str | None], str | None]
+
+
+def _headers(json: str | None) -> dict[str, str]:
+    links = {"Vary": "Accept"}
+    if json:
+        links["Link"] = f'<{json}>; rel="alternate"; type="{JSON}"'
+    return links
+
+
+def not_acceptable(json: str | None) -> Problem:
+    """The 406 of a page to a client that takes no HTML, naming the JSON of the same view."""
+    return Problem(
+        406,
+        "Not acceptable",
+        f"this page is available as {HTML}" + (f"; its data as {JSON} at {json}" if json else ""),
+        kind="not-acceptable",
+        headers=_headers(json),
+        acceptable=[HTML],
+        alternate=json,
+    )
+
+
 async def respond(
     request: Request,
-    make: Callable[[], Awaitable[Page]],
+    here: str,
+    make: Callable[[Offer], Awaitable[Page]],
     suggest: Callable[[str], str] | None = None,
 ) -> Response:
     """The page `make` builds, for a client that takes HTML. Its problems (an unknown id, a
-    wrong filter) come as a page to a browser, the close ids it suggests linked by `suggest`,
-    and as problem+json to any other client; a client that takes no HTML gets a 406 naming
-    the JSON of the same view."""
+    wrong filter) come as a page to a browser, the close ids it suggests linked by `suggest`
+    and a way back to `here` (the page's path from the site's root), and as problem+json to
+    any other client. A client that takes no HTML gets a 406 naming the JSON of the same view
+    as soon as `make` offers it, before the page is built."""
     html = accepts_html(request)
+
+    def offer(json: str | None) -> str | None:
+        if not html:
+            raise not_acceptable(json)
+        return json
+
     try:
-        page = await make()
+        page = await make(offer)
     except Problem as problem:
         if not html:
             raise
-        return problem_page(request, problem, suggest)
-    links = {"Vary": "Accept"}
-    if page.json:
-        links["Link"] = f'<{page.json}>; rel="alternate"; type="{JSON}"'
-    if not html:
-        raise Problem(
-            406,
-            "Not acceptable",
-            f"this page is available as {HTML}"
-            + (f"; its data as {JSON} at {page.json}" if page.json else ""),
-            kind="not-acceptable",
-            headers=links,
-            acceptable=[HTML],
-            alternate=page.json,
-        )
+        return problem_page(request, here, problem, suggest)
+    if not html:  # a builder that never offered its JSON: the 406 comes late, but it comes
+        raise not_acceptable(page.json)
     body = render(
         request,
         page.template,
         title=page.title,
         crumbs=page.crumbs,
         json=page.json,
+        json_note=page.json_note,
+        nearest=page.nearest,
         iri_page=page.iri_page,
         **page.context,
     )
-    return Response(body, media_type=_PAGE, headers=links)
+    return Response(body, media_type=_PAGE, headers=_headers(page.json))
 
 
 def problem_page(
-    request: Request, problem: Problem, suggest: Callable[[str], str] | None = None
+    request: Request, here: str, problem: Problem, suggest: Callable[[str], str] | None = None
 ) -> Response:
-    """A problem as a page: what went wrong, and the way on (close ids, the explorer)."""
+    """A problem as a page: what went wrong, and the way on (close ids, the page at `here`
+    without its parameters, the explorer)."""
     kind = "Not found" if problem.status == 404 else problem.title
     close = problem.extra.get("suggestions", []) if suggest is not None else []
     body = render(
         request,
         "explore_problem.html",
         title=kind,
-        crumbs=home_crumbs(request, Link(request.url.path, kind)),
+        crumbs=home_crumbs(request, Link(here, kind)),
         json=None,
+        json_note=None,
+        nearest=None,
         iri_page=None,
+        here=here,
         problem=problem,
         suggestions=[Link(suggest(ident), ident) for ident in close if suggest is not None],
         errors=problem.extra.get("errors", []),

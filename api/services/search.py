@@ -59,6 +59,7 @@ class Entry:
     text: str
     lang: str | None
     folded: str
+    label_folded: str  # the order of hits of equal score
     studies: tuple[str, ...] = ()
     factor: str | None = None
 
@@ -72,10 +73,15 @@ def entry(
     studies: tuple[str, ...] = (),
     factor: str | None = None,
 ) -> Entry:
-    """An entry for a text of the graph, folded once."""
+    """An entry for a text of the graph, folded once (and its label, for the ranking)."""
     plain = maybe_text(value) or ""
     lang = value.get("lang") if isinstance(value, dict) else None
-    return Entry(kind, local(iri), iri, label, field, plain, lang, fold(plain), studies, factor)
+    folded = fold(plain)
+    # most entries are a label or a title whose text is the label: fold it once
+    label_folded = folded if label == plain else fold(label)
+    return Entry(
+        kind, local(iri), iri, label, field, plain, lang, folded, label_folded, studies, factor
+    )
 
 
 async def load(request: Request) -> list[Entry]:
@@ -146,7 +152,7 @@ def rank(entries: list[Entry], query: str, kinds: set[str] | None) -> list[Searc
         candidate = (value, item.field == "prefLabel", item)
         if key not in best or candidate[:2] > best[key][:2]:
             best[key] = candidate
-    ordered = sorted(best.values(), key=lambda c: (-c[0], fold(c[2].label), c[2].type, c[2].id))
+    ordered = sorted(best.values(), key=lambda c: (-c[0], c[2].label_folded, c[2].type, c[2].id))
     return [
         SearchHit(
             type=item.type,
