@@ -28,8 +28,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 STATIC_PATH = "static/"
 VENDOR = STATIC / "vendor"
 _DIGEST = 10  # hex digits of the digest in an asset's name
-# what pages load of a vendored package; its licence and the manifest stay in the source tree
-_VENDORED_SUFFIXES = frozenset({".js", ".css"})
+# what pages load of a vendored package, and the notices they link to (.txt); its licence
+# and the manifest stay in the source tree
+_VENDORED_SUFFIXES = frozenset({".js", ".css", ".txt"})
 
 
 @dataclass(frozen=True)

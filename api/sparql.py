@@ -13,12 +13,11 @@ analysis queries of kg/queries. Everything else the protocol's clients see is un
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
 
@@ -35,6 +34,7 @@ from api.settings import Settings
 from api.vendor import read_manifest
 from api.worker import Answer, Job
 from kg import queries
+from kg.namespaces import PREFIXES
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -218,12 +218,26 @@ def service_description_response(request: Request) -> Response:
 
 # the queries the editor opens with, one tab each: (folder in kg/queries, tab name prefix)
 EDITOR_QUERIES = (("examples", ""), ("analysis", "Analysis: "))
+# what the page offers when YASGUI cannot load: the same endpoint, by its query URL
+FALLBACK_QUERY = "SELECT (COUNT(?code) AS ?codes) WHERE { ?code a rsme:Code }"
+
+
+def tab_name(stem: str) -> str:
+    """A preloaded tab's name, from its query file's name: hyphens become spaces and the first
+    letter a capital; the rest is kept as written (an acronym stays one).
+
+    >>> tab_name("factors-by-studies"), tab_name("SHACL-report")
+    ('Factors by studies', 'SHACL report')
+    """
+    words = stem.replace("-", " ")
+    return words[:1].upper() + words[1:]
 
 
 @cache
 def editor_tabs() -> tuple[dict[str, str], ...]:
-    """The editor's preloaded tabs: id, name (from the file's name), summary (its leading
-    comment, which stays in the query text), file and query."""
+    """The editor's preloaded tabs: id (from the file's name, stable across edits of the
+    query: the browser matches its stored tabs by it), name, summary (the leading comment,
+    which stays in the query text), file and query."""
     tabs: list[dict[str, str]] = []
     for folder, prefix in EDITOR_QUERIES:
         for name in queries.available():
@@ -233,13 +247,24 @@ def editor_tabs() -> tuple[dict[str, str], ...]:
             tabs.append(
                 {
                     "id": f"{folder}-{stem}",
-                    "name": prefix + stem.replace("-", " ").capitalize(),
+                    "name": prefix + tab_name(stem),
                     "summary": queries.summary(name),
                     "file": f"kg/queries/{name}.rq",
                     "query": queries.load(name),
                 }
             )
     return tuple(tabs)
+
+
+def storage_key(endpoint: str) -> str:
+    """Where a browser keeps the editor's tabs for this endpoint: the same key whatever the
+    queries or YASGUI's version, so that users' own tabs survive both (sparql.js brings the
+    preloaded tabs up to date by their ids); only a moved endpoint starts afresh.
+
+    >>> storage_key("/sparql") == storage_key("/sparql"), storage_key("/kg/sparql")[:15]
+    (True, 'rsme-kg-sparql-')
+    """
+    return "rsme-kg-sparql-" + hashlib.sha256(endpoint.encode("utf-8")).hexdigest()[:12]
 
 
 @cache
@@ -261,18 +286,16 @@ def wants_editor(request: Request, protocol: ProtocolRequest) -> bool:
 def editor_response(request: Request) -> Response:
     """The SPARQL editor's page (the same for every browser: the read cache may keep it)."""
     endpoint = base_path(request) + "/sparql"
-    tabs = editor_tabs()
-    # the browser keeps its users' tabs under this key: new queries or a moved endpoint start
-    # afresh, with the preloaded tabs as this build has them
-    seed = json.dumps([endpoint, _yasgui_version(), tabs], sort_keys=True).encode("utf-8")
-    storage = "rsme-kg-sparql-" + hashlib.sha256(seed).hexdigest()[:12]
     page = render(
         request,
         "sparql.html",
-        tabs=list(tabs),
+        tabs=list(editor_tabs()),
         endpoint=endpoint,
-        storage=storage,
+        storage=storage_key(endpoint),
         yasgui=_yasgui_version(),
+        # the prefix completer offers the project's prefixes, which the endpoint predeclares
+        prefixes=PREFIXES,
+        fallback=f"{endpoint}?{urlencode({'query': FALLBACK_QUERY})}",
     )
     return Response(page, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
 

@@ -10,10 +10,17 @@ version, npm's integrity of its tarball (sha512) and the sha256 of every file ke
     python -m api.vendor refresh                    # fetch the pinned versions again (needs npm)
     python -m api.vendor refresh @zazuko/yasgui --version 4.6.3   # move a pin
 
-`refresh` runs `npm pack` into a temporary folder, checks the tarball against the integrity the
-registry publishes (and against the manifest's, for the same version: a published tarball never
-changes), takes only the listed members out of it (never extracting the archive) and writes the
-files and then the manifest, each atomically.
+`refresh` asks the registry which exact version a `--version` names (a dist-tag such as
+`latest` is resolved first: the manifest records versions, never tags), runs `npm pack` into a
+temporary folder, checks the tarball against the integrity the registry publishes (and against
+the manifest's, for the same version: a published tarball never changes), takes only the listed
+members out of it (never extracting the archive) and writes the files and then the manifest,
+each atomically. `check` also holds the manifest to PACKAGES below: a file declared here must be
+recorded there, and the other way round.
+
+YASGUI's bundle is built with the licence comments of what it contains stripped:
+api/static/vendor/yasgui/THIRD-PARTY-NOTICES.txt, kept by hand, lists those components with
+their licences (tests/test_vendor.py checks it against the bundle; review it when the pin moves).
 """
 
 from __future__ import annotations
@@ -23,10 +30,12 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +46,8 @@ from kg.errors import InputError, Location, RsmeError, UsageError
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = Path("api/static/vendor/VENDORED.json")  # below the repository's root
 LICENCE_NAMES = ("LICENSE", "LICENCE", "COPYING")
+# an exact npm version (semver), as opposed to a dist-tag ("latest") or a range ("^4")
+EXACT_VERSION = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,10 @@ class Package:
     # files written by hand beside the members (e.g. a licence the tarball lacks), recorded
     # in the manifest but never overwritten by a refresh
     kept: tuple[str, ...] = ()
+
+    def files(self) -> set[str]:
+        """Every file of the package that the manifest must record."""
+        return {*self.members, *self.kept}
 
 
 PACKAGES = {
@@ -63,8 +78,9 @@ PACKAGES = {
                 "yasgui.min.css": "package/build/yasgui.min.css",
             },
             # the tarball has no licence file (package.json says MIT): LICENSE holds the
-            # upstream repository's text, its first line says where it came from
-            kept=("LICENSE",),
+            # upstream repository's text, its first line says where it came from; the bundle's
+            # build strips the licence comments of its components: the notices list them
+            kept=("LICENSE", "THIRD-PARTY-NOTICES.txt"),
         ),
         Package(
             "axe-core",
@@ -107,11 +123,12 @@ def read_manifest(root: Path = ROOT) -> dict[str, Any]:
 
 def check(root: Path = ROOT) -> list[str]:
     """What differs from the manifest below `root` (a repository's root, or a copy of its
-    vendored folders): one line per file changed, missing or not recorded; empty if none."""
+    vendored folders): one line per file changed, missing or not recorded, and per file or
+    package that the manifest and PACKAGES do not both name; empty if none."""
     manifest = read_manifest(root)
     if not manifest["packages"]:
         return [f"{MANIFEST}: no manifest, or it lists no package"]
-    problems: list[str] = []
+    problems = _declared_but_not_recorded(manifest["packages"])
     for name, entry in sorted(manifest["packages"].items()):
         folder = root / entry["folder"]
         for file, recorded in sorted(entry["files"].items()):
@@ -130,6 +147,28 @@ def check(root: Path = ROOT) -> list[str]:
                     problems.append(f"{entry['folder']}/{path.name}: not in the manifest")
         if not any(f.upper().startswith(LICENCE_NAMES) for f in entry["files"]):
             problems.append(f"{entry['folder']}: {name} ships no licence file")
+    return problems
+
+
+def _declared_but_not_recorded(recorded: dict[str, Any]) -> list[str]:
+    """Where the manifest and PACKAGES disagree on a package's files: a file deleted together
+    with its manifest entry would otherwise pass every other check. (A declared package the
+    manifest lacks is one not vendored yet, as below a fresh root: `refresh` adds it.)"""
+    problems: list[str] = []
+    for name, entry in sorted(recorded.items()):
+        package = PACKAGES.get(name)
+        if package is None:
+            problems.append(f"{MANIFEST}: {name} is recorded but not declared in api/vendor.py")
+            continue
+        if entry["folder"] != package.folder:
+            problems.append(
+                f"{MANIFEST}: {name} is recorded in {entry['folder']}, declared in {package.folder}"
+            )
+        listed = set(entry["files"])
+        for file in sorted(package.files() - listed):
+            problems.append(f"{package.folder}/{file}: declared for {name} but not recorded")
+        for file in sorted(listed - package.files()):
+            problems.append(f"{package.folder}/{file}: recorded for {name} but not declared")
     return problems
 
 
@@ -155,55 +194,108 @@ class Tarball:
     body: bytes
     integrity: str  # the registry's, which the body matches
     url: str
+    version: str = ""  # the exact version it is (a dist-tag asked for is resolved)
+
+
+def _json(text: str, command: str) -> Any:
+    """npm's --json output; what is not JSON is an error that names the command."""
+    try:
+        return json.loads(text or "null")
+    except json.JSONDecodeError as exc:
+        raise InputError(Location(command), f"npm's answer is not JSON: {exc}") from exc
+
+
+def _published(name: str, version: str, work: Path) -> tuple[str, dict[str, Any]]:
+    """The exact version that `version` (exact, dist-tag or range) names, and its `dist`."""
+    command = f"npm view {name}@{version}"
+    found = _json(_npm("view", f"{name}@{version}", "version", "dist", "--json", cwd=work), command)
+    if isinstance(found, list):  # a range: one entry per version it matches
+        if len(found) != 1:
+            raise UsageError(f"{name}@{version} names {len(found)} versions: give one")
+        found = found[0]
+    exact = found.get("version") if isinstance(found, dict) else None
+    dist = found.get("dist") if isinstance(found, dict) else None
+    if not isinstance(exact, str) or not EXACT_VERSION.fullmatch(exact):
+        raise UsageError(f"the registry has no version {name}@{version}: {found!r}"[:500])
+    if not isinstance(dist, dict):
+        raise InputError(Location(command), f"no dist for {name}@{exact}: {found!r}"[:500])
+    return exact, dist
 
 
 def fetch(name: str, version: str, work: Path) -> Tarball:
-    """The tarball of name@version, checked against the integrity the registry publishes."""
-    spec = f"{name}@{version}"
-    dist = json.loads(_npm("view", spec, "dist", "--json", cwd=work) or "null")
-    published = dist.get("integrity") if isinstance(dist, dict) else None
+    """The tarball of name@version, checked against the integrity the registry publishes;
+    `version` may be a dist-tag ("latest"), resolved to the exact version it names now."""
+    exact, dist = _published(name, version, work)
+    spec = f"{name}@{exact}"
+    published = dist.get("integrity")
     if not isinstance(published, str) or not published.startswith("sha512-"):
         raise UsageError(f"the registry gives no sha512 integrity for {spec}: {dist!r}")
-    packed = json.loads(_npm("pack", spec, "--json", "--pack-destination", str(work), cwd=work))
-    path = work / packed[0]["filename"]
-    body = path.read_bytes()
+    packed = _json(
+        _npm("pack", spec, "--json", "--pack-destination", str(work), cwd=work),
+        f"npm pack {spec}",
+    )
+    try:
+        path = work / Path(str(packed[0]["filename"])).name
+        body = path.read_bytes()
+    except (KeyError, IndexError, TypeError, OSError) as exc:
+        raise InputError(Location(f"npm pack {spec}"), f"no tarball: {exc!r}") from exc
     if integrity(body) != published:
         raise InputError(
             Location(path.name),
             f"integrity {integrity(body)} differs from the registry's",
             expected=published,
         )
-    return Tarball(body, published, str(dist.get("tarball", "")))
+    return Tarball(body, published, str(dist.get("tarball", "")), exact)
 
 
 def _members(tarball: Path, wanted: dict[str, str]) -> dict[str, bytes]:
     """The bytes of the wanted members, read one by one (nothing is extracted to disk)."""
     found: dict[str, bytes] = {}
-    with tarfile.open(tarball, "r:gz") as archive:
-        for file, member in wanted.items():
-            try:
-                info = archive.getmember(member)
-            except KeyError as exc:
-                raise InputError(Location(tarball.name), f"no member {member}") from exc
-            stream = archive.extractfile(info) if info.isfile() else None
-            if stream is None:
-                raise InputError(Location(tarball.name), f"{member} is not a regular file")
-            found[file] = stream.read()
+    try:
+        with tarfile.open(tarball, "r:gz") as archive:
+            for file, member in wanted.items():
+                try:
+                    info = archive.getmember(member)
+                except KeyError as exc:
+                    raise InputError(Location(tarball.name), f"no member {member}") from exc
+                stream = archive.extractfile(info) if info.isfile() else None
+                if stream is None:
+                    raise InputError(Location(tarball.name), f"{member} is not a regular file")
+                found[file] = stream.read()
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise InputError(Location(tarball.name), f"not a readable tarball: {exc}") from exc
     return found
 
 
 def write_atomically(path: Path, body: bytes) -> None:
-    """Write a file so that a reader sees the old bytes or the new, never a part."""
+    """Write a file so that a reader sees the old bytes or the new, never a part, even after
+    a crash: the bytes reach the disk before the new name does."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(body)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(scratch, 0o644)  # mkstemp's 0600 would hide the file from a server's user
         os.replace(scratch, path)
     except BaseException:
         Path(scratch).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX); systems that cannot open a folder (Windows)
+    have nothing to sync."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def refresh(name: str, version: str | None = None, root: Path = ROOT) -> dict[str, Any]:
@@ -224,6 +316,7 @@ def refresh(name: str, version: str | None = None, root: Path = ROOT) -> dict[st
     with tempfile.TemporaryDirectory(prefix="rsme-vendor-") as scratch:
         work = Path(scratch)
         tarball = fetch(name, version, work)
+        version = tarball.version or version  # the exact version a dist-tag named
         # a published version never changes: a different tarball is not the one we checked
         if before and before["version"] == version and before["integrity"] != tarball.integrity:
             raise InputError(
@@ -261,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check", help="verify every vendored file against the manifest")
     again = commands.add_parser("refresh", help="fetch the packages with npm and record them")
     again.add_argument("packages", nargs="*", help=f"default: all ({', '.join(PACKAGES)})")
-    again.add_argument("--version", help="the version to pin (one package only)")
+    again.add_argument(
+        "--version", help="the version to pin, exact or a dist-tag such as latest (one package)"
+    )
     args = parser.parse_args(argv)
     if args.command == "check":
         problems = check(args.root)
@@ -279,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             entry = refresh(name, args.version, args.root)
             print(f"{name} {entry['version']} ({entry['integrity']}): {len(entry['files'])} files")
     except RsmeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # a folder not writable, a full disk: said, not a traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from api.sparql import storage_key, tab_name
 from kg import paths
+from kg.namespaces import PREFIXES
 from tests.apiclient import Api
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -29,10 +32,23 @@ class EditorPage(HTMLParser):
         self.styles: list[str] = []
         self.editor: dict[str, str | None] | None = None
         self.tabs_json = ""
+        self.prefixes_json = ""
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.footer_links: list[str] = []
         self._in: str | None = None
+        self._in_footer = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(str(a["id"]))
+        if tag == "a" and a.get("href"):
+            self.links.append(str(a["href"]))
+            if self._in_footer:
+                self.footer_links.append(str(a["href"]))
+        if tag == "footer":
+            self._in_footer = True
         if tag == "script":
             self.scripts.append(a)
         elif tag == "link" and a.get("rel") == "stylesheet":
@@ -41,16 +57,21 @@ class EditorPage(HTMLParser):
             self.h1 += 1
         elif tag == "div" and a.get("id") == "yasgui":
             self.editor = a
-        self._in = "tabs" if tag == "script" and a.get("id") == "tabs" else tag
+        script = a.get("id") if tag == "script" and a.get("id") in ("tabs", "prefixes") else None
+        self._in = script or tag
 
     def handle_endtag(self, tag: str) -> None:
         self._in = None
+        if tag == "footer":
+            self._in_footer = False
 
     def handle_data(self, data: str) -> None:
         if self._in == "title":
             self.title += data
         elif self._in == "tabs":
             self.tabs_json += data
+        elif self._in == "prefixes":
+            self.prefixes_json += data
 
 
 def editor(server: Api, accept: str = BROWSER) -> EditorPage:
@@ -75,6 +96,19 @@ def test_a_browser_gets_the_editor(embedded: Api, accept: str) -> None:
     assert page.editor is not None
     assert page.editor["data-endpoint"] == "/sparql"  # the site's base path + /sparql
     assert str(page.editor["data-storage"]).startswith("rsme-kg-sparql-")
+    # users' tabs are kept under a key of the endpoint alone: neither an edited query nor a
+    # new YASGUI version orphans them (sparql.js brings the preloaded tabs up to date)
+    assert page.editor["data-storage"] == storage_key("/sparql")
+    assert storage_key("/sparql") != storage_key("/kg/sparql")
+
+
+def test_java_default_accept_gets_the_editor_and_turtle_the_description(embedded: Api) -> None:
+    """HttpURLConnection's default Accept ranks text/html first: such a client now gets the
+    editor for a GET /sparql without a query, and gets the description by asking for it."""
+    java = "text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2"
+    assert editor(embedded, java).title.strip() == "SPARQL editor · rsme-kg"
+    described = embedded.get("/sparql", headers={"Accept": "text/turtle"})
+    assert described.headers["content-type"] == "text/turtle; charset=utf-8"
 
 
 def test_the_tabs_hold_every_example_and_analysis_query(embedded: Api) -> None:
@@ -88,12 +122,55 @@ def test_the_tabs_hold_every_example_and_analysis_query(embedded: Api) -> None:
         assert tab["query"].startswith("# ")  # the leading comment stays in the query
         assert tab["summary"] == text.splitlines()[0].removeprefix("#").strip()
         assert tab["file"] == f"kg/queries/{file.parent.name}/{file.name}"
+        # one rule (api.sparql.tab_name): the first letter a capital, the rest as written
         words = file.stem.replace("-", " ")
         prefix = "Analysis: " if file.parent.name == "analysis" else ""
         assert tab["name"] == prefix + words[0].upper() + words[1:]
+        assert tab["name"] == prefix + tab_name(file.stem)
+        assert tab["id"] == f"{file.parent.name}-{file.stem}"  # stable: the file's name
     names = [tab["name"] for tab in tabs]
     assert "Evidence for factor" in names and "Analysis: Taxonomy" in names
     assert len({tab["id"] for tab in tabs}) == len(tabs)
+    # the rule keeps what str.capitalize() would lower: an acronym in a file's name
+    assert (
+        tab_name("SHACL-report") == "SHACL report" != "SHACL-report".replace("-", " ").capitalize()
+    )
+
+
+def test_the_page_gives_the_project_prefixes_and_the_way_out_of_the_editor(
+    embedded: Api,
+) -> None:
+    page = editor(embedded)
+    # the prefix completer's list: the project's, which the endpoint predeclares, and only
+    assert json.loads(page.prefixes_json) == PREFIXES
+    # CodeMirror keeps Tab: the line that says how to leave it, which the text points at
+    response = embedded.get("/sparql", headers={"Accept": BROWSER})
+    assert "In the editor, press Esc then Tab to move on." in response.text
+    assert {"editor-keys", "editor-alert", "editor-failed"} <= page.ids
+    assert '<div id="editor-alert" role="alert"></div>' in response.text
+    # the message shown when YASGUI cannot load points at the query URL, which answers
+    fallback = next(link for link in page.links if link.startswith("/sparql?query="))
+    query = parse_qs(urlsplit(fallback).query)["query"][0]
+    answer = embedded.get("/sparql", params={"query": query}, headers={"Accept": "*/*"})
+    assert answer.status_code == 200
+    assert answer.json()["results"]["bindings"][0]["codes"]["value"] == "79"
+
+
+def test_the_notices_of_the_bundle_are_linked_from_the_page(embedded: Api) -> None:
+    page = editor(embedded)
+    notices = [link for link in page.footer_links if "THIRD-PARTY-NOTICES." in link]
+    assert len(notices) == 1 and notices[0].startswith("/static/"), page.footer_links
+    served = embedded.get(notices[0])
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "immutable" in served.headers["cache-control"]
+    vendored = paths.ROOT / "api/static/vendor/yasgui"
+    assert served.content == (vendored / "THIRD-PARTY-NOTICES.txt").read_bytes()
+    # YASGUI's own licence and every component the notices name (tests/test_vendor.py checks
+    # those against the bundle)
+    assert (vendored / "LICENSE").read_text(encoding="utf-8") in served.text
+    for name in ("CodeMirror", "DataTables", "SortableJS", "jQuery", "store.js", "Font Awesome"):
+        assert f"\n- {name}" in served.text, name
 
 
 def test_the_page_loads_only_its_own_scripts_and_styles(embedded: Api) -> None:

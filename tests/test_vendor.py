@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -183,3 +184,205 @@ def test_the_vendored_scripts_are_served_under_flat_hashed_names() -> None:
     # the licence and the manifest stay in the source tree; the top-level files keep their names
     assert not any(name.startswith(("LICENSE", "VENDORED")) for name in assets())
     assert served_name("style.css").startswith("style.")
+
+
+def test_check_holds_the_manifest_to_the_declared_files(tmp_path: Path) -> None:
+    """A file deleted together with its manifest entry leaves nothing to compare: the files
+    PACKAGES declares must all be recorded, and only those."""
+    copy = copy_vendored(tmp_path)
+    (copy / "api/static/vendor/yasgui/THIRD-PARTY-NOTICES.txt").unlink()
+    recorded = json.loads((copy / vendor.MANIFEST).read_text(encoding="utf-8"))
+    del recorded["packages"]["@zazuko/yasgui"]["files"]["THIRD-PARTY-NOTICES.txt"]
+    recorded["packages"]["axe-core"]["files"]["extra.js"] = "0" * 64
+    (copy / vendor.MANIFEST).write_text(json.dumps(recorded), encoding="utf-8")
+    problems = vendor.check(copy)
+    assert (
+        "api/static/vendor/yasgui/THIRD-PARTY-NOTICES.txt: declared for @zazuko/yasgui "
+        "but not recorded" in problems
+    )
+    assert "tests/vendor/axe-core/extra.js: recorded for axe-core but not declared" in problems
+    # a package the code no longer declares
+    recorded["packages"]["left-pad"] = {"version": "1.0.0", "folder": "x", "files": {}}
+    (copy / vendor.MANIFEST).write_text(json.dumps(recorded), encoding="utf-8")
+    problems = vendor.check(copy)
+    assert f"{vendor.MANIFEST}: left-pad is recorded but not declared in api/vendor.py" in problems
+    assert vendor.main(["--root", str(copy), "check"]) == 1
+
+
+class FakeNpm:
+    """npm as `fetch` calls it (`view … version dist --json`, `pack … --pack-destination`),
+    answering from a dict of published versions and dist-tags; records what was asked."""
+
+    def __init__(
+        self, versions: dict[str, bytes], tags: dict[str, str], published: str = ""
+    ) -> None:
+        self.versions = versions
+        self.tags = tags
+        self.published = published  # an integrity to announce instead of the true one
+        self.calls: list[tuple[str, ...]] = []
+
+    def __call__(self, *args: str, cwd: Path) -> str:
+        self.calls.append(args)
+        name, _, asked = args[1].rpartition("@")
+        version = self.tags.get(asked, asked)
+        if args[0] == "view":
+            if version not in self.versions:
+                return ""
+            body = self.versions[version]
+            dist = {"integrity": self.published or vendor.integrity(body), "tarball": "https://r/x"}
+            return json.dumps({"version": version, "dist": dist})
+        assert args[0] == "pack" and asked in self.versions, args  # packs exact versions only
+        destination = Path(args[args.index("--pack-destination") + 1])
+        (destination / f"{name}-{asked}.tgz").write_bytes(self.versions[asked])
+        return json.dumps([{"filename": f"{name}-{asked}.tgz"}])
+
+
+AXE_TARBALL = {
+    "package/axe.min.js": b"/* axe 9.9.9 */",
+    "package/LICENSE": b"Mozilla Public License, version 2.0\n",
+    "package/LICENSE-3RD-PARTY.txt": b"third parties\n",
+}
+
+
+def test_refresh_resolves_a_dist_tag_to_the_version_it_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    npm = FakeNpm({"9.9.9": tarball(AXE_TARBALL)}, {"latest": "9.9.9"})
+    monkeypatch.setattr(vendor, "_npm", npm)
+    assert vendor.main(["--root", str(tmp_path), "refresh", "axe-core", "--version", "latest"]) == 0
+    entry = vendor.read_manifest(tmp_path)["packages"]["axe-core"]
+    assert entry["version"] == "9.9.9"  # never the tag: a tag moves
+    assert npm.calls[0][:2] == ("view", "axe-core@latest")
+    assert npm.calls[1][:2] == ("pack", "axe-core@9.9.9")  # the version the tag named then
+    assert (tmp_path / "tests/vendor/axe-core/axe.min.js").read_bytes() == b"/* axe 9.9.9 */"
+    assert vendor.check(tmp_path) == []
+    # the pin is the exact version: a refresh later asks for it, not for the tag
+    npm.tags["latest"] = "10.0.0"
+    vendor.refresh("axe-core", root=tmp_path)
+    assert npm.calls[-1][:2] == ("pack", "axe-core@9.9.9")
+
+
+def test_refresh_refuses_a_tarball_that_is_not_the_published_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tarball(AXE_TARBALL)
+    announced = vendor.integrity(b"what the registry published")
+    monkeypatch.setattr(vendor, "_npm", FakeNpm({"9.9.9": body}, {}, published=announced))
+    with pytest.raises(vendor.InputError, match="differs from the registry's"):
+        vendor.refresh("axe-core", "9.9.9", root=tmp_path)
+    assert not (tmp_path / "tests").exists()  # no file written
+    assert not (tmp_path / vendor.MANIFEST).exists()  # nor the manifest
+    assert vendor.main(["--root", str(tmp_path), "refresh", "axe-core", "--version", "9.9.9"]) == 2
+    assert "differs from the registry's" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("view", "pack", "said"),
+    [
+        ("not json {", "[]", "npm's answer is not JSON"),
+        (json.dumps({"version": "9.9.9"}), "[]", "no dist"),
+        ("", "[]", "no version axe-core@9.9.9"),
+        ("[{}, {}]", "[]", "names 2 versions"),
+        (None, "[]", "no tarball"),  # pack names no file
+        (None, json.dumps([{"filename": "axe.tgz"}]), "not a readable tarball"),
+    ],
+)
+def test_what_npm_answers_wrongly_is_an_error_not_a_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    view: str | None,
+    pack: str,
+    said: str,
+) -> None:
+    garbage = b"this is no gzip"
+
+    def npm(*args: str, cwd: Path) -> str:
+        if args[0] == "view":
+            dist = {"integrity": vendor.integrity(garbage)}
+            return view if view is not None else json.dumps({"version": "9.9.9", "dist": dist})
+        (Path(args[args.index("--pack-destination") + 1]) / "axe.tgz").write_bytes(garbage)
+        return pack
+
+    monkeypatch.setattr(vendor, "_npm", npm)
+    code = vendor.main(["--root", str(tmp_path), "refresh", "axe-core", "--version", "9.9.9"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and said in err and "Traceback" not in err
+    assert not (tmp_path / vendor.MANIFEST).exists()
+
+
+def test_a_file_is_on_disk_before_its_new_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """write_atomically syncs the bytes before the rename (and the folder after it)."""
+    events: list[str] = []
+    real_fsync, real_replace = vendor.os.fsync, vendor.os.replace
+
+    def fsync(handle: int) -> None:
+        events.append("fsync")
+        real_fsync(handle)
+
+    def replace(source: str, target: Path) -> None:
+        events.append("replace")
+        real_replace(source, target)
+
+    monkeypatch.setattr(vendor.os, "fsync", fsync)
+    monkeypatch.setattr(vendor.os, "replace", replace)
+    vendor.write_atomically(tmp_path / "a" / "file.txt", b"bytes")
+    assert (tmp_path / "a" / "file.txt").read_bytes() == b"bytes"
+    assert events == ["fsync", "replace", "fsync"]
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["file.txt"]  # no scratch left
+
+
+NOTICES = YASGUI / "THIRD-PARTY-NOTICES.txt"
+# what a reviewer found in yasgui.min.js with its licence comments stripped (issue 12)
+MUST_LIST = ("CodeMirror", "DataTables", "SortableJS", "jQuery", "store.js", "Font Awesome")
+
+
+def notice_entries() -> dict[str, list[str]]:
+    """The components the notices list (part 2), each with the strings that found it."""
+    text = NOTICES.read_text(encoding="utf-8")
+    part = text.split("\n2. Components bundled in yasgui.min.js\n", 1)[1].split("\n3. ", 1)[0]
+    entries: dict[str, list[str]] = {}
+    for block in part.split("\n- ")[1:]:
+        title = " ".join(block.split("\n  npm:")[0].split("\n  licence:")[0].split())
+        assert "licence: " in block and "upstream: https://" in block, title
+        found = block.split("found as: ", 1)[1]
+        entries[title] = re.findall(r'"([^"]+)"', found)
+    return entries
+
+
+def test_the_notices_name_every_component_found_in_the_bundle() -> None:
+    bundle = (YASGUI / "yasgui.min.js").read_text(encoding="utf-8")
+    entries = notice_entries()
+    assert len(entries) >= 20
+    for name in MUST_LIST:
+        assert any(title.startswith(name) for title in entries), name
+    for title, found in entries.items():
+        assert found, title
+        for string in found:
+            assert string in bundle, (title, string)  # the component is really in there
+    # a version is given where the bundle states one, and each stated one is given
+    stated = set(re.findall(r"`(\d+\.\d+\.\d+)`", bundle))
+    assert {"5.65.21", "3.7.1", "2.3.8"} <= stated  # CodeMirror, jQuery, DataTables
+    given = {v for title in entries for v in re.findall(r"\d+\.\d+\.\d+", title)}
+    assert given == stated
+    for title in entries:
+        has_version = bool(re.search(r"\d+\.\d+\.\d+", title))
+        assert has_version != ("version not stated in the bundle" in title), title
+
+
+def test_the_notices_carry_yasguis_licence_and_the_texts_they_refer_to() -> None:
+    text = NOTICES.read_text(encoding="utf-8")
+    assert (YASGUI / "LICENSE").read_text(encoding="utf-8") in text  # verbatim
+    assert "@zazuko/yasgui 4.6.2" in text and manifest()["@zazuko/yasgui"]["version"] == "4.6.2"
+    assert "Permission is hereby granted, free of charge" in text  # MIT
+    assert "Neither the name of the copyright holder" in text  # BSD-3-Clause
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "https://creativecommons.org/licenses/by/4.0/" in text  # Font Awesome's icons
+    # kept by hand beside the bundle, recorded in the manifest, served under a hashed name
+    assert "THIRD-PARTY-NOTICES.txt" in vendor.PACKAGES["@zazuko/yasgui"].kept
+    name = served_name("vendor/yasgui/THIRD-PARTY-NOTICES.txt")
+    assert name.startswith("THIRD-PARTY-NOTICES.") and name.endswith(".txt")
+    assert assets()[name].body == NOTICES.read_bytes()
