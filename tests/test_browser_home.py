@@ -8,6 +8,7 @@ from typing import Any
 
 from tests.apiserver import ApiServer
 from tests.browser import Tab, axe_violations, fits_width, screenshot
+from tests.corpus import corpus
 from tests.test_home import expected_counts, expected_model_links
 
 MODEL_LINKS = "figure.model svg a"
@@ -51,6 +52,13 @@ def test_a_click_on_a_category_of_the_model_opens_its_page(live: ApiServer, tab:
     page.wait_for_url(f"{live.base}/explore/categories/networks")
     page.wait_for_load_state("networkidle")
     assert "Networks and cooperation" in page.locator("h1").inner_text()
+    # then a factor of it, and the quotes of its evidence, marked in their titles
+    page.get_by_role("link", name="Business networking", exact=True).click()
+    page.wait_for_url(f"{live.base}/explore/factors/business-networking")
+    page.wait_for_load_state("networkidle")
+    quotes = sorted(c["quote"] for c in corpus().evidence("business-networking"))
+    assert len(quotes) >= 3  # the model says (3): three studies support it
+    assert sorted(page.locator("mark").all_inner_texts()) == quotes
     assert tab.errors == []  # among them a page that failed to load
 
 
