@@ -332,7 +332,11 @@ def serve(
             os.environ["RSME_KG_ENDPOINT"] = endpoint
         os.environ.setdefault("RSME_KG_PUBLIC_BASE", f"http://{host}:{port}")
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-        err.print(f"serving on http://{host}:{port}/sparql ({endpoint or store})")
+        # the home page first: a person opens it in a browser, programs find the rest from it
+        err.print(
+            f"serving on http://{host}:{port}/ (the home page; SPARQL at "
+            f"http://{host}:{port}/sparql) over {endpoint or store}"
+        )
         uvicorn.run(
             "api.app:create_app_from_env",
             factory=True,

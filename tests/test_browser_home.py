@@ -130,3 +130,10 @@ def test_the_home_page_fits_a_phone(live: ApiServer, phone: Tab) -> None:
     assert box is not None and box["width"] <= 390
     assert axe_violations(page) == []
     assert phone.errors == []
+
+
+def test_the_server_says_where_a_person_starts(live: ApiServer) -> None:
+    """`make run` ends with the address to open: the home page, not the SPARQL endpoint."""
+    assert f"serving on {live.base}/ (the home page; SPARQL at {live.base}/sparql)" in (
+        live.log_text()
+    )
