@@ -1000,3 +1000,15 @@ def test_every_quote_of_the_corpus_is_marked_where_its_offsets_say() -> None:
         shown = passage(title, code["quote"], code["basis"], int(code["start"]), int(code["end"]))
         assert shown.marked == code["quote"], code["id"]
         assert len(shown.before) == int(code["start"]), code["id"]
+
+
+def test_a_persian_query_is_quoted_in_the_sentence_s_direction(embedded: Api) -> None:
+    """The query is isolated right-to-left inside the quotation, not the quotation inside it:
+    otherwise the quote marks of an English sentence come out mirrored around Persian."""
+    typed = persian_labels()["entrepreneurial-skills"]
+    page = embedded.get("/explore/search", params={"q": typed}, headers={"Accept": "text/html"})
+    assert f'<q><bdi lang="fa" dir="rtl">{typed}</bdi></q>' in page.text
+    latin = embedded.get(
+        "/explore/search", params={"q": "capital"}, headers={"Accept": "text/html"}
+    )
+    assert "<q><bdi>capital</bdi></q>" in latin.text
