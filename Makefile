@@ -48,7 +48,7 @@ bench: $(STAMP) ## Run the benchmarks (writes docs/benchmarks.md)
 	$(BIN)/python bench/rest_bench.py
 	$(BIN)/python bench/analysis_bench.py
 
-vendor: $(STAMP) ## Refresh the vendored YASGUI and axe-core from npm (needs Node; run needs none)
+vendor: $(STAMP) ## Refresh the vendored browser packages (api/vendor.py) from npm (needs Node; run needs none)
 	$(BIN)/python -m api.vendor refresh
 	$(BIN)/python -m api.vendor check
 

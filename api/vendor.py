@@ -1,10 +1,12 @@
 """Browser packages from npm, vendored: their built files are committed, pinned and checked.
 
-The SPARQL editor's YASGUI (api/static/vendor/yasgui, served by this server: no CDN, works
-offline) and the axe-core that the browser tests inject (tests/vendor/axe-core) are copies of
-files of npm tarballs. One manifest (api/static/vendor/VENDORED.json) records each package's
-version, npm's integrity of its tarball (sha512) and the sha256 of every file kept, so that
-`make run` and the tests need no Node and a changed byte is noticed:
+The SPARQL editor's YASGUI (api/static/vendor/yasgui), the API documentation's Swagger UI
+(/docs, api/static/vendor/swagger-ui) and ReDoc (/redoc, api/static/vendor/redoc), all served
+by this server (no CDN, they work offline), and the axe-core that the browser tests inject
+(tests/vendor/axe-core) are copies of files of npm tarballs. One manifest
+(api/static/vendor/VENDORED.json) records each package's version, npm's integrity of its
+tarball (sha512) and the sha256 of every file kept, so that `make run` and the tests need no
+Node and a changed byte is noticed:
 
     python -m api.vendor check                      # every file against the manifest
     python -m api.vendor refresh                    # fetch the pinned versions again (needs npm)
@@ -21,6 +23,8 @@ recorded there, and the other way round.
 YASGUI's bundle is built with the licence comments of what it contains stripped:
 api/static/vendor/yasgui/THIRD-PARTY-NOTICES.txt, kept by hand, lists those components with
 their licences (tests/test_vendor.py checks it against the bundle; review it when the pin moves).
+Swagger UI's and ReDoc's builds move those comments to a <script>.LICENSE.txt beside the
+script, which their tarballs ship: it is kept with them, as is the NOTICE Apache-2.0 asks for.
 """
 
 from __future__ import annotations
@@ -81,6 +85,33 @@ PACKAGES = {
             # upstream repository's text, its first line says where it came from; the bundle's
             # build strips the licence comments of its components: the notices list them
             kept=("LICENSE", "THIRD-PARTY-NOTICES.txt"),
+        ),
+        Package(
+            "swagger-ui-dist",
+            "api/static/vendor/swagger-ui",
+            {
+                "swagger-ui-bundle.js": "package/swagger-ui-bundle.js",
+                # pictures are data: URIs and fonts the system's: nothing else to ship
+                "swagger-ui.css": "package/swagger-ui.css",
+                # the licence comments the bundle's build took out of the script
+                "swagger-ui-bundle.js.LICENSE.txt": "package/swagger-ui-bundle.js.LICENSE.txt",
+                "LICENSE": "package/LICENSE",  # Apache-2.0, which asks for its NOTICE too
+                "NOTICE": "package/NOTICE",
+            },
+        ),
+        Package(
+            # 2.x, the line FastAPI's get_redoc_html is written for: 3.x is an ES module
+            # (a classic <script> fails on its `export`) and reports usage to Redocly unless
+            # told not to
+            "redoc",
+            "api/static/vendor/redoc",
+            {
+                "redoc.standalone.js": "package/bundles/redoc.standalone.js",
+                "redoc.standalone.js.LICENSE.txt": (
+                    "package/bundles/redoc.standalone.js.LICENSE.txt"
+                ),
+                "LICENSE": "package/LICENSE",
+            },
         ),
         Package(
             "axe-core",

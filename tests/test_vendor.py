@@ -21,7 +21,17 @@ from kg import paths
 
 ROOT = paths.ROOT
 YASGUI = ROOT / "api/static/vendor/yasgui"
+SWAGGER_UI = ROOT / "api/static/vendor/swagger-ui"
+REDOC = ROOT / "api/static/vendor/redoc"
 AXE = ROOT / "tests/vendor/axe-core"
+# the pins: a move is a decision (review the notices, run the browser tests), not a side effect
+PINNED = {
+    "@zazuko/yasgui": "4.6.2",
+    "axe-core": "4.14.1",
+    "swagger-ui-dist": "5.36.0",
+    # 2.x: the ReDoc FastAPI's get_redoc_html is written for (api/vendor.py says why not 3.x)
+    "redoc": "2.5.4",
+}
 
 
 def manifest() -> dict[str, dict[str, object]]:
@@ -40,16 +50,35 @@ def copy_vendored(target: Path) -> Path:
     return target
 
 
-def test_both_packages_are_pinned_with_npms_integrity() -> None:
+def test_every_package_is_pinned_with_npms_integrity() -> None:
     packages = manifest()
-    assert set(packages) == {"@zazuko/yasgui", "axe-core"}
+    assert set(packages) == {"@zazuko/yasgui", "axe-core", "swagger-ui-dist", "redoc"}
+    assert set(packages) == set(vendor.PACKAGES) == set(PINNED)
     assert packages["@zazuko/yasgui"]["version"] == "4.6.2"
     assert packages["axe-core"]["version"] == "4.14.1"
     for name, entry in packages.items():
-        assert str(entry["integrity"]).startswith("sha512-"), name
+        assert entry["version"] == PINNED[name], name
+        assert re.fullmatch(r"sha512-[A-Za-z0-9+/]{86}==", str(entry["integrity"])), name
         assert entry["folder"] == vendor.PACKAGES[name].folder
+        assert entry["tarball"] == (
+            f"https://registry.npmjs.org/{name}/-/{name.rpartition('/')[2]}-{PINNED[name]}.tgz"
+        )
+        assert entry["members"] == vendor.PACKAGES[name].members
     assert packages["@zazuko/yasgui"]["folder"] == "api/static/vendor/yasgui"
     assert packages["axe-core"]["folder"] == "tests/vendor/axe-core"
+    assert packages["swagger-ui-dist"]["folder"] == "api/static/vendor/swagger-ui"
+    assert packages["redoc"]["folder"] == "api/static/vendor/redoc"
+    # what the API's documentation pages load (api.app.add_docs), with the licence texts
+    swagger, redoc = packages["swagger-ui-dist"]["files"], packages["redoc"]["files"]
+    assert isinstance(swagger, dict) and isinstance(redoc, dict)
+    assert set(swagger) == {
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "swagger-ui-bundle.js.LICENSE.txt",
+        "LICENSE",
+        "NOTICE",
+    }
+    assert set(redoc) == {"redoc.standalone.js", "redoc.standalone.js.LICENSE.txt", "LICENSE"}
 
 
 def test_every_vendored_file_matches_its_recorded_sha256() -> None:
@@ -62,6 +91,11 @@ def test_every_vendored_file_matches_its_recorded_sha256() -> None:
             assert hashlib.sha256(path.read_bytes()).hexdigest() == recorded, path
             seen.add(path)
     assert {YASGUI / "yasgui.min.js", YASGUI / "yasgui.min.css", AXE / "axe.min.js"} <= seen
+    assert {
+        SWAGGER_UI / "swagger-ui-bundle.js",
+        SWAGGER_UI / "swagger-ui.css",
+        REDOC / "redoc.standalone.js",
+    } <= seen
     assert vendor.check(ROOT) == []
 
 
@@ -79,6 +113,23 @@ def test_every_vendored_package_ships_a_licence_file() -> None:
     assert "The MIT License (MIT)" in yasgui
     assert "Permission is hereby granted, free of charge" in yasgui
     assert "Mozilla Public License" in (AXE / "LICENSE").read_text(encoding="utf-8")
+    # Swagger UI: Apache-2.0, whose section 4(d) asks that its NOTICE go along
+    swagger = (SWAGGER_UI / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in swagger and "Version 2.0, January 2004" in swagger
+    assert "SmartBear Software" in (SWAGGER_UI / "NOTICE").read_text(encoding="utf-8")
+    redoc = (REDOC / "LICENSE").read_text(encoding="utf-8")
+    assert "The MIT License (MIT)" in redoc and "Rebilly" in redoc
+    # their bundles' builds moved the licence comments of what they contain to a .txt beside
+    # the script, which the script names on its first line
+    for script in (SWAGGER_UI / "swagger-ui-bundle.js", REDOC / "redoc.standalone.js"):
+        notices = script.with_name(script.name + ".LICENSE.txt")
+        assert notices.stat().st_size > 1000, notices
+        assert "Licensed under the MIT License" in notices.read_text(encoding="utf-8")
+    assert (
+        (REDOC / "redoc.standalone.js")
+        .read_text(encoding="utf-8")
+        .startswith("/*! For license information please see redoc.standalone.js.LICENSE.txt */")
+    )
 
 
 def test_a_tampered_copy_is_reported_with_the_files_name(
@@ -173,7 +224,13 @@ def test_refresh_refuses_what_it_cannot_do(tmp_path: Path) -> None:
 
 
 def test_the_vendored_scripts_are_served_under_flat_hashed_names() -> None:
-    for file in ("vendor/yasgui/yasgui.min.js", "vendor/yasgui/yasgui.min.css"):
+    for file in (
+        "vendor/yasgui/yasgui.min.js",
+        "vendor/yasgui/yasgui.min.css",
+        "vendor/swagger-ui/swagger-ui-bundle.js",
+        "vendor/swagger-ui/swagger-ui.css",
+        "vendor/redoc/redoc.standalone.js",
+    ):
         name = served_name(file)
         stem, _, suffix = Path(file).name.rpartition(".")
         assert "/" not in name and name.startswith(stem + ".") and name.endswith("." + suffix)
@@ -182,8 +239,24 @@ def test_the_vendored_scripts_are_served_under_flat_hashed_names() -> None:
         assert hashlib.sha256(body).hexdigest().startswith(digest)
         assert assets()[name].body == body
     # the licence and the manifest stay in the source tree; the top-level files keep their names
-    assert not any(name.startswith(("LICENSE", "VENDORED")) for name in assets())
+    assert not any(name.startswith(("LICENSE", "VENDORED", "NOTICE")) for name in assets())
     assert served_name("style.css").startswith("style.")
+
+
+def test_no_two_packages_serve_a_file_under_the_same_flat_name() -> None:
+    """The served names drop the package's folder: a file of one package that took the name
+    of another's would hide it. Each script, stylesheet and notice served is its own."""
+    for entry in manifest().values():
+        folder = ROOT / str(entry["folder"])
+        if not folder.is_relative_to(ROOT / "api/static"):
+            continue  # axe-core: the tests' own, never served
+        files = entry["files"]
+        assert isinstance(files, dict)
+        for file in files:
+            path = folder / file
+            if path.suffix in (".js", ".css", ".txt"):
+                name = served_name(path.relative_to(ROOT / "api/static").as_posix())
+                assert assets()[name].path == path
 
 
 def test_check_holds_the_manifest_to_the_declared_files(tmp_path: Path) -> None:
