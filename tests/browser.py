@@ -144,3 +144,19 @@ def screenshot(page: Any, name: str) -> Path:
 def fits_width(page: Any) -> bool:
     """Whether the page needs no sideways scrolling at its viewport's width."""
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def only_this_server(tab: Tab, base: str) -> list[str]:
+    """Abort every request to another origin; returns the list of those tried."""
+    tried: list[str] = []
+
+    def handle(route: Any) -> None:
+        url = route.request.url
+        if url == base or url.startswith(base + "/"):
+            route.continue_()
+        else:
+            tried.append(url)
+            route.abort()
+
+    tab.page.context.route("**/*", handle)
+    return tried

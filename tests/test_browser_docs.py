@@ -13,25 +13,9 @@ import json
 from typing import Any
 
 from tests.apiserver import ApiServer
-from tests.browser import ARTEFACTS, Tab, axe_violations, screenshot
+from tests.browser import ARTEFACTS, Tab, axe_violations, only_this_server, screenshot
 
 EVERY_IMPACT = frozenset({"minor", "moderate", "serious", "critical"})
-
-
-def only_this_server(tab: Tab, base: str) -> list[str]:
-    """Abort every request to another origin; returns the list of those tried."""
-    tried: list[str] = []
-
-    def handle(route: Any) -> None:
-        url = route.request.url
-        if url == base or url.startswith(base + "/"):
-            route.continue_()
-        else:
-            tried.append(url)
-            route.abort()
-
-    tab.page.context.route("**/*", handle)
-    return tried
 
 
 def open_docs(tab: Tab, live: ApiServer, path: str) -> list[str]:

@@ -11,27 +11,11 @@ from typing import Any
 from api.sparql import editor_tabs
 from kg.namespaces import PREFIXES
 from tests.apiserver import ApiServer
-from tests.browser import Tab, axe_violations, fits_width, screenshot
+from tests.browser import Tab, axe_violations, fits_width, only_this_server, screenshot
 from tests.corpus import corpus
 
 COUNT = "SELECT (COUNT(?c) AS ?n) WHERE { ?c a <https://w3id.org/rsme-kg/ontology#Code> }"
 ACTIVE = ".tabPanel.active"
-
-
-def only_this_server(tab: Tab, base: str) -> list[str]:
-    """Abort every request to another origin; returns the list of those tried."""
-    tried: list[str] = []
-
-    def handle(route: Any) -> None:
-        url = route.request.url
-        if url == base or url.startswith(base + "/"):
-            route.continue_()
-        else:
-            tried.append(url)
-            route.abort()
-
-    tab.page.context.route("**/*", handle)
-    return tried
 
 
 def open_editor(tab: Tab, live: ApiServer) -> list[str]:

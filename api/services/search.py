@@ -18,7 +18,7 @@ from api.models.studies import HitType, SearchHit
 from api.named import select
 from api.rows import local, maybe_text
 from api.services.build import once
-from kg.text import fold as fold_text
+from kg.text import fold as fold  # the import's rules: one table of letter variants, joiners
 
 _KINDS: dict[str, HitType] = {
     "https://w3id.org/rsme-kg/ontology#Factor": "factor",
@@ -31,20 +31,6 @@ _FIELDS = {
 # the ranking: exact label > label prefix > label contains > title > author > quote
 EXACT, PREFIX, CONTAINS, TITLE, AUTHOR, QUOTE = 1.0, 0.8, 0.6, 0.4, 0.3, 0.2
 _FLAT = {"title": TITLE, "author": AUTHOR, "name": AUTHOR, "quote": QUOTE}
-
-
-def fold(value: str) -> str:
-    """Text folded for matching (kg.text.fold, the import's rules): no accents, no case,
-    Persian letter variants unified, joiners inside a word ignored.
-
-    >>> fold("Grèzes-BÜRCHER")
-    'grezes-burcher'
-    >>> fold("سرمايه") == fold("سرمایه")
-    True
-    >>> fold("ویژگی\u200cهای") == fold("ویژگیهای")
-    True
-    """
-    return fold_text(value)
 
 
 @dataclass(frozen=True)
