@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from api.app import REDOC_NO_REMOTE_LOGO
+from api.docs import REDOC_NO_REMOTE_LOGO
 from api.pages import served_name
 from kg import paths
 from tests.apiclient import Api, ApiClient
