@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rdflib import Graph, Literal, Node, URIRef
-from rdflib.namespace import FOAF, PROV, RDF
+from rdflib.namespace import FOAF, OWL, PROV, RDF, RDFS
 
 from kg.namespaces import BIBO, ID
 
@@ -79,6 +79,9 @@ class Module:
     triples: tuple[Triple, ...]
     context: tuple[Triple, ...]  # corpus triples about the shared nodes it mentions
     digest: str = ""
+    # the same without annotation assertions (titles, notes, labels), which OWL 2 gives no
+    # meaning: the reasoner's verdict on a module depends on this one only
+    logical_digest: str = ""
 
     def graph(self) -> Graph:
         """Its triples and context as a graph."""
@@ -122,6 +125,31 @@ class _Components:
             self.parent[max(ra, rb, key=str)] = min(ra, rb, key=str)
 
 
+# annotation properties built into OWL 2 (Structural Specification, section 5.5)
+BUILT_IN_ANNOTATIONS: frozenset[Node] = frozenset(
+    {
+        RDFS.label,
+        RDFS.comment,
+        RDFS.seeAlso,
+        RDFS.isDefinedBy,
+        OWL.versionInfo,
+        OWL.deprecated,
+        OWL.priorVersion,
+        OWL.backwardCompatibleWith,
+        OWL.incompatibleWith,
+    }
+)
+
+
+def annotation_properties(model: Graph) -> frozenset[Node]:
+    """The properties whose assertions have no logical meaning: OWL's own and those the model
+    declares owl:AnnotationProperty (unless it also makes them object or data properties)."""
+    declared = set(model.subjects(RDF.type, OWL.AnnotationProperty))
+    logical = set(model.subjects(RDF.type, OWL.ObjectProperty))
+    logical |= set(model.subjects(RDF.type, OWL.DatatypeProperty))
+    return frozenset((declared - logical) | (BUILT_IN_ANNOTATIONS - logical))
+
+
 def shared_nodes(model: Graph, corpus: Iterable[Triple]) -> frozenset[Node]:
     """The nodes at which the corpus is cut: those the model describes or uses, and the
     corpus's agents, authors and venues."""
@@ -143,6 +171,7 @@ def partition(model: Graph, corpus: list[Triple], model_digest: str) -> Partitio
     it changes when anything its checks read changes.
     """
     shared = shared_nodes(model, corpus)
+    annotations = annotation_properties(model)
 
     def own(node: Node) -> bool:
         return not isinstance(node, Literal) and node not in shared
@@ -187,6 +216,10 @@ def partition(model: Graph, corpus: list[Triple], model_digest: str) -> Partitio
                 triples=tuple(triples[root]),
                 context=context,
                 digest=digest_triples([*triples[root], *context], model_digest),
+                logical_digest=digest_triples(
+                    [t for t in (*triples[root], *context) if t[1] not in annotations],
+                    model_digest,
+                ),
             )
         )
         module_of.update(dict.fromkeys(nodes, key))

@@ -122,6 +122,7 @@ def test_reasoner_input_drops_author_lists_but_keeps_owl_lists(model: tuple[Grap
 def test_hermit_runs_with_no_java_on_path(tmp_path: Path) -> None:
     """A fresh machine has no Java: the build runs HermiT on the runtime that pip installed."""
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    env["RSME_KG_CACHE"] = str(tmp_path / "cache")  # HermiT must run, not a cached verdict
     env.pop("JAVA_HOME", None)
     env.pop("RSME_KG_JAVA", None)
     assert shutil.which("java", path=env["PATH"]) is None
@@ -173,6 +174,7 @@ def test_the_java_setting_is_read_from_the_environment(
 ) -> None:
     script, marker = _recording_java(tmp_path)
     monkeypatch.setenv("RSME_KG_JAVA", str(script))
+    monkeypatch.setenv("RSME_KG_CACHE", str(tmp_path / "cache"))  # a cold run: HermiT runs
     result = CliRunner().invoke(app, ["validate", "--data", str(tiny_data(tmp_path / "data"))])
     assert result.exit_code == 0, result.output
     assert marker.read_text().count("called") == 1
