@@ -16,9 +16,13 @@ from pathlib import Path
 
 import pytest
 from pyshacl import validate
-from rdflib import BNode, Graph, Namespace, URIRef
+from rdflib import BNode, Graph, Namespace, URIRef, plugin
 from rdflib.collection import Collection
+from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.query import Processor
+
+from kg.validate import validate as kg_validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SHAPES_DIR = ROOT / "shapes"
@@ -255,3 +259,23 @@ def test_shapes_graph_passes_shacl_shacl():
         Graph(), shacl_graph=shapes_graph(), inference="none", advanced=True, meta_shacl=True
     )
     assert conforms, text
+
+
+# ---------------------------------------------------------------------------
+# the project's way of running pyshacl (kg.validate) reports as plain pyshacl does
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [*VALID, *INVALID], ids=[p.name for p in [*VALID, *INVALID]])
+def test_kg_validate_reports_as_plain_pyshacl(path: Path):
+    """kg.validate keeps prepared queries, vets a constraint's text once and lets Oxigraph
+    answer the SPARQL it answers exactly: the report is the one pyshacl gives with rdflib's own
+    SPARQL engine, result for result (an isomorphic graph), literal datatypes included."""
+    data = Graph().parse(path, format="turtle")
+    plugin.register("sparql", Processor, "rdflib.plugins.sparql.processor", "SPARQLProcessor")
+    conforms, reference, text = validate(
+        data, shacl_graph=shapes_graph(), inference="none", advanced=True, allow_warnings=True
+    )
+    report = kg_validate(data, shapes_graph())
+    assert report.conforms == conforms, text
+    assert isomorphic(report.graph, reference), f"{path.name}: reports differ\n{text}"
