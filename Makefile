@@ -53,4 +53,4 @@ vendor: $(STAMP) ## Refresh the vendored browser packages (api/vendor.py) from n
 	$(BIN)/python -m api.vendor check
 
 clean: ## Remove the build output and caches
-	rm -rf dist dist.* .pytest_cache .ruff_cache .mypy_cache
+	rm -rf dist dist.* .pytest_cache .ruff_cache .mypy_cache .rsme-kg-cache

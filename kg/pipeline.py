@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,22 +16,24 @@ from rdflib import Graph
 
 from kg import __version__, paths, reason
 from kg.build import BuildResult, SourceFile, build_dataset, parse_turtle, vocabulary_of
+from kg.cache import Cache
 from kg.describe import void_description
 from kg.errors import NonConformingError, UsageError
 from kg.ingest.corpus import check_vocabulary, read_corpus
-from kg.namespaces import CORPUS_GRAPH, NAMED_GRAPHS, ONTOLOGY_GRAPH, TAXONOMY_GRAPH
-from kg.qc import QcFailure, run_qc
+from kg.modules import Partition, Triple, digest_texts, partition
+from kg.namespaces import NAMED_GRAPHS
+from kg.qc import QcFailure, run_qc_cached
 from kg.store.embedded import EmbeddedStore
-from kg.validate import ValidationReport, load_shapes, validate
+from kg.validate import ValidationReport, load_shapes, validate_partition
 
 Step = Callable[[str], AbstractContextManager[object]]
 
-TRIG_NAME = "rsme-kg.trig"
-REPORT_NAME = "validation-report.ttl"
-MANIFEST_NAME = "build.json"
+TRIG_NAME = paths.TRIG_NAME
+REPORT_NAME = paths.REPORT_NAME
+MANIFEST_NAME = paths.MANIFEST_NAME
 # The canonical base of the service: the w3id IRIs resolve to wherever it is deployed.
 PUBLIC_BASE = "https://w3id.org/rsme-kg"
-VOID_NAME = "void.ttl"
+VOID_NAME = paths.VOID_NAME
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Outcome:
     reasoner: reason.ReasonerReport | None
     qc: list[QcFailure]
     timings: dict[str, float] = field(default_factory=dict)
+    modules: int = 0  # how many independent parts the corpus fell into (kg/modules.py)
 
     @property
     def conforms(self) -> bool:
@@ -79,11 +83,16 @@ def check(
     run_reasoner: bool = True,
     java: str = reason.BUNDLED,
     step: Step = _no_step,
+    cache: Cache | None = None,
 ) -> Outcome:
     """Read, build, reason, run QC and validate; raise on bad input; return the findings.
 
-    `java` names the Java runtime of the reasoner (see `reason.java_executable`).
+    `java` names the Java runtime of the reasoner (see `reason.java_executable`). `cache`
+    keeps results by content (kg/cache.py; off when None): a second run after a small edit
+    checks only the modules the edit touched (kg/modules.py). The reasoner runs in a thread
+    beside SHACL: its work is a Java process, so the two overlap.
     """
+    cache = cache or Cache(None)
     if run_reasoner:
         reason.java_executable(java)  # a missing runtime is said before minutes of work
     timings: dict[str, float] = {}
@@ -100,21 +109,45 @@ def check(
             *(SourceFile.read(path, _data_name(path, data_dir)) for path in corpus.files),
         ]
         result = build_dataset(corpus, ontology, taxonomy, inputs)
-    model = ontology + taxonomy
-    with _timed(timings, "quality checks", step):
-        qc = run_qc(model, sources.qc)
-    reasoner_report = None
-    if run_reasoner:
-        with _timed(timings, "reason (HermiT)", step):
-            reasoner_report = reason.check(
-                ontology, taxonomy, result.graph(CORPUS_GRAPH), java=java
+        model = ontology + taxonomy
+        # the files' digests stand for the model: the parser labels blank nodes at random
+        parts = partition(model, result.corpus, digest_texts(*(s.sha256 for s in inputs[:2])))
+    with ThreadPoolExecutor(1, thread_name_prefix="rsme-kg-reasoner") as background:
+        reasoning = (
+            background.submit(_reason, ontology, taxonomy, parts, result.corpus, cache, java)
+            if run_reasoner
+            else None
+        )
+        with _timed(timings, "quality checks", step):
+            qc = run_qc_cached(model, sources.qc, cache, parts.model_digest)
+        with _timed(timings, "validate (SHACL)", step):
+            report = validate_partition(
+                model,
+                parts,
+                shapes,
+                cache,
+                result.origins,
+                lambda path: _data_name(path, data_dir),
             )
-    with _timed(timings, "validate (SHACL)", step):
-        data = Graph()
-        for name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH):
-            data += result.graph(name)
-        report = validate(data, shapes, result.origins, lambda path: _data_name(path, data_dir))
-    return Outcome(result, report, reasoner_report, qc, timings)
+        reasoner_report = None
+        if reasoning is not None:
+            with step("reason (HermiT)"):
+                reasoner_report, seconds = reasoning.result()
+            timings["reason (HermiT)"] = seconds
+    return Outcome(result, report, reasoner_report, qc, timings, len(parts.modules))
+
+
+def _reason(
+    ontology: Graph,
+    taxonomy: Graph,
+    parts: Partition,
+    corpus: list[Triple],
+    cache: Cache,
+    java: str,
+) -> tuple[reason.ReasonerReport, float]:
+    started = time.perf_counter()
+    report = reason.check_partition(ontology, taxonomy, parts, cache, java=java, corpus=corpus)
+    return report, round(time.perf_counter() - started, 3)
 
 
 def _model_name(path: Path, role: str) -> str:
@@ -174,10 +207,11 @@ def build(
     run_reasoner: bool = True,
     java: str = reason.BUNDLED,
     step: Step = _no_step,
+    cache: Cache | None = None,
 ) -> tuple[Outcome, dict[str, object]]:
     """Check, then write store + TriG + report + manifest to `out_dir` atomically."""
     check_output_folder(out_dir, data_dir)
-    outcome = check(data_dir, sources, run_reasoner=run_reasoner, java=java, step=step)
+    outcome = check(data_dir, sources, run_reasoner=run_reasoner, java=java, step=step, cache=cache)
     if not outcome.validation.conforms:
         _write_atomic_file(
             failed_report_path(out_dir),

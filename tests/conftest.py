@@ -5,6 +5,7 @@ web facade over it: in this process (`embedded`, `remote`, `server`) or as the r
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kg import paths, pipeline
+from kg.cache import ENV as CACHE_ENV
 from kg.store.embedded import EmbeddedStore
 from tests.apiclient import ApiClient
 from tests.apiserver import ApiServer
@@ -21,6 +23,11 @@ from tests.servers import OxigraphServer, start_oxigraph
 ROOT = paths.ROOT
 DATA = ROOT / "data"
 SHARED = ROOT.parent / "shared"
+
+# The check cache of CLI runs (kg/cache.py) is one folder for the whole suite, shared by the
+# xdist workers (entries are content-keyed and written atomically), rather than a new one in
+# every working folder a test changes to. Tests of the cache itself name their own folders.
+os.environ.setdefault(CACHE_ENV, str(ROOT / ".rsme-kg-cache"))
 
 
 @pytest.fixture(scope="session")

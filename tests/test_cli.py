@@ -227,6 +227,24 @@ def test_validate_reads_excel_files_and_writes_nothing(
     assert tree_digest(tmp_path) == before
 
 
+def test_validate_keeps_its_check_cache_in_the_working_folder_only(
+    small_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no --cache and no RSME_KG_CACHE, `validate` keeps its check results in
+    ./.rsme-kg-cache (and writes nothing else); --no-cache keeps none."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RSME_KG_CACHE", raising=False)
+    data_before = tree_digest(small_data)
+    code, out = run("validate", "--no-reason", "--no-cache")
+    assert code == 0, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    code, out = run("validate", "--no-reason")
+    assert code == 0, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".rsme-kg-cache", "data"]
+    assert (tmp_path / ".rsme-kg-cache" / "README.txt").is_file()
+    assert tree_digest(small_data) == data_before
+
+
 @pytest.fixture()
 def store_copy(built: Built, tmp_path: Path) -> Path:
     import shutil
