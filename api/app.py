@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -37,9 +38,10 @@ from api.routes import (
 )
 from api.services.build import PerBuild
 from api.settings import Settings
+from api.sparql import ProtocolFastPath
 from api.sparql import router as sparql_router
 from api.worker import WorkerPool
-from kg import __version__, pipeline
+from kg import __version__, paths
 from kg.errors import RsmeError
 
 log = logging.getLogger("rsme_kg.api")
@@ -69,7 +71,7 @@ def _backend(settings: Settings) -> Backend:
 def _manifest(settings: Settings) -> dict[str, Any]:
     if settings.endpoint:
         return {}
-    path = Path(settings.store).parent / pipeline.MANIFEST_NAME
+    path = Path(settings.store).parent / paths.MANIFEST_NAME
     if not path.is_file():
         return {}
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -79,7 +81,7 @@ def _manifest(settings: Settings) -> dict[str, Any]:
 def _void(settings: Settings) -> dict[str, bytes] | None:
     if settings.endpoint:
         return None
-    path = Path(settings.store).parent / pipeline.VOID_NAME
+    path = Path(settings.store).parent / paths.VOID_NAME
     if not path.is_file():
         return None
     return serializations(Graph().parse(path, format="turtle"))
@@ -94,18 +96,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from kg.describe import service_description
 
         backend = _backend(settings)
-        await backend.start()
-        manifest = _manifest(settings)
+        # the query workers boot in processes of their own while this one reads the build's
+        # files (and imports what that needs): the server answers sooner
+        starting = asyncio.ensure_future(backend.start())
+        await asyncio.sleep(0)  # its first step starts the worker processes
+        try:
+            manifest = _manifest(settings)
+            app.state.void = _void(settings)
+            app.state.service_description = serializations(
+                service_description(
+                    endpoint_url=settings.public_base.rstrip("/") + "/sparql",
+                    result_formats=list(formats.all_media_types()),
+                    build_id=str(manifest.get("build_id", "remote")),
+                )
+            )
+        finally:
+            await starting
         app.state.backend = backend
         app.state.manifest = manifest
-        app.state.void = _void(settings)
-        app.state.service_description = serializations(
-            service_description(
-                endpoint_url=settings.public_base.rstrip("/") + "/sparql",
-                result_formats=list(formats.all_media_types()),
-                build_id=str(manifest.get("build_id", "remote")),
-            )
-        )
         log.info("serving %s backend", backend.name)
         try:
             yield
@@ -140,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RsmeError, problems.rsme_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_handler)
+    # innermost: the SPARQL Protocol requests skip routing, inside CORS, cache and access log
+    app.add_middleware(ProtocolFastPath)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -23,7 +23,9 @@ from api import formats
 from api.worker import Answer, Job, Lookup, WorkerPool, respond
 from kg.errors import QueryError, QueryTimeout, StoreError, StoreUnavailable
 from kg.store.base import QueryResult
-from kg.store.remote import RemoteStore
+
+if TYPE_CHECKING:  # imported when a remote backend starts: an embedded server never needs httpx
+    from kg.store.remote import RemoteStore
 
 T = TypeVar("T")
 
@@ -100,6 +102,8 @@ class RemoteBackend:
     _pool: ThreadPoolExecutor | None = field(default=None, init=False)
 
     async def start(self) -> None:
+        from kg.store.remote import RemoteStore
+
         self._store = RemoteStore(self.endpoint, timeout=self.timeout, keep_alive=True)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="rsme-kg-remote")
 

@@ -10,6 +10,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -90,6 +91,9 @@ def canonical(name: str) -> str:
     return ALIASES.get(lowered, lowered)
 
 
+# clients send the same few Accept headers over and over: each is read once (a refusal, which
+# raises, is not kept)
+@lru_cache(maxsize=512)
 def negotiate(form: str, accept: str | None, override: str | None) -> str:
     """The media type to answer a query of `form` ('select', 'ask' or 'graph') with."""
     offers = list(GRAPH_TYPES if form == "graph" else RESULT_TYPES)
@@ -132,6 +136,10 @@ def form_of(answer: object) -> str:
     return "select"
 
 
+_quoted = json.encoder.encode_basestring  # a JSON string as json.dumps writes it (ensure_ascii off)
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def _term_json(term: object) -> dict[str, Any]:
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
@@ -141,7 +149,7 @@ def _term_json(term: object) -> dict[str, Any]:
         out = {"type": "literal", "value": term.value}
         if term.language:
             out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        elif term.datatype.value != _XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
     if isinstance(term, ox.Triple):  # RDF 1.2 triple terms, as SPARQL-star JSON writes them
@@ -156,15 +164,50 @@ def _term_json(term: object) -> dict[str, Any]:
     raise TypeError(f"unexpected term {term!r}")
 
 
+def _fragment(term: object, known: dict[object, str]) -> str:
+    """A term's SPARQL JSON, as json.dumps writes `_term_json(term)`, made once per answer
+    (rows repeat their IRIs and labels)."""
+    if isinstance(term, ox.NamedNode):
+        text = f'{{"type": "uri", "value": {_quoted(term.value)}}}'
+    elif isinstance(term, ox.Literal):
+        text = f'{{"type": "literal", "value": {_quoted(term.value)}'
+        if term.language:
+            text += f', "xml:lang": {_quoted(term.language)}}}'
+        elif term.datatype.value != _XSD_STRING:
+            text += f', "datatype": {_quoted(term.datatype.value)}}}'
+        else:
+            text += "}"
+    else:  # blank nodes and triple terms
+        text = json.dumps(_term_json(term), ensure_ascii=False)
+    known[term] = text
+    return text
+
+
 def _limited_solutions(answer: ox.QuerySolutions, max_rows: int) -> tuple[bytes, int, bool]:
-    """The first `max_rows` solutions as SPARQL JSON, their number, and whether more existed."""
+    """The first `max_rows` solutions as SPARQL JSON, their number, and whether more existed.
+
+    Written piece by piece from each distinct term's JSON, the text json.dumps would write for
+    the whole document, without a dictionary per row and term.
+    """
     variables = [v.value for v in answer.variables]
     rows = list(islice(answer, max_rows + 1))
     truncated = len(rows) > max_rows
     rows = rows[:max_rows]
-    bindings = [{v: _term_json(row[v]) for v in variables if row[v] is not None} for row in rows]
-    doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-    return json.dumps(doc, ensure_ascii=False).encode("utf-8"), len(rows), truncated
+    keys = [_quoted(v) + ": " for v in variables]
+    known: dict[object, str] = {}
+    bindings = [
+        "{"
+        + ", ".join(
+            key + (known.get(term) or _fragment(term, known))
+            for key, term in zip(keys, row, strict=True)
+            if term is not None
+        )
+        + "}"
+        for row in rows
+    ]
+    head = '{"vars": [' + ", ".join(map(_quoted, variables)) + "]}"
+    text = f'{{"head": {head}, "results": {{"bindings": [{", ".join(bindings)}]}}}}'
+    return text.encode("utf-8"), len(rows), truncated
 
 
 def render(answer: object, media_type: str, max_rows: int) -> Rendered:

@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import formats, policy
+from api import formats, policy, problems
 from api.backends import AnswerCache, Backend
 from api.conneg import choose, parse_accept
 from api.documents import negotiated
@@ -34,6 +35,7 @@ from api.settings import Settings
 from api.vendor import read_manifest
 from api.worker import Answer, Job
 from kg import queries
+from kg.errors import RsmeError
 from kg.namespaces import PREFIXES
 
 router = APIRouter(tags=["SPARQL"])
@@ -383,3 +385,42 @@ async def _answer(request: Request, job: Job) -> Answer:
     if answer.status == 200:
         cache.put(job, answer, len(answer.body) + len(job.query))
     return answer
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: the request's, less the prefix a proxy mounts it under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+class ProtocolFastPath:
+    """ASGI middleware: GET and POST /sparql answered by the very endpoint the routes call
+    (`sparql`), with the app's own problem+json answers for its errors, but without the
+    framework's routing and endpoint machinery, which cost more than a small query does.
+
+    It sits inside the other middleware (access log, read cache, CORS), so they see these
+    requests as before; every other request, HEAD and the other methods of /sparql included,
+    goes on to the router.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "POST")
+            or _route_path(scope) != "/sparql"
+        ):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response: Response
+        try:
+            response = await sparql(request)
+        except Problem as exc:  # as the app's exception handlers answer them
+            response = problems.response(exc, request)
+        except RsmeError as exc:
+            response = await problems.rsme_error_handler(request, exc)
+        await response(scope, receive, send)

@@ -1,10 +1,16 @@
 """Query worker processes: the embedded engine cannot be cancelled from a thread, so each
 query runs in a separate process that is killed and replaced when it overruns its time.
 
-A worker copies the built store into memory once (an `EmbeddedStore`, the same store the CLI
-queries), then answers jobs sent over a pipe: a SPARQL Protocol request (`Job`, answered with
+A worker opens the built store read-only (at once, so it can answer from the start) and copies
+it into memory in a background thread (an `EmbeddedStore`, the same store the CLI queries; the
+in-memory engine is several times faster than the on-disk one), switching to the copy once it
+is complete. It answers jobs sent over a pipe: a SPARQL Protocol request (`Job`, answered with
 the bytes api.formats renders) or a named query (`Lookup`, answered with a `QueryResult` of
-rdflib terms). The parent (the web server) waits for the answer without blocking its event loop.
+rdflib terms).
+
+The web server talks to each worker over an asyncio stream on the pipe's socket, framed as
+multiprocessing frames them (a 4-byte length, then a pickle), so a job costs no thread hop:
+the event loop writes the job and awaits the reply, and a timeout is an asyncio timeout.
 """
 
 from __future__ import annotations
@@ -12,12 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing as mp
 import os
+import pickle
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from rdflib import Literal, URIRef
@@ -130,50 +141,120 @@ def handle(store: EmbeddedStore, job: Job | Lookup) -> Answer | QueryResult | Rs
         return QueryError(f"{type(exc).__name__}: {exc}")
 
 
+class _Current:
+    """The store a worker answers from: the on-disk one until its in-memory copy is ready."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self.store = store
+
+    def copy_in_background(self, path: Path) -> threading.Thread:
+        """Copy the store into memory in a thread, then answer from the copy (one attribute
+        assignment: a job runs on one store or the other, whole)."""
+
+        def copy() -> None:
+            try:
+                self.store = EmbeddedStore.copy_in_memory(path)
+            except Exception:  # keep answering from disk, slower but right
+                log.exception("could not copy the store into memory; answering from disk")
+
+        thread = threading.Thread(target=copy, name="rsme-kg-store-copy", daemon=True)
+        thread.start()
+        return thread
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the web server that started it dies: a worker busy
+    with a runaway query would otherwise never read the end of its pipe and run on."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def worker_main(conn: Connection, store_path: str) -> None:
-    """Entry point of a worker process: load, say ready, answer jobs until the pipe closes."""
+    """Entry point of a worker process: open, say ready, answer jobs until the pipe closes."""
+    _die_with_parent()
+    path = Path(store_path)
     try:
-        store = EmbeddedStore.copy_in_memory(Path(store_path))
+        current = _Current(EmbeddedStore.open(path))
+        triples = len(current.store)
     except Exception as exc:  # report any failure to start to the parent, then stop
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return
-    conn.send(("ready", len(store)))
+    conn.send(("ready", triples))
+    current.copy_in_background(path)
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return  # the parent went away
-        conn.send(handle(store, job))
+        conn.send(handle(current.store, job))
 
 
 # ---------------------------------------------------------------- in the web server
 
 
+_HEADER = struct.Struct("!i")  # the frames of multiprocessing.connection, which the worker uses
+_LONG_HEADER = struct.Struct("!Q")  # after a header of -1: a frame of 2 GiB or more
+
+
 @dataclass(eq=False)  # identity semantics: workers live in a set
 class _Worker:
-    process: BaseProcess
-    conn: Connection
+    process: subprocess.Popen[bytes]
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
     jobs: int = 0
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
             self.process.kill()
         with contextlib.suppress(Exception):
-            self.conn.close()
-        self.process.join(timeout=5)
+            self.writer.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+    async def send(self, job: Job | Lookup) -> None:
+        """Write one job as a frame the worker's Connection.recv reads."""
+        payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(payload) > 0x7FFFFFFF:
+            head = _HEADER.pack(-1) + _LONG_HEADER.pack(len(payload))
+        else:
+            head = _HEADER.pack(len(payload))
+        # one write, one wake-up of the worker (a header apart would wake it twice)
+        self.writer.write(head + payload)
+        if self.writer.transport.get_write_buffer_size():
+            await self.writer.drain()  # only a job too big for the socket's buffer waits
+
+    async def receive(self) -> object:
+        """Read one frame the worker's Connection.send wrote, however it arrives in pieces."""
+        (size,) = _HEADER.unpack(await self.reader.readexactly(_HEADER.size))
+        if size == -1:
+            (size,) = _LONG_HEADER.unpack(await self.reader.readexactly(_LONG_HEADER.size))
+        return pickle.loads(await self.reader.readexactly(size))
 
 
-def _exchange(conn: Connection, job: Job | Lookup | None, timeout: float) -> object:
-    """Send a job (if any) and wait up to `timeout` s for the reply; runs in a thread.
+def _start_process(store_path: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """A worker process (``python -m api.worker FD STORE``) and the socket to talk to it.
 
-    Blocking pipe I/O in a thread, not the event loop's fd watching: a reply larger than the
-    pipe buffer arrives in pieces, and a non-blocking read of a partial message fails.
+    A plain interpreter started on this module, not multiprocessing's spawn, which would
+    import the command that started the server (the whole CLI) again in every worker.
     """
-    if job is not None:
-        conn.send(job)
-    if not conn.poll(timeout):
-        raise TimeoutError
-    return conn.recv()
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.worker", str(child.fileno()), str(store_path)],
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+    except OSError:
+        parent.close()
+        raise
+    finally:
+        child.close()
+    return process, parent
 
 
 @dataclass
@@ -190,28 +271,43 @@ class WorkerPool:
     replaced: int = field(default=0, init=False)
 
     async def start(self) -> None:
-        """Start every worker and wait until each has loaded the store."""
+        """Start every worker and wait until each has opened the store.
+
+        The processes are started before the first await, so a caller that schedules this
+        and yields once can do other work while they boot.
+        """
         self._idle = asyncio.Queue()
-        workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        launched: list[tuple[subprocess.Popen[bytes], socket.socket]] = []
+        try:
+            for _ in range(self.size):
+                launched.append(self._launch())
+        except StoreUnavailable:
+            for process, sock in launched:  # none of them is known to the pool yet
+                process.kill()
+                sock.close()
+            raise
+        workers = await asyncio.gather(*(self._connect(*one) for one in launched))
         for worker in workers:
             self._idle.put_nowait(worker)
 
+    def _launch(self) -> tuple[subprocess.Popen[bytes], socket.socket]:
+        try:
+            return _start_process(self.store_path)
+        except OSError as exc:
+            raise StoreUnavailable(f"a query worker could not be started: {exc}") from exc
+
     async def _spawn(self) -> _Worker:
-        context = mp.get_context("spawn")  # fork is unsafe in a threaded server
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=worker_main,
-            args=(child, str(self.store_path)),
-            daemon=True,
-            name="rsme-kg-query-worker",
-        )
-        process.start()
-        child.close()
-        worker = _Worker(process, parent)
+        return await self._connect(*self._launch())
+
+    async def _connect(self, process: subprocess.Popen[bytes], sock: socket.socket) -> _Worker:
+        """The streams to a started worker, once it says it is ready."""
+        # a reply may be large (up to max_rows rows): read it in big pieces
+        reader, writer = await asyncio.open_unix_connection(sock=sock, limit=1 << 20)
+        worker = _Worker(process, reader, writer)
         self._all.add(worker)
         try:
-            hello = await asyncio.to_thread(_exchange, parent, None, self.start_timeout)
-        except (TimeoutError, EOFError, OSError) as exc:
+            hello = await asyncio.wait_for(worker.receive(), self.start_timeout)
+        except (TimeoutError, EOFError, OSError, pickle.UnpicklingError) as exc:
             self._discard(worker)
             raise StoreUnavailable(f"a query worker did not start: {exc!r}") from exc
         kind, value = hello if isinstance(hello, tuple) else ("failed", repr(hello))
@@ -240,19 +336,33 @@ class WorkerPool:
     async def run(self, job: Job | Lookup, timeout: float) -> Answer | QueryResult:
         """Answer a job within `timeout` seconds (waiting for a free worker included)."""
         deadline = time.monotonic() + timeout
+        # asyncio.timeout rather than wait_for: no task made and scheduled for every await
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout)
-        except TimeoutError as exc:
-            raise QueryTimeout(f"no query worker became free within {timeout:g} s") from exc
+            worker = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                async with asyncio.timeout(timeout):
+                    worker = await self._idle.get()
+            except TimeoutError as exc:
+                raise QueryTimeout(f"no query worker became free within {timeout:g} s") from exc
+        sent = False
         try:
-            reply = await asyncio.to_thread(
-                _exchange, worker.conn, job, max(deadline - time.monotonic(), 0.001)
-            )
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                await worker.send(job)
+                sent = True
+                reply = await worker.receive()
+        except asyncio.CancelledError:
+            # the request went away (its client hung up): the worker still owes a reply, which
+            # is read and dropped before the worker takes another job (a half-written job
+            # cannot be finished: that worker is replaced)
+            finish = self._finish(worker, deadline) if sent else self._replace(worker)
+            asyncio.get_running_loop().create_task(finish)
+            raise
         except TimeoutError as exc:
             # the only way to stop the engine mid-query: kill the process, start another
             asyncio.get_running_loop().create_task(self._replace(worker))
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from exc
-        except (EOFError, OSError, BrokenPipeError) as exc:
+        except (EOFError, OSError, pickle.UnpicklingError) as exc:
             asyncio.get_running_loop().create_task(self._replace(worker))
             raise EngineFailure(f"the query engine stopped while answering: {exc!r}") from exc
         worker.jobs += 1
@@ -262,10 +372,27 @@ class WorkerPool:
         assert isinstance(reply, Answer | QueryResult)
         return reply
 
+    async def _finish(self, worker: _Worker, deadline: float) -> None:
+        """Read and drop the reply of an abandoned job, then free the worker (or replace it
+        when the job overruns its time)."""
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                await worker.receive()
+        except (TimeoutError, EOFError, OSError, pickle.UnpicklingError):
+            await self._replace(worker)
+            return
+        worker.jobs += 1
+        self._idle.put_nowait(worker)
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the workers, live or not yet reaped."""
+        return sorted(w.process.pid for w in self._all)
+
     @property
     def alive(self) -> int:
         """Number of live worker processes."""
-        return sum(1 for w in self._all if w.process.is_alive())
+        return sum(1 for w in self._all if w.process.poll() is None)
 
     async def close(self) -> None:
         """Stop every worker."""
@@ -277,3 +404,11 @@ class WorkerPool:
 def default_workers() -> int:
     """One worker per core, at least two, so one runaway query never blocks the rest."""
     return max(2, os.cpu_count() or 2)
+
+
+if __name__ == "__main__":  # a worker process: python -m api.worker FD STORE (see _start_process)
+    # through the module's own name: the jobs and answers that cross the pipe are pickled as
+    # api.worker's classes, which this copy (__main__) would not recognise
+    from api.worker import worker_main as serve
+
+    serve(Connection(int(sys.argv[1])), sys.argv[2])

@@ -20,8 +20,9 @@ A benchmark script, not a test. In one run it
    in-process (a server that answers wrongly is not timed), then loads each server in turn with
    ``--clients`` concurrent keep-alive clients for ``--duration`` seconds: GET with
    ``Accept: application/sparql-results+json``, identical query text for all servers — once
-   with the same text for every request (answer caches hit) and once with a unique trailing
-   comment per request (caches miss), see ``--query-text``;
+   with the same text for every request (answer caches hit) and once with a different numeric
+   constant in a row-keeping FILTER per request (a different query each time: caches miss),
+   see ``BOUND`` and ``--query-text``;
 4. prints a Markdown table (requests/s, p50 and p99 latency, errors) with the machine and the
    versions, and writes it to ``docs/benchmarks.md`` between the markers
    ``<!-- sparql-bench:start -->`` and ``<!-- sparql-bench:end -->`` (the rest of the file is
@@ -98,6 +99,7 @@ WHERE {
   ?code rsme:codesFactor ?factor ;
         prov:wasDerivedFrom ?study ;
         rsme:quote ?quote .
+  FILTER (STRLEN(?quote) < __BOUND__)
   ?study dcterms:title ?title ;
          dcterms:issued ?year .
   OPTIONAL { ?code rsme:direction/rdfs:label ?direction . FILTER (lang(?direction) = "en") }
@@ -133,8 +135,35 @@ ORDER BY DESC(?studies) DESC(?codes) ?factorLabel
 )
 
 
+# Every query has a numeric constant, its bound, in a FILTER that keeps every row (no string
+# or IRI in the data is that long): *repeated* sends REPEATED_BOUND, *unique* a new number per
+# request (see WRK_SCRIPT), so each request is a semantically different query with the same rows.
+BOUND = "__BOUND__"
+REPEATED_BOUND = 1_000_000_000
+AGGREGATE_FILTER = "  FILTER (STRLEN(STR(?factor)) < __BOUND__)\n"
+
+
+def with_bound(query: str, bound: int = REPEATED_BOUND) -> str:
+    """The query with its bound set to a number."""
+    return query.replace(BOUND, str(bound))
+
+
+def bounded(query: str) -> str:
+    """An aggregate query with the row-keeping FILTER on ?factor added at the end of WHERE."""
+    group = query.upper().rfind("GROUP BY")
+    close = query.rfind("}", 0, group if group >= 0 else len(query))
+    if close < 0:
+        raise BenchError("the AGGREGATE query has no WHERE block to add its bound to")
+    return query[:close] + AGGREGATE_FILTER + query[close:]
+
+
 def aggregate_query(path: Path = AGGREGATE_FILE) -> str:
-    """The AGGREGATE query: the example file with any prefix it uses but does not declare."""
+    """The AGGREGATE query: the example file with any prefix it uses but does not declare,
+    and its bound (see BOUND)."""
+    return bounded(_aggregate_text(path))
+
+
+def _aggregate_text(path: Path) -> str:
     try:
         text = path.read_text()
     except OSError:
@@ -160,13 +189,18 @@ GROUP BY ?factor ORDER BY ?codes ?factor
 
 PROBE = "ASK {}"
 
-# With unique = true, each request appends "\n#<run>-<thread>-<n>" (URL-encoded) to the query:
-# the text differs per request, so no server can answer from a cache of answers.
+# With unique = true, each request puts its own number in place of the query's bound (the
+# numeric constant of a FILTER that keeps every row, see BOUND): a different query per request,
+# which no answer cache can serve, however it normalises the text. A number is made of the
+# run's offset, the thread and a counter, so texts never repeat across threads or runs.
 WRK_SCRIPT = """\
 wrk.method = "GET"
 wrk.path = "%(path)s"
 wrk.headers["Accept"] = "%(accept)s"
 local unique = %(unique)s
+local before = "%(before)s"
+local after = "%(after)s"
+local offset = %(offset)s
 local threads = 0
 
 setup = function(thread)
@@ -180,7 +214,8 @@ request = function()
     return wrk.format()
   end
   n = n + 1
-  return wrk.format(nil, wrk.path .. "%%0A%%23%(run)s-" .. tid .. "-" .. n)
+  local bound = string.format("%%.0f", offset + tid * 1e9 + n)
+  return wrk.format(nil, before .. bound .. after)
 end
 
 done = function(summary, latency, requests)
@@ -322,11 +357,49 @@ class Load:
     p99_ms: float
     errors: int
     error_detail: str = ""
+    cpu_seconds: float | None = None  # used by the server's processes during the run
 
     @property
     def rps(self) -> float:
         """Completed requests per second."""
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float | None:
+        """CPU milliseconds the server spent per completed request (all its processes)."""
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds / self.requests * 1000
+
+
+def settle(pgid: int, limit: float) -> float:
+    """Wait until a process group has used (almost) no CPU for one second; the seconds waited
+    before that second."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < limit:
+        before = group_cpu(pgid)
+        time.sleep(1.0)
+        if group_cpu(pgid) - before < 0.05:
+            return max(0.0, time.perf_counter() - began - 1.0)
+    raise BenchError(f"a server was still busy {limit:.0f} s after it started answering")
+
+
+def group_cpu(pgid: int) -> float:
+    """User + system CPU seconds used so far by the processes of a process group (a server and
+    its workers: each server runs in a session of its own). On a machine shared with other
+    work, CPU per request compares servers more steadily than requests per second."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold ')'
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def query_path(endpoint: str, query: str) -> str:
@@ -345,9 +418,11 @@ def run_wrk(
     work: Path,
     unique: bool,
 ) -> Load:
-    """Load an endpoint with wrk (keep-alive, ``clients`` connections, 2 threads at most)."""
+    """Load an endpoint with wrk (keep-alive, ``clients`` connections, 2 threads at most);
+    ``query`` holds BOUND, set per request when ``unique``."""
+    text = query if unique else with_bound(query)
     return run_wrk_path(
-        wrk, endpoint, query_path(endpoint, query), ACCEPT, clients, seconds, timeout, work, unique
+        wrk, endpoint, query_path(endpoint, text), ACCEPT, clients, seconds, timeout, work, unique
     )
 
 
@@ -364,13 +439,18 @@ def run_wrk_path(
 ) -> Load:
     """Load one GET path of a server with wrk and return its throughput and latencies."""
     script = work / "load.lua"
+    before, marker, after = path.partition(BOUND)
+    if unique and not marker:
+        raise BenchError("a unique-text load needs a query with a bound (BOUND)")
     script.write_text(
         WRK_SCRIPT
         % {
             "path": path,
             "accept": accept,
             "unique": "true" if unique else "false",
-            "run": run_tag(),
+            "before": before,
+            "after": after,
+            "offset": run_offset(),
         }
     )
     endpoint = url
@@ -400,17 +480,17 @@ def run_wrk_path(
     return Load(requests - status, duration_us / 1e6, p50 / 1000, p99 / 1000, errors, detail)
 
 
-def run_tag() -> str:
-    """A tag unique to one load run (so unique query texts never repeat across runs)."""
-    return f"{os.getpid()}x{time.monotonic_ns()}"
+def run_offset() -> int:
+    """Where one load run's bounds start: far above any length in the data, different from
+    run to run (so unique query texts never repeat across runs), exact in a Lua double."""
+    return 10**12 + (time.time_ns() // 1_000_000 % 100_000) * 10**10
 
 
 def run_httpx(
     endpoint: str, query: str, clients: int, seconds: float, timeout: float, unique: bool
 ) -> Load:
     """Load an endpoint with asyncio httpx clients sharing one keep-alive pool."""
-    tag = run_tag()
-    counter = itertools.count(1)
+    counter = itertools.count(run_offset() + 1)
 
     async def main() -> Load:
         latencies: list[float] = []
@@ -422,7 +502,7 @@ def run_httpx(
 
             async def worker() -> None:
                 while time.perf_counter() < deadline:
-                    text = f"{query}\n#{tag}-{next(counter)}" if unique else query
+                    text = with_bound(query, next(counter) if unique else REPEATED_BOUND)
                     sent = time.perf_counter()
                     try:
                         answer = await client.get(
@@ -489,6 +569,7 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     startup: dict[str, float] = field(default_factory=dict)
+    settled: dict[str, float] = field(default_factory=dict)
 
 
 def fmt_ms(value: float) -> str:
@@ -510,24 +591,28 @@ def table(report: Report) -> str:
         key=lambda r: (queries.index(r.query), texts.index(r.text), servers.index(r.server)),
     )
     lines = [
-        "| query | query text | server | rows | requests/s | p50 ms | p99 ms | errors | note |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| query | query text | server | rows | requests/s | p50 ms | p99 ms | CPU ms/request "
+        "| errors | note |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         if row.load is None:
-            cells = ["–", "–", "–", "–"]
+            cells = ["–", "–", "–", "–", "–"]
         else:
             load = row.load
-            cells = [fmt_rps(load.rps), fmt_ms(load.p50_ms), fmt_ms(load.p99_ms), str(load.errors)]
+            cpu = "–" if load.cpu_ms is None else fmt_ms(load.cpu_ms)
+            cells = [fmt_rps(load.rps), fmt_ms(load.p50_ms), fmt_ms(load.p99_ms), cpu]
+            cells.append(str(load.errors))
             if load.error_detail:
-                cells[3] += f" ({load.error_detail})"
+                cells[4] += f" ({load.error_detail})"
         lines.append(
             f"| {row.query} | {row.text} | {row.server} | {row.rows} | {' | '.join(cells)} "
             f"| {row.note} |"
         )
     for server, why in report.skipped.items():
-        lines.append(f"| (all) | – | {server} | – | – | – | – | – | not run: {why} |")
-    ratios = []
+        lines.append(f"| (all) | – | {server} | – | – | – | – | – | – | not run: {why} |")
+    ratios: list[str] = []
+    cpu_ratios: list[str] = []
     for query in queries:
         for text in texts[:2]:
             rps = {
@@ -538,11 +623,25 @@ def table(report: Report) -> str:
             pairs = [("rsme-kg", "oxigraph"), ("rsme-kg", "rdflib-endpoint")]
             if "rsme-kg" not in rps:
                 pairs = [("oxigraph", "rdflib-endpoint")]
+            cpu_of = {
+                r.server: r.load.cpu_ms
+                for r in report.rows
+                if r.query == query and r.text == text and r.load and r.ok and r.load.cpu_ms
+            }
             for a, b in pairs:
                 if rps.get(a) and rps.get(b):
                     ratios.append(f"{query} {text}: {a} / {b} = {rps[a] / rps[b]:,.1f}×")
+                if cpu_of.get(a) and cpu_of.get(b):
+                    share = cpu_of[b] / cpu_of[a]
+                    cpu_ratios.append(f"{query} {text}: {b} / {a} = {share:,.1f}×")
     if ratios:
         lines += ["", "Throughput ratios: " + "; ".join(ratios) + "."]
+    if cpu_ratios:
+        lines += [
+            "",
+            "CPU per request, ratios (how many requests the first server answers with the CPU "
+            "the second spends on one): " + "; ".join(cpu_ratios) + ".",
+        ]
     return "\n".join(lines)
 
 
@@ -623,6 +722,7 @@ def section(report: Report, oxigraph: str | None, wrk: str | None) -> str:
     facts = "\n".join(f"| {k} | {v} |" for k, v in machine())
     vers = "\n".join(f"| {k} | {v} |" for k, v in versions(oxigraph, wrk))
     startup = ", ".join(f"{k} {v:.1f} s" for k, v in report.startup.items())
+    settled = ", ".join(f"{k} {v:.1f} s" for k, v in report.settled.items())
     selective, aggregate = report.queries["SELECTIVE"], report.queries["AGGREGATE"]
     command = " ".join(["python bench/sparql_bench.py", *map(shlex.quote, sys.argv[1:])])
     n_selective, n_aggregate = report.expected["SELECTIVE"], report.expected["AGGREGATE"]
@@ -641,14 +741,23 @@ Run on {report.started:%Y-%m-%d %H:%M} UTC by `{command}`.
   text for every server; load generator: {report.generator}. Before timing, each server's
   number of result rows is checked against pyoxigraph in-process (expected: SELECTIVE
   {n_selective}, AGGREGATE {n_aggregate}).
-* **Query text**: *repeated* sends the very same text every time (a server with an answer cache,
-  such as the rsme-kg facade, answers from it); *unique* appends a comment line
-  `#<run>-<thread>-<n>` to each request, so every text is new and every request is evaluated
-  (rdflib-endpoint then also loses its cache of parsed queries).
-* **Servers**: started in {startup or "–"} (until they answer `ASK {{}}`).
+* **Query text**: each query has a FILTER whose numeric constant (its *bound*) keeps every row.
+  *repeated* sends the very same text every time, bound {REPEATED_BOUND} (a server with an
+  answer cache, such as the rsme-kg facade, answers from it); *unique* sends a new bound with
+  every request (a run's offset of 10^12 or more, + 10^9 × thread + a counter), so each is a
+  semantically different query, which no answer cache, however it normalises texts, can serve
+  (rdflib-endpoint then also loses its cache of parsed queries); the rows are checked for both.
+* **Servers**: started in {startup or "–"} (until they answer `ASK {{}}`); then each was left
+  until its processes had used no CPU for a second ({settled or "–"} more: the facade's query
+  workers copy the store into memory after they start answering), so that no work of the start
+  is counted in a load run.
 
 {table(report)}
 
+* CPU ms/request: the CPU time (user + system) of the server's whole process tree during the
+  run, divided by the requests it answered; it depends far less than requests/s on what else
+  the machine runs, so it is the fairer comparison on a shared machine (the load generator's
+  own CPU is not counted for any server).
 * p50/p99 are the latencies seen by the clients under that load (so with {args.clients} clients a
   server that runs one query at a time shows about {args.clients}× its service time).
 * "single request" rows: the server needed longer than duration / clients for one request, so it
@@ -657,18 +766,20 @@ Run on {report.started:%Y-%m-%d %H:%M} UTC by `{command}`.
 
 <details><summary>The two queries</summary>
 
+As sent in the *repeated* text (bound {REPEATED_BOUND}); the *unique* texts differ only in it.
+
 SELECTIVE (all evidence for one factor, the factor with the median number of codes):
 
 ```sparql
-{selective.strip()}
+{with_bound(selective).strip()}
 ```
 
 AGGREGATE (factors ranked by number of included studies:
 `kg/queries/examples/factors-by-studies.rq`, with the prefixes it leaves to `rsme-kg query`
-declared):
+declared and the FILTER of its bound added):
 
 ```sparql
-{aggregate.strip()}
+{with_bound(aggregate).strip()}
 ```
 
 </details>
@@ -811,7 +922,10 @@ def measure(
         for server in servers:
             print(f"{name} on {server.name}: checking ...", end=" ", flush=True)
             with httpx.Client(timeout=args.request_timeout) as client:
-                rows, latency, error = check(client, server, query)
+                rows, latency, error = check(client, server, with_bound(query))
+                if not error and rows == expected:  # a unique text must give the same rows
+                    again, _, error = check(client, server, with_bound(query, run_offset()))
+                    rows = again if not error else rows
             if error:
                 print(error, flush=True)
                 note = f"check failed after {latency:.1f} s: {error}"
@@ -839,11 +953,15 @@ def measure(
                     run_load(args, server, query, wrk, work, args.warmup, unique)
                     wait_idle(server, args.request_timeout)
                 print(f"  {text} text, {args.duration:g} s ...", end=" ", flush=True)
+                assert server.process is not None
+                cpu = group_cpu(server.process.pid)
                 load = run_load(args, server, query, wrk, work, args.duration, unique)
                 wait_idle(server, args.request_timeout)
+                load.cpu_seconds = group_cpu(server.process.pid) - cpu
                 print(
                     f"{fmt_rps(load.rps)} req/s, p50 {fmt_ms(load.p50_ms)} ms, "
-                    f"p99 {fmt_ms(load.p99_ms)} ms, {load.errors} errors",
+                    f"p99 {fmt_ms(load.p99_ms)} ms, {load.errors} errors, "
+                    f"CPU {fmt_ms(load.cpu_ms or 0)} ms/request",
                     flush=True,
                 )
                 report.rows.append(Row(name, server.name, str(rows), text, load))
@@ -911,8 +1029,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--query-text",
         choices=("repeated", "unique", "both"),
         default="both",
-        help="send the same text every time (answer caches hit), a unique text per request "
-        "(a trailing comment; caches miss), or both (default)",
+        help="send the same text every time (answer caches hit), a different query per request "
+        "(a new constant in a row-keeping FILTER; caches miss), or both (default)",
     )
     parser.add_argument(
         "--generator", choices=("auto", "wrk", "httpx"), default="auto", help="load generator"
@@ -968,7 +1086,10 @@ def main(argv: list[str] | None = None) -> int:
         reference.bulk_load(path=str(trig), format=ox.RdfFormat.TRIG)
         factor = pick_factor(reference)
         queries = {"SELECTIVE": SELECTIVE_TEMPLATE % factor, "AGGREGATE": aggregate_query()}
-        expected = {name: len(select(reference, q)) for name, q in queries.items()}
+        expected = {name: len(select(reference, with_bound(q))) for name, q in queries.items()}
+        for name, q in queries.items():  # the bound keeps every row, whatever its value
+            if len(select(reference, with_bound(q, run_offset()))) != expected[name]:
+                raise BenchError(f"the bound of {name} changes its rows")
         del reference
         print(f"SELECTIVE factor: {factor}; expected rows: {expected}", flush=True)
         report = Report(started, args, generator, data, factor, queries, expected)
@@ -979,7 +1100,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"starting {server.name} on {server.endpoint} ...", end=" ", flush=True)
                 server.start(args.ready_timeout)
                 report.startup[server.name] = server.started_in
-                print(f"ready in {server.started_in:.1f} s", flush=True)
+                print(f"ready in {server.started_in:.1f} s", end=", ", flush=True)
+                assert server.process is not None
+                report.settled[server.name] = settle(server.process.pid, args.ready_timeout)
+                print(f"settled after {report.settled[server.name]:.1f} s more", flush=True)
             measure(args, servers, queries, report, wrk, work)
 
         text = table(report)

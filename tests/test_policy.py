@@ -123,3 +123,71 @@ def test_updates_are_refused_after_any_prologue() -> None:
         refusal = check(update)
         assert refusal is not None and refusal.status == 403, update
     assert check("SELECT * WHERE { ?s ?p 'INSERT' }") is None
+
+
+# --- the single-pass lexer (one compiled pattern): every kind of token, worked by hand
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        # a long literal may hold one or two quotes of its own kind; they end nothing
+        ("ASK { FILTER ('''a''b''' != \"\"\"c\"d\"\"\") }", "ASK { FILTER ('' != \"\") }"),
+        # an escaped quote inside a short literal does not close it
+        ("ASK { ?s ?p 'it\\'s # not a comment' }", "ASK { ?s ?p '' }"),
+        # '<' as an operator is kept, and the literal after it is still emptied
+        ("ASK { FILTER (?o < 'x>y') }", "ASK { FILTER (?o < '') }"),
+        # a comment ends at its line; a '#' inside an IRI is part of the IRI
+        ("ASK { <http://e/#a> ?p ?o } # x\nASK", "ASK { <http://e/#a> ?p ?o }  \nASK"),
+    ],
+)
+def test_code_only_keeps_the_query_s_own_words(query: str, code: str) -> None:
+    assert policy.code_only(query) == code
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * { ?s ?p '''never closed }",  # a triple quote is never two empty strings
+        "SELECT * { ?s ?p 'broken\nline' }",  # a short literal does not span lines
+        "SELECT * { ?s ?p 'ends with a backslash\\\n' }",
+    ],
+)
+def test_an_unclosed_literal_cannot_be_vetted(query: str) -> None:
+    refusal = check(query)
+    assert refusal is not None and refusal.status == 400 and "not closed" in refusal.detail
+
+
+def test_service_hidden_after_a_less_than_and_a_literal_is_found() -> None:
+    query = "SELECT * { ?s ?p ?o FILTER (?o < 'x') SERVICE <http://evil.example/sparql> { } }"
+    refusal = check(query)
+    assert refusal is not None and "evil.example" in refusal.detail
+
+
+def test_nesting_is_measured_when_there_are_enough_brackets_to_be_deep() -> None:
+    """The depth check counts opening brackets first; a flat query with many of them is fine,
+    a deep one is still refused."""
+    flat = "SELECT * WHERE { " + "FILTER (1) " * 300 + "}"
+    assert check(flat) is None
+    deep = "SELECT * WHERE " + "{" * 201 + "}" * 201
+    refusal = check(deep)
+    assert refusal is not None and "201 deep" in refusal.detail
+
+
+@pytest.mark.parametrize(
+    ("query", "default", "named"),
+    [
+        # a word that ends in 'From' is no FROM clause
+        ("SELECT * { ?c prov:wasDerivedFrom ?s }", (), ()),
+        ("SELECT ?from { ?from ?p ?o }", (), ()),
+        # FROM right against its IRI is one
+        ("ASK FROM<http://g/1> { ?s ?p ?o }", ("http://g/1",), ()),
+        ("ask from named <http://g/2> { }", (), ("http://g/2",)),
+    ],
+)
+def test_from_is_read_only_where_it_is_a_clause(
+    query: str, default: tuple[str, ...], named: tuple[str, ...]
+) -> None:
+    clause = dataset_clause(query)
+    assert clause is not None
+    assert (clause.default_graphs, clause.named_graphs) == (default, named)

@@ -738,3 +738,142 @@ def test_w3c_bad_query_missing_form_type(w3c: Api) -> None:
     headers, _, payload = rest.partition(b"\r\n\r\n")
     assert b"content-type: application/problem+json" in headers.lower()
     assert json.loads(payload)["type"].endswith("/unsupported-content-type")
+
+
+# ------------------------------------------------------------------ the faster path (issue 13)
+
+
+def test_sparql_json_terms_are_written_as_the_spec_says(server: Api) -> None:
+    """Each kind of term, a repeated term and an unbound variable, worked out by hand."""
+    query = (
+        'SELECT ?x ?y WHERE { VALUES (?x ?y) { (<http://e/a> "é \\"q\\""@fa) '
+        '(<http://e/a> 1) (UNDEF "plain") (<http://e/b> UNDEF) } }'
+    )
+    reply = server.get(
+        SPARQL, params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert reply.status_code == 200, reply.text
+    a = {"type": "uri", "value": "http://e/a"}
+    integer = "http://www.w3.org/2001/XMLSchema#integer"
+    assert reply.json() == {
+        "head": {"vars": ["x", "y"]},
+        "results": {
+            "bindings": [
+                {"x": a, "y": {"type": "literal", "value": 'é "q"', "xml:lang": "fa"}},
+                {"x": a, "y": {"type": "literal", "value": "1", "datatype": integer}},
+                {"y": {"type": "literal", "value": "plain"}},
+                {"x": {"type": "uri", "value": "http://e/b"}},
+            ]
+        },
+    }
+    assert reply.headers["x-result-rows"] == "4"
+
+
+def test_a_request_abandoned_mid_query_does_not_lose_its_worker(built: Built) -> None:
+    """A request cancelled while its worker computes (a client that hung up): the worker is
+    freed after its reply, or replaced at the query's deadline; the pool keeps its size."""
+    import asyncio
+
+    from api.worker import Answer, Job, WorkerPool
+
+    async def scenario() -> tuple[int, int, int]:
+        pool = WorkerPool(built[0] / paths.STORE_SUBDIR, size=1)
+        await pool.start()
+        try:
+            abandoned = asyncio.create_task(pool.run(Job(RUNAWAY, None, None), 1.0))
+            await asyncio.sleep(0.3)  # the runaway query is in the worker now
+            abandoned.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await abandoned
+            # the next job waits for the worker that replaces the overrunning one
+            answer = await pool.run(Job(STUDIES, None, None), 30.0)
+            assert isinstance(answer, Answer) and answer.status == 200
+            return answer.rows, pool.alive, pool.replaced
+        finally:
+            await pool.close()
+
+    rows, alive, replaced = asyncio.run(scenario())
+    assert (rows, alive, replaced) == (48, 1, 1)
+
+
+def test_a_worker_answers_the_same_from_disk_and_from_its_copy_in_memory(built: Built) -> None:
+    """A worker answers from the on-disk store until its in-memory copy is complete, then from
+    the copy: both give the same answer."""
+    from api.worker import Job, _Current, execute
+    from kg.store.embedded import EmbeddedStore
+
+    path = built[0] / paths.STORE_SUBDIR
+    current = _Current(EmbeddedStore.open(path))
+    on_disk = current.store
+    job = Job(STUDIES + " ORDER BY ?s", "text/csv", None)
+    before = execute(current.store, job)
+    current.copy_in_background(path).join(timeout=60)
+    assert current.store is not on_disk
+    after = execute(current.store, job)
+    assert before.status == after.status == 200
+    assert before.body == after.body and before.rows == after.rows == 48
+
+
+def test_other_methods_of_sparql_still_reach_the_router(server: Api) -> None:
+    """Only GET and POST take the short way; the other methods are answered by the routes."""
+    other = server.request("DELETE", SPARQL, params={"query": "ASK {}"})
+    assert problem(other, 400)["type"] == "https://w3id.org/rsme-kg/problems/method-not-allowed"
+    assert other.headers["allow"] == "GET, POST, OPTIONS"
+
+
+WORKER_OF_A_KILLED_SERVER = """
+import asyncio, sys
+from pathlib import Path
+from api.worker import Job, WorkerPool
+
+async def main() -> None:
+    pool = WorkerPool(Path(sys.argv[1]), size=1)
+    await pool.start()
+    print(pool.pids[0], flush=True)
+    await pool.run(Job(sys.argv[2], None, None), 600.0)
+
+asyncio.run(main())
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_worker_does_not_outlive_a_killed_server(built: Built) -> None:
+    """A web server killed outright (no shutdown) while a worker runs a runaway query: the
+    worker is stopped too, not left computing for ever."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    store = str(built[0] / paths.STORE_SUBDIR)
+    server = subprocess.Popen(
+        [sys.executable, "-c", WORKER_OF_A_KILLED_SERVER, store, RUNAWAY],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    worker = 0
+    try:
+        assert server.stdout is not None
+        worker = int(server.stdout.readline())
+        time.sleep(0.5)  # the runaway query is running in the worker
+        assert _running(worker)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _running(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(worker)
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+        if worker and _running(worker):  # the failure this test looks for: end it here
+            os.kill(worker, signal.SIGKILL)

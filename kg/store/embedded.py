@@ -160,7 +160,12 @@ class EmbeddedStore:
         """The store written by `build` at `path`, copied into memory for fast reads."""
         on_disk = cls.open(path)
         memory = ox.Store()
-        memory.bulk_extend(on_disk._store)
+        # through N-Quads bytes, both steps in the engine: it lets go of Python's lock while it
+        # works (bulk_extend over the store's quads holds it for the whole copy), so a worker
+        # copying in a thread still answers from disk meanwhile
+        memory.bulk_load(
+            on_disk._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS
+        )
         return cls(memory, path)
 
     @classmethod

@@ -29,6 +29,27 @@ _PROJECTION_TOKEN = re.compile(
 _DATASET_TOKEN = re.compile(
     _STRING.pattern + r"""|<[^<>"{}|^`\\\s]*>|#[^\n]*|[?$]\w+|[^\s<>"'#?$]+""", re.I
 )
+# the keyword as a word of its own (not prov:wasDerivedFrom): without it there is no clause
+_FROM_WORD = re.compile(r"(?<![\w:?$])FROM(?![\w:])", re.I)
+
+
+def _mentions_from(sparql: str) -> bool:
+    """Whether FROM may stand as a word of its own (a cautious yes: strings and comments are
+    not told apart here). The case-blind pattern only where a plain search finds the letters,
+    which most queries lack or have once or twice inside other words.
+
+    >>> _mentions_from("SELECT * { ?c prov:wasDerivedFrom ?s }"), _mentions_from("ASK FROM<g:x> {}")
+    (False, True)
+    """
+    lowered = sparql.lower()
+    at = lowered.find("from")
+    while at >= 0:
+        if _FROM_WORD.match(sparql, at):  # its lookbehind sees the character before `at`
+            return True
+        at = lowered.find("from", at + 1)
+    return False
+
+
 _IRI_FORBIDDEN = frozenset('<>"{}|^`\\ \n\t')
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -145,6 +166,8 @@ def dataset_clause(sparql: str) -> DatasetClause | None:
     >>> bool(dataset_clause("SELECT ?from WHERE { ?from ?p 'FROM <x>' } # FROM <y>"))
     False
     """
+    if not _mentions_from(sparql):  # most queries: no FROM clause at all, nothing to tokenize
+        return DatasetClause()
     prefixes = dict(PREFIXES)
     prefixes.update((m.group(1), m.group(2)) for m in _PREFIX_DECL.finditer(sparql))
     default: list[str] = []
