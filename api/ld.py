@@ -48,6 +48,7 @@ from api.responses import (
     send,
     unchanged,
 )
+from api.services.build import by_factor
 from api.services.ids import unknown_resource
 from api.urls import public_url
 from kg import iris
@@ -128,7 +129,12 @@ async def describe(request: Request, iri: URIRef, view: str | None) -> Response:
     if current is not None:  # the graph is the same build: no need to ask the store
         return current
     if view == "evidence":
-        rows = await select(request, "api/ld-evidence", factor=iri)
+        ident = iris.local_id(str(iri), "factor")
+        if ident is not None and str(iris.factor(ident)) == str(iri):
+            # every factor's evidence read at once, once per build (api.services.build)
+            rows = await by_factor(request, "api/ld-evidence", ident)
+        else:
+            rows = await select(request, "api/ld-evidence", factor=iri)
         if not rows:
             if iris.local_id(str(iri), "factor") is None:
                 raise Problem(

@@ -14,7 +14,7 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -84,6 +84,7 @@ def local_href(iri: str, prefix: str) -> str | None:
     return f"{prefix}/{iri[len(BASE) :]}"
 
 
+@lru_cache(maxsize=1 << 16)  # a page of a hub resource asks for ~1,500 (the prefixes are fixed)
 def curie(iri: str) -> str:
     """An IRI as prefix:local with the project's prefixes, or the IRI itself.
 

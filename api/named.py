@@ -8,6 +8,7 @@ rows (`QueryResult.rows`) or an rdflib graph (`QueryResult.graph`).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 from fastapi import Request
@@ -23,6 +24,9 @@ from kg.store.base import QueryResult, Row
 
 __all__ = ["Row", "construct", "result", "select"]
 
+# the scope key under which api.warmup puts the semaphore its queries take turns on
+WARMUP_GATE = "rsme_kg.warmup_gate"
+
 
 async def result(
     request: Request, name: str, values: Mapping[str, queries.Value], max_rows: int = 100_000
@@ -35,8 +39,12 @@ async def result(
     cached = cache.get(lookup)
     if isinstance(cached, QueryResult):
         return cached
+    # the background warm-up's queries take turns, so that a worker stays free (api.warmup)
+    scope = getattr(request, "scope", None) or {}
+    turn = scope.get(WARMUP_GATE) or contextlib.nullcontext()
     try:
-        found = await backend.lookup(lookup, settings.query_timeout)
+        async with turn:
+            found = await backend.lookup(lookup, settings.query_timeout)
     except QueryError as exc:  # the project's own query failed: a fault of the server
         raise Problem(500, "Named query failed", f"{name}: {exc}", kind="query-failed") from exc
     cache.put(lookup, found, _cost(found) + len(lookup.query))

@@ -319,3 +319,22 @@ def test_a_wrapped_label_is_one_link_and_a_full_box_leads_to_its_category() -> N
     assert len([h for h, _, _ in links if h.startswith(f"{iri}factor/")]) == figures.PER_BOX
     category = [name for href, name, _ in links if href == f"{iri}category/k"]
     assert category == ["Category: 2 studies"] * 2  # its title and the line of the others
+
+
+def test_the_palette_is_matplotlibs_tab20() -> None:
+    """The category colours are written out (no colour map is loaded to know them): they are
+    matplotlib's "tab20", in its order."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    assert [to_hex(matplotlib.colormaps["tab20"](i)) for i in range(20)] == figures.PALETTE
+
+
+@pytest.mark.parametrize("name", figures.names())
+def test_one_drawing_gives_both_formats_as_two_drawings_do(analysis: Analysis, name: str) -> None:
+    """The server draws a picture once for its SVG and its PNG (api.services.analysis.draw_ahead,
+    as write_all does): the bytes are those of a picture drawn for each format."""
+    figure = figures.lookup(name).draw(analysis, "en")
+    together = {fmt: figures.render(figure, fmt) for fmt in ("svg", "png")}
+    apart = {fmt: figures.draw(analysis, name, fmt) for fmt in ("svg", "png")}
+    assert together == apart

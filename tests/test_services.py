@@ -71,3 +71,33 @@ def test_the_least_recently_used_answer_goes_first() -> None:
 
     asyncio.run(scenario())
     assert computed == ["a", "b", "c", "b"]
+
+
+@pytest.mark.parametrize(
+    ("code_point", "lang"),
+    [
+        (0x05FF, None),  # Hebrew, just below the Arabic block
+        (0x0600, "fa"),
+        (0x06CC, "fa"),  # Persian yeh
+        (0x06FF, "fa"),
+        (0x0700, None),  # Syriac
+        (0x0750, "fa"),  # Arabic Supplement
+        (0x077F, "fa"),
+        (0x0780, None),  # Thaana
+        (0xFB4F, None),
+        (0xFB50, "fa"),  # Arabic Presentation Forms-A
+        (0xFDFF, "fa"),
+        (0xFE6F, None),
+        (0xFE70, "fa"),  # Arabic Presentation Forms-B
+        (0xFEFF, "fa"),
+        (0xFF00, None),
+    ],
+)
+def test_script_lang_knows_the_arabic_blocks_to_their_edges(
+    code_point: int, lang: str | None
+) -> None:
+    """A text is Persian (the corpus's Arabic script) when one of its characters lies in an
+    Arabic block, whatever surrounds it."""
+    from api.services.evidence import script_lang
+
+    assert script_lang(f"Title {chr(code_point)} end") == lang

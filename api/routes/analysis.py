@@ -20,14 +20,22 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
-from api import pages
+from api import pages, warmup
 from api.fastcache import cacheable
 from api.models import analysis as models
 from api.problems import Problem
 from api.responses import Offers, negotiate
-from api.services.analysis import PICTURES, current, site_picture, with_digest
+from api.services.analysis import (
+    PICTURES,
+    current,
+    everything_json,
+    picture_key,
+    site_picture,
+    with_digest,
+)
+from api.services.build import once
 from kg.analysis import figures
-from kg.analysis.document import everything, render_body
+from kg.analysis.document import render_body
 from kg.analysis.matrix import to_csv
 from kg.analysis.report import (
     appraisal_json,
@@ -69,15 +77,23 @@ async def all_results(
     """Flow, weights, both matrices, settings, co-occurrence, timeline, kappa and appraisal as
     JSON; a browser (Accept: text/html) gets the report of `rsme-kg report` with its pictures.
     Every count of support leaves the settings (direction context) out; `settings` counts them."""
-    analysis, digest = await with_digest(request, cutoff)
     if negotiate(request, _JSON_OR_HTML) == "application/json":
-        body = json.dumps(everything(analysis), ensure_ascii=False).encode("utf-8")
+        body = await everything_json(request, cutoff)
         return Response(body, media_type="application/json", headers={"Vary": "Accept"})
+    body = await report_page(request, lang, cutoff)
+    return Response(body, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+
+async def report_page(request: Request, lang: str = "en", cutoff: float | None = None) -> bytes:
+    """The report as the /analysis page, with its pictures; drawn once per build (api.warmup
+    draws the English one ahead): a page of 2 MB at 100k triples, whose "generated" then says
+    when it was drawn."""
+    analysis, digest = await with_digest(request, cutoff)
 
     def page() -> bytes:
         svgs = {
             name: PICTURES.get(
-                (digest, name, "svg", lang),
+                picture_key(request, digest, name, "svg", lang),
                 lambda name=name: site_picture(request, analysis, name, "svg", lang),  # type: ignore[misc]
             )
             for name in figures.names()
@@ -93,11 +109,20 @@ async def all_results(
             request, "analysis.html", body=render_body(analysis, svgs, generated, href)
         )
 
-    return Response(
-        await run_in_threadpool(page),
-        media_type="text/html; charset=utf-8",
-        headers={"Vary": "Accept"},
+    where = request.scope.get("root_path", "")
+    return await once(
+        request, ("analysis-page", lang, cutoff, where), lambda: run_in_threadpool(page)
     )
+
+
+@warmup.step("report page", late=True)
+async def _warm_report(request: Request) -> None:
+    await report_page(request, "en")
+
+
+@warmup.step("matrix as JSON")
+async def _warm_matrix(request: Request) -> None:
+    await matrix_body(request, "factor")
 
 
 @cacheable
@@ -144,11 +169,18 @@ async def matrix(
                 "Vary": "Accept",
             },
         )
-    return Response(
-        json.dumps(matrix_json(analysis, by), ensure_ascii=False),
-        media_type="application/json",
-        headers={"Vary": "Accept"},
-    )
+    body = await matrix_body(request, by)
+    return Response(body, media_type="application/json", headers={"Vary": "Accept"})
+
+
+async def matrix_body(request: Request, by: str = "factor") -> bytes:
+    """The frequency matrix as JSON, encoded once per build (a megabyte at 100k triples)."""
+
+    async def encoded() -> bytes:
+        found = await current(request)
+        return json.dumps(matrix_json(found, by), ensure_ascii=False).encode("utf-8")
+
+    return await once(request, ("matrix-json", by), encoded)
 
 
 @cacheable
@@ -263,7 +295,7 @@ async def picture(
     analysis, digest = await with_digest(request)
     body = await run_in_threadpool(
         PICTURES.get,
-        (digest, name, extension, lang),
+        picture_key(request, digest, name, extension, lang),
         lambda: site_picture(request, analysis, name, extension, lang),
     )
     return Response(body, media_type=_PICTURE_TYPES[extension])

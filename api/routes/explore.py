@@ -16,10 +16,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
 from api.fastcache import cacheable
-from api.named import Row, select
+from api.named import Row
 from api.problems import not_found
 from api.rows import text
 from api.services.analysis import factor_weights
+from api.services.build import by_factor
 from api.services.evidence import (
     BASES,
     DIRECTIONS,
@@ -46,7 +47,6 @@ from api.services.pages import (
     with_query,
 )
 from api.services.taxonomy import categories, factor_summary, rank, weighted_factors, with_weight
-from kg import iris
 
 router = APIRouter(tags=["pages"])
 
@@ -172,7 +172,7 @@ async def explore_factor(
         json = offer(alternate.json)
         weights, labels, items = await asyncio.gather(
             factor_weights(request),
-            select(request, "api/factor-labels", factor=iris.factor(factor_id)),
+            by_factor(request, "api/factor-labels", factor_id),
             factor_evidence(request, factor_id),
         )
         factor = with_weight(factor_summary(row), weights)

@@ -16,8 +16,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
 from api.fastcache import cacheable
-from api.named import select
 from api.problems import not_found
+from api.services.build import kept_rows
 from api.services.catalogue import (
     DECISIONS,
     Option,
@@ -163,7 +163,7 @@ async def explore_study(
     async def make(offer: Offer) -> Page:
         row = await study_detail(request, study_id)
         if row is None:
-            known = await select(request, "api/study-list")
+            known = await kept_rows(request, "api/study-list")
             raise not_found("study", study_id, [r["id"] for r in known])
         json = offer(f"{root}/studies/{row['id']}")
         study = await study_view(request, row)

@@ -22,11 +22,13 @@ from api.models.factors import (
     FactorSummary,
     RelatedConcept,
 )
-from api.named import Row, select
+from api.named import Row
 from api.paging import link_header
 from api.problems import NOT_FOUND, Problem, check_year_range, not_found
 from api.rows import kind_and_id, local, maybe_text, text
 from api.services.analysis import factor_weights
+from api.services.build import by_factor
+from api.services.evidence import factor_evidence_rows
 from api.services.ids import known_factor
 from api.services.taxonomy import factor_summary, group_labels, rank, weighted_factors, with_weight
 from kg import iris
@@ -95,11 +97,10 @@ async def get_factor(
     """A factor with its labels in every language and its links inside and outside the graph."""
     found = await known_factor(request, factor_id, "api/factor-summary")
     summary = with_weight(factor_summary(found), await factor_weights(request))
-    iri = iris.factor(summary.id)
     labels, hierarchy, mappings = await asyncio.gather(
-        select(request, "api/factor-labels", factor=iri),
-        select(request, "api/factor-hierarchy", factor=iri),
-        select(request, "api/factor-mappings", factor=iri),
+        by_factor(request, "api/factor-labels", summary.id),
+        by_factor(request, "api/factor-hierarchy", summary.id),
+        by_factor(request, "api/factor-mappings", summary.id),
     )
     related: dict[str, list[RelatedConcept]] = defaultdict(list)
     for row in hierarchy:
@@ -226,7 +227,7 @@ async def factor_evidence(
     # pasted into the text, which we never do), the total count needs every matching row
     # anyway, a factor has at most a few hundred codes, and the one answer is cached for
     # every page and filter combination (embedded backend).
-    rows = await select(request, "api/factor-evidence", factor=iris.factor(factor))
+    rows = await factor_evidence_rows(request, factor)
     items = [evidence(row) for row in rows]
     items = [
         item

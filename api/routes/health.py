@@ -8,18 +8,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from api import warmup
 from api.backends import Backend
 
-router = APIRouter(tags=["service"])
+# the router's lifespan runs inside the app's, once the backend is up: it starts the warm-up
+# of the answers every build shares (api.warmup), which /healthz reports
+router = APIRouter(tags=["service"], lifespan=warmup.lifespan)
 
 
 @router.get("/healthz", summary="Is the service able to answer queries?")
 async def healthz(request: Request) -> JSONResponse:
-    """200 with a summary when the store answers; 503 problem+json when it cannot."""
+    """200 with a summary when the store answers; 503 problem+json when it cannot. `warm`
+    says whether the answers every build shares have been computed (api.warmup)."""
     # the backend raises StoreUnavailable, which api.problems.problem_of answers (Retry-After)
     backend: Backend = request.app.state.backend
     summary = await backend.health()
-    return JSONResponse({"status": "ok", **summary})
+    return JSONResponse({"status": "ok", **summary, **warmup.status(request.app)})
 
 
 @router.get("/version", summary="Build and software versions")

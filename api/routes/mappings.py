@@ -8,6 +8,7 @@ identifiers, hence semapv:ManualMappingCuration.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -135,8 +136,9 @@ def _prefix_of(curie: str | None) -> str | None:
 
 async def mapping_set(request: Request) -> MappingSet:
     """The mapping set, from the named queries (either backend)."""
-    rows = await select(request, "api/mapping-list")
-    meta_rows = await select(request, "api/mapping-set")
+    rows, meta_rows = await asyncio.gather(
+        select(request, "api/mapping-list"), select(request, "api/mapping-set")
+    )
     meta = meta_rows[0] if meta_rows else {}
     creators = [str(meta["creator"])] if meta.get("creator") else []
     mappings = [

@@ -8,6 +8,7 @@ https://w3id.org/rsme-kg/shapes#StudyShape to /shapes#StudyShape.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +22,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from api import pages
+from api import pages, warmup
 from api.fastcache import cacheable
 from api.linkeddata import (
     CONTEXT_PATH,
@@ -140,6 +141,19 @@ def _page(name: str, prefix: str) -> tuple[bytes, str]:
     context = source.page(source.graph, prefix, _formats(prefix, name))
     body = pages.render_for(prefix + "/", f"{name}.html", **context)
     return body, content_tag(body, VARIANTS[HTML])
+
+
+def prepare(request: Request) -> None:
+    """Read, serialize and draw the ontology and the shapes for this server's base, as their
+    first requests would."""
+    for name in ("ontology", "shapes"):
+        _documents(name, public_url(request, CONTEXT_PATH))
+        _page(name, base_path(request))
+
+
+@warmup.step("ontology and shapes")
+async def _warm(request: Request) -> None:
+    await asyncio.to_thread(prepare, request)
 
 
 def _answer(request: Request, source: Source) -> Response:

@@ -25,6 +25,7 @@ from api.named import Row, select
 from api.paging import link_header
 from api.problems import Problem, check_year_range, not_found, not_found_response
 from api.rows import local, maybe_text, valid_id
+from api.services.build import kept_rows
 from api.services.ids import factor_ids
 from kg import iris
 from kg.namespaces import RSME
@@ -175,7 +176,7 @@ async def list_studies(
     # VALUES block, joined after the pattern, so a bound value cannot drive a FILTER (a year
     # range); the list is one row per study and the embedded backend caches it per build.
     rows, author_rows = await asyncio.gather(
-        select(request, "api/study-list"), select(request, "api/study-authors")
+        kept_rows(request, "api/study-list"), kept_rows(request, "api/study-authors")
     )
     wanted = await studies_with_factor(request, factor) if factor is not None else None
     low = year if year is not None else year_from
@@ -341,7 +342,7 @@ async def get_study(
 ) -> StudyDetail:
     """Everything the graph holds about the study with this id."""
     if not valid_id(study_id):
-        known = await select(request, "api/study-list")
+        known = await kept_rows(request, "api/study-list")
         raise not_found("study", study_id, [r["id"] for r in known])
     study = iris.study(study_id)
     rows, author_rows, method_rows, code_rows, answer_rows = await asyncio.gather(
@@ -352,7 +353,7 @@ async def get_study(
         select(request, "api/study-appraisals", study=study),
     )
     if not rows:
-        known = await select(request, "api/study-list")
+        known = await kept_rows(request, "api/study-list")
         raise not_found("study", study_id, [r["id"] for r in known])
     row = rows[0]  # one row unless a single-valued property was given twice: keep the first
     screening = None

@@ -20,6 +20,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import Request
@@ -30,9 +31,13 @@ from api.linkeddata import base_path
 from api.named import select
 from api.services.build import once
 from kg.analysis import dataset, figures
+from kg.analysis.document import everything
 from kg.analysis.report import Analysis, analyse
 from kg.analysis.weights import factor_weights as factor_weights_of
 from kg.errors import AnalysisError
+
+if TYPE_CHECKING:  # matplotlib is imported where a picture is drawn (kg.analysis.figures)
+    from matplotlib.figure import Figure
 
 # matplotlib's text layout and font cache are shared state: one drawing at a time
 _DRAWING = threading.Lock()
@@ -57,6 +62,17 @@ async def with_digest(request: Request, cutoff: float | None = None) -> tuple[An
         return analyse(dataset.from_tables(tables), cutoff), digest
 
     return await once(request, ("analysis", cutoff), compute)
+
+
+async def everything_json(request: Request, cutoff: float | None = None) -> bytes:
+    """Every result of the analysis as the JSON document of /analysis, encoded once per build
+    (it is the largest answer of the API: over a megabyte at 100k triples)."""
+
+    async def compute() -> bytes:
+        found = await current(request, cutoff)
+        return json.dumps(everything(found), ensure_ascii=False).encode("utf-8")
+
+    return await once(request, ("analysis-json", cutoff), compute)
 
 
 async def factor_weights(request: Request) -> dict[str, tuple[float, int]]:
@@ -84,19 +100,34 @@ class Pictures:
         self._items: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...], draw: Callable[[], bytes]) -> bytes:
-        """The picture kept under key, drawn now (one drawing at a time) if there is none."""
+    def get(self, key: tuple[str, ...], draw: Callable[[], bytes], exclusive: bool = True) -> bytes:
+        """The picture kept under key, drawn now (one drawing at a time, unless `draw` is not
+        `exclusive`: it then takes the drawing lock itself where it draws) if there is none."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        with _DRAWING:
+        if exclusive:
+            with _DRAWING:
+                # drawn meanwhile by the thread that held the lock: not drawn twice
+                body = self._items.get(key) or draw()
+        else:
             body = draw()
+        self.put(key, body)
+        return body
+
+    def has(self, key: tuple[str, ...]) -> bool:
+        """Whether a picture is kept under key."""
+        with self._lock:
+            return key in self._items
+
+    def put(self, key: tuple[str, ...], body: bytes) -> None:
+        """Keep a picture under key, forgetting the least recently used beyond `size`."""
         with self._lock:
             self._items[key] = body
+            self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return body
 
 
 PICTURES = Pictures()
@@ -120,13 +151,37 @@ def explorer(home: str) -> figures.Href:
     return href
 
 
-def site_picture(request: Request, analysis: Analysis, name: str, fmt: str, lang: str) -> bytes:
-    """A picture as the server serves it (/analysis/<name>.svg, the /analysis page): the
-    model's links lead to the explorer's pages, not to the w3id IRIs of a file."""
+def picture_key(request: Request, digest: str, name: str, fmt: str, lang: str) -> tuple[str, ...]:
+    """What a picture served here is kept under: the rows it is drawn from, its name, format
+    and language, and the site's base path (the model's links lead below it)."""
+    return (digest, name, fmt, lang, base_path(request))
+
+
+def site_figure(request: Request, analysis: Analysis, name: str, lang: str) -> Figure:
+    """A picture as the server draws it: the model's links lead to the explorer's pages, not
+    to the w3id IRIs of a file."""
     if figures.lookup(name).draw is figures.model:
         home = base_path(request) + "/"
-        return figures.render(figures.model(analysis, lang, explorer(home)), fmt)
-    return figures.draw(analysis, name, fmt, lang)
+        return figures.model(analysis, lang, explorer(home))
+    return figures.lookup(name).draw(analysis, lang)
+
+
+def site_picture(request: Request, analysis: Analysis, name: str, fmt: str, lang: str) -> bytes:
+    """A picture as the server serves it (/analysis/<name>.svg, the /analysis page)."""
+    return figures.render(site_figure(request, analysis, name, lang), fmt)
+
+
+def draw_ahead(request: Request, analysis: Analysis, digest: str, name: str, lang: str) -> None:
+    """A picture as SVG and PNG, kept as a request would keep each (`PICTURES`), drawn once
+    for both formats (as `rsme-kg report` writes them); run in a worker thread."""
+    keys = {fmt: picture_key(request, digest, name, fmt, lang) for fmt in ("svg", "png")}
+    if all(PICTURES.has(key) for key in keys.values()):
+        return
+    with _DRAWING:
+        figure = site_figure(request, analysis, name, lang)
+        bodies = {fmt: figures.render(figure, fmt) for fmt in keys}
+    for fmt, key in keys.items():
+        PICTURES.put(key, bodies[fmt])
 
 
 def inline_svg(svg: bytes, label: str) -> str:
@@ -163,11 +218,17 @@ async def model_svg(request: Request, lang: str = "en") -> Markup:
     home = base_path(request) + "/"
 
     def drawn() -> bytes:
-        svg = figures.render(figures.model(analysis, lang, explorer(home)), "svg")
+        # the SVG served at /analysis/model.svg (drawn for this server's base): kept once
+        svg = PICTURES.get(
+            picture_key(request, digest, "model", "svg", lang),
+            lambda: site_picture(request, analysis, "model", "svg", lang),
+        )
         label = "The integrated model: each category and factor links to its page"
         return inline_svg(svg, label).encode("utf-8")
 
-    body = await run_in_threadpool(PICTURES.get, (digest, "model", "inline", lang, home), drawn)
+    # not under the drawing lock: drawn() takes it for the SVG, and edits XML only after
+    key = (digest, "model", "inline", lang, home)
+    body = await run_in_threadpool(PICTURES.get, key, drawn, False)
     # Markup (not escaped): our own matplotlib output, edited as XML above; the labels in it
     # were escaped by matplotlib and ElementTree
     return Markup(body.decode("utf-8"))

@@ -16,7 +16,7 @@ from rdflib import URIRef
 
 from api.named import Row, select
 from api.rows import local, maybe_text, text, valid_id
-from api.services.build import once
+from api.services.build import kept_rows, once
 from api.services.evidence import LANGUAGES, Passage, numbered, passage, script_lang, selections
 from api.services.taxonomy import factor_summaries
 from kg import iris
@@ -88,11 +88,11 @@ async def catalogue(request: Request) -> Catalogue:
 
     async def compute() -> Catalogue:
         studies, authors, methods, countries, codes, factors = await asyncio.gather(
-            select(request, "api/study-list"),
-            select(request, "api/study-authors"),
+            kept_rows(request, "api/study-list"),
+            kept_rows(request, "api/study-authors"),
             select(request, "api/study-methods"),
             select(request, "api/study-countries"),
-            select(request, "api/study-codes"),
+            kept_rows(request, "api/study-codes"),
             factor_summaries(request),
         )
         names = authors_of(authors)

@@ -8,6 +8,7 @@ occurs); any other quote is marked in the title if it is there, and shown on its
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from fastapi import Request
 
 from api.named import Row, select
 from api.rows import local, maybe_text, text
-from api.services.build import once
+from api.services.build import by_factor, every_factor, once
 from kg import iris
 from kg.text import fold, folded_with_positions
 
@@ -27,6 +28,8 @@ UNSPECIFIED = "unspecified"
 LANGUAGES = {"en": "English", "fa": "Persian"}
 # the blocks of the Arabic script, in which Persian is written
 _ARABIC_SCRIPT = ((0x0600, 0x06FF), (0x0750, 0x077F), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+# any character of those blocks: one scan in C (a search page tests thousands of titles)
+_ARABIC = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _ARABIC_SCRIPT) + "]")
 
 
 def script_lang(value: str | None) -> str | None:
@@ -36,10 +39,7 @@ def script_lang(value: str | None) -> str | None:
     >>> script_lang("فاصله روانی"), script_lang("Psychic distance"), script_lang(None)
     ('fa', None, None)
     """
-    for char in value or "":
-        if any(low <= ord(char) <= high for low, high in _ARABIC_SCRIPT):
-            return "fa"
-    return None
+    return "fa" if value and _ARABIC.search(value) else None
 
 
 def _with_marks(source: str, first: int, last: int) -> tuple[int, int]:
@@ -202,14 +202,34 @@ def evidence_item(row: Row, spans: dict[str, tuple[int, int]]) -> EvidenceItem:
     )
 
 
-async def factor_evidence(request: Request, factor: str) -> list[EvidenceItem]:
-    """Every code of a (known) factor, by year, study and code number."""
-    rows = await select(request, "api/factor-evidence", factor=iris.factor(factor))
-    spans = await selections(request)
+async def factor_evidence_rows(request: Request, factor: str) -> list[Row]:
+    """The rows of factor-evidence.rq for a (known) factor id; on the embedded store read for
+    every factor at once, once per build (`build.by_factor`). Shared: never change them."""
+    return await by_factor(request, "api/factor-evidence", factor)
+
+
+def _items(rows: list[Row], spans: dict[str, tuple[int, int]]) -> list[EvidenceItem]:
     items = [evidence_item(row, spans) for row in rows]
     # the store's order of xsd:gYear values may differ between engines: order here
     items.sort(key=lambda item: (item.year, item.study, numbered(item.code)))
     return items
+
+
+async def factor_evidence(request: Request, factor: str) -> list[EvidenceItem]:
+    """Every code of a (known) factor, by year, study and code number; on the embedded store
+    made for every factor once per build (each quote located in its title once). Shared: a
+    caller filters into a list of its own."""
+    every = await every_factor(request, "api/factor-evidence")
+    if every is None:
+        rows = await factor_evidence_rows(request, factor)
+        return _items(rows, await selections(request))
+
+    async def compute() -> dict[str, list[EvidenceItem]]:
+        spans = await selections(request)
+        return {iri: _items(rows, spans) for iri, rows in every.items()}
+
+    items = await once(request, "evidence-items", compute)
+    return items.get(str(iris.factor(factor)), [])
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi import Request
 from api.named import Row, select
 from api.problems import Problem, not_found
 from api.rows import local, valid_id
-from api.services.build import once
+from api.services.build import kept_build, once
 from kg import iris
 from kg.namespaces import BASE, ID
 
@@ -25,16 +25,41 @@ async def factor_ids(request: Request) -> list[str]:
     return await once(request, "factor-ids", compute)
 
 
+async def _factor_rows(request: Request, query: str) -> dict[str, Row]:
+    """The first row of each factor in a named query (api/factor or api/factor-summary) read
+    for every factor at once, by factor IRI, once per build of the embedded store."""
+
+    async def compute() -> dict[str, Row]:
+        # api/factor-ids is api/factor for every factor (the same pattern, ordered)
+        every = "api/factor-ids" if query == "api/factor" else query
+        found: dict[str, Row] = {}
+        for row in await select(request, every):
+            found.setdefault(str(row["factor"]), row)
+        return found
+
+    return await once(request, ("factor-rows", query), compute)
+
+
+# the queries whose rows of every factor are kept per build (`_factor_rows`): few and small
+_KEPT_FACTOR_QUERIES = frozenset({"api/factor", "api/factor-summary"})
+
+
 async def known_factor(request: Request, ident: str, query: str = "api/factor") -> Row:
     """The row of one factor in a named query bound to it, or a 404 with the closest known ids.
 
     The default query reads the taxonomy only; a caller that shows counts names a query that
-    has them (factor-summary). Neither case reads the weights, which need every code.
+    has them (factor-summary). Neither case reads the weights, which need every code. On the
+    embedded store both are read for every factor once per build, and looked up here.
     """
     if valid_id(ident):
-        rows = await select(request, query, factor=iris.factor(ident))
-        if rows:
-            return rows[0]
+        if kept_build(request) is not None and query in _KEPT_FACTOR_QUERIES:
+            row = (await _factor_rows(request, query)).get(str(iris.factor(ident)))
+            if row is not None:
+                return row
+        else:
+            rows = await select(request, query, factor=iris.factor(ident))
+            if rows:
+                return rows[0]
     raise not_found("factor", ident, await factor_ids(request))
 
 

@@ -15,9 +15,8 @@ from typing import Any
 from fastapi import Request
 
 from api.models.studies import HitType, SearchHit
-from api.named import select
 from api.rows import local, maybe_text
-from api.services.build import once
+from api.services.build import kept_rows, once
 from kg.text import fold as fold  # the import's rules: one table of letter variants, joiners
 
 _KINDS: dict[str, HitType] = {
@@ -73,10 +72,10 @@ def entry(
 async def load(request: Request) -> list[Entry]:
     """Every searchable text, read from the graph now."""
     labels, studies, authors, codes = await asyncio.gather(
-        select(request, "api/search-labels"),
-        select(request, "api/study-list"),
-        select(request, "api/study-authors"),
-        select(request, "api/study-codes"),
+        kept_rows(request, "api/search-labels"),
+        kept_rows(request, "api/study-list"),
+        kept_rows(request, "api/study-authors"),
+        kept_rows(request, "api/study-codes"),
     )
     entries: list[Entry] = []
     for row in labels:

@@ -33,23 +33,30 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from weakref import WeakKeyDictionary
-
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.colors import BoundaryNorm, ListedColormap, to_hex
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from kg.analysis.matrix import ordered
 from kg.analysis.report import Analysis
 from kg.namespaces import ID
 
+# matplotlib is imported where a picture is drawn, not with this module: the web server
+# imports the registry (names, captions) at start, and importing matplotlib costs about a
+# second that a server which never draws need not pay
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 WIDTH = 8.0  # inches: A4 is 8.27 in wide
 FONT = "DejaVu Sans"
 LINE = 1.45 / 72  # inches per point of font size: one line of text
-PALETTE = [to_hex(matplotlib.colormaps["tab20"](i)) for i in range(20)]
+# matplotlib's "tab20" colours as hex, written out so that no colour map is loaded to know
+# them (tests/test_figures.py checks them against matplotlib's)
+PALETTE = [
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728",
+    "#ff9896", "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2",
+    "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+]  # fmt: skip
 CENTRE = {
     "en": "Internationalization\nof small and\nmedium rural\nenterprises",
     "fa": "بین‌المللی‌سازی\nکسب‌وکارهای کوچک\nو متوسط روستایی",
@@ -59,7 +66,7 @@ MAX_ROWS = 80  # factors in the heatmap; beyond, those supported by most studies
 PER_BOX = 10  # factors listed in a category box of the model; beyond, "and N more"
 NETWORK = 44  # factors on the co-occurrence circle; beyond, those supported by most studies
 
-Draw = Callable[[Analysis, str], Figure]  # (analysis, label language) -> the picture
+Draw = Callable[[Analysis, str], "Figure"]  # (analysis, label language) -> the picture
 DrawFunction = TypeVar("DrawFunction", bound=Draw)
 Href = Callable[[str, str], str]  # (kind: "category" or "factor", id) -> where its link leads
 
@@ -175,6 +182,8 @@ def in_words() -> str:
 
 def _figure(height: float) -> tuple[Figure, Axes]:
     """A figure WIDTH x height inches whose single axes measure inches from the bottom left."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH, height))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, WIDTH)
@@ -353,6 +362,8 @@ def _draw_band(
     right_to_left: bool,
 ) -> None:
     """The band 'settings studied' from `top` down, the full width of the page."""
+    from matplotlib.patches import FancyBboxPatch
+
     height = _band_height(rows)
     x0, width = 0.15, WIDTH - 0.3
     band = FancyBboxPatch(
@@ -429,6 +440,8 @@ def _draw_boxes(
 
     Every line is a text of its own, so each can link: a title line to its category, a factor
     line to its factor (in an SVG only: `href(kind, id)` is its address)."""
+    from matplotlib.patches import FancyBboxPatch
+
     title_pt, body_pt = MODEL_TITLE_PT, MODEL_BODY_PT
     arrows = []
     names: dict[str, str] = {}
@@ -477,6 +490,8 @@ def _draw_centre(
     lang: str,
 ) -> None:
     """The outcome in the centre and one arrow per box, as wide as the category's support."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
     centre_w = 1.55
     # the centre spans the middles of the boxes, so every arrow runs straight across
     low = min(a[2] for a in arrows) - 0.25
@@ -636,6 +651,10 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
     MAX_ROWS factors only those supported by most studies are drawn, so labels stay readable.
     Cells count support only; a study coded for its setting only is an empty column.
     """
+    import matplotlib
+    from matplotlib.colors import BoundaryNorm, ListedColormap, to_hex
+    from matplotlib.figure import Figure
+
     if not _supported(analysis):
         return _nothing("frequency matrix")
     ds = analysis.dataset
@@ -731,6 +750,8 @@ def heatmap(analysis: Analysis, lang: str = "en") -> Figure:
 
 
 def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, fc: str = "#ffffff") -> None:
+    from matplotlib.patches import FancyBboxPatch
+
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="square,pad=0", fc=fc, ec="#333", lw=0.9))
     ax.text(
         x + w / 2,
@@ -745,6 +766,8 @@ def _box(ax: Axes, x: float, y: float, w: float, h: float, text: str, fc: str = 
 
 
 def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
+    from matplotlib.patches import FancyArrowPatch
+
     ax.add_patch(
         FancyArrowPatch(
             start,
@@ -766,6 +789,8 @@ def _reasons(counts: dict[str, int]) -> str:
 @picture("flow", caption="Screening flow (PRISMA 2020)", after="flow")
 def flow(analysis: Analysis, lang: str = "en") -> Figure:
     """The screening flow as a PRISMA 2020 diagram (identification, screening, included)."""
+    from matplotlib.patches import FancyBboxPatch
+
     f = analysis.flow
     fig, ax = _figure(6.2)
     lx, lw, rx, rw, h = 1.0, 3.0, 4.6, 3.1, 0.75
@@ -852,6 +877,8 @@ def flow(analysis: Analysis, lang: str = "en") -> Figure:
 def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
     """Factors supported by the same study, on a circle grouped by category; lines join factors
     supported together (wider = more shared studies), dots are sized by the supporting studies."""
+    from matplotlib.patches import FancyArrowPatch, Patch
+
     if not analysis.pairs:
         return _nothing("co-occurring factors")
     ds = analysis.dataset
@@ -963,6 +990,8 @@ def cooccurrence(analysis: Analysis, lang: str = "en") -> Figure:
 def timeline(analysis: Analysis, lang: str = "en") -> Figure:
     """Support codes per publication year stacked by category, with the included studies of each
     year (settings, codes whose direction is context, are not counted)."""
+    from matplotlib.figure import Figure
+
     if not analysis.years:
         return _nothing("evidence over time")
     ds = analysis.dataset
@@ -1023,6 +1052,8 @@ def timeline(analysis: Analysis, lang: str = "en") -> Figure:
 
 def render(figure: Figure, fmt: str) -> bytes:
     """A figure as SVG or PNG bytes (PNG at 150 dpi: sharp on screen and on an A4 print)."""
+    import matplotlib
+
     buffer = io.BytesIO()
     # SVG text as paths: the picture looks the same without the font on the reader's machine
     # a fixed salt makes the ids of clip paths the same from run to run: reproducible SVGs
