@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -298,6 +303,133 @@ def _split(
     return split
 
 
+# From this many modules to check on, a batch is shared by processes: below it, starting one
+# (a new interpreter, the modules sent over a pipe: ~2 s at 100 copies) costs more than it saves
+PARALLEL_MIN_MODULES = 1000
+
+
+def _check_split(
+    model: Graph, todo: Sequence[Module], parts: Partition, shapes: Graph, processes: int | None
+) -> _Split | None:
+    """`check_batch` and `_split` over the modules to check, the batch shared by processes
+    when it is big: modules are independent, so each group is checked as the whole would be.
+
+    Helpers are new interpreters: forking beside the reasoner's thread, or after pyoxigraph
+    has started its thread pool, is unsafe. A helper that fails leaves its group to this
+    process; the results are the same either way.
+    """
+    if processes is None:
+        big = len(todo) >= PARALLEL_MIN_MODULES
+        processes = min(2, os.cpu_count() or 1) if big else 1
+    groups = [list(todo[i::processes]) for i in range(max(1, processes))]
+    groups = [g for g in groups if g] or [[]]
+    helpers = [_Helper.start(model, group, shapes) for group in groups[1:]]
+    split = _split(
+        check_batch(model, groups[0], shapes), parts, model, shapes, {m.key for m in groups[0]}
+    )
+    for helper, group in zip(helpers, groups[1:], strict=True):
+        theirs = helper.result()
+        if theirs is _FAILED:  # the helper died or raised: check its group here
+            theirs = _split(
+                check_batch(model, group, shapes), parts, model, shapes, {m.key for m in group}
+            )
+        if split is None or theirs is None or theirs is _FAILED:
+            split = None
+            continue
+        assert isinstance(theirs, _Split)
+        split.modules.update(theirs.modules)
+        split.uncacheable |= theirs.uncacheable - {MODEL_PART}  # the model's part is ours
+    return split
+
+
+class _Failed:
+    """A helper that gave no answer."""
+
+
+_FAILED = _Failed()
+
+
+@dataclass
+class _Helper:
+    """A process checking one group of modules: `python -m kg.validate` reads the work as a
+    pickle on its stdin and writes its answer as a pickle on its stdout. A module of its own
+    as entry point, not multiprocessing's spawn, which runs the caller's main script again."""
+
+    process: subprocess.Popen[bytes]
+    reply: Future[bytes]
+
+    @classmethod
+    def start(cls, model: Graph, group: Sequence[Module], shapes: Graph) -> _Helper:
+        work = (
+            list(model),
+            list(model.namespaces()),
+            list(group),
+            list(shapes),
+            list(shapes.namespaces()),
+        )
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kg.validate"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        # written and read in a thread: the pipe holds 64 KB, the work is megabytes, and this
+        # process has its own group to check meanwhile
+        pool = ThreadPoolExecutor(1, thread_name_prefix="rsme-kg-shacl-helper")
+        reply = pool.submit(_exchange, process, pickle.dumps(work, pickle.HIGHEST_PROTOCOL))
+        pool.shutdown(wait=False)
+        return cls(process, reply)
+
+    def result(self) -> _Split | _Failed | None:
+        try:
+            kind, payload = pickle.loads(self.reply.result())
+        except Exception:  # died, killed, or answered nothing readable
+            return _FAILED
+        if kind != "ok":
+            return _FAILED
+        if payload is None:
+            return None
+        modules, uncacheable = payload
+        decoded = {key: decode(data) for key, data in modules.items()}
+        if any(results is None for results in decoded.values()):
+            return _FAILED
+        return _Split([], {k: v for k, v in decoded.items() if v is not None}, set(uncacheable))
+
+
+def _exchange(process: subprocess.Popen[bytes], work: bytes) -> bytes:
+    out, _ = process.communicate(work)
+    return out
+
+
+def _helper_main() -> None:
+    """In a helper process: rebuild the model and shapes, check the group, answer the split."""
+    try:
+        model_triples, model_ns, group, shape_triples, shape_ns = pickle.load(sys.stdin.buffer)
+        model, shapes = Graph(), Graph()
+        for graph, triples, namespaces in (
+            (model, model_triples, model_ns),
+            (shapes, shape_triples, shape_ns),
+        ):
+            for prefix, namespace in namespaces:
+                graph.bind(prefix, namespace, override=True)
+            for triple in triples:
+                graph.add(triple)
+        module_of = {node: m.key for m in group for node in m.nodes}
+        parts = Partition("", tuple(group), frozenset(), module_of)
+        batch = set(module_of.values())
+        split = _split(check_batch(model, group, shapes), parts, model, shapes, batch)
+        payload = (
+            None
+            if split is None
+            else ({k: encode(v) for k, v in split.modules.items()}, sorted(split.uncacheable))
+        )
+        answer: tuple[str, object] = ("ok", payload)
+    except Exception as exc:  # the parent checks the group itself
+        answer = ("error", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(answer, pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
 def _entry_key(shapes_key: str, digest: str) -> str:
     return digest_triples((), shapes_key, digest)
 
@@ -311,6 +443,7 @@ def validate_partition(
     published: Callable[[Path], str] = str,
     *,
     shapes_files_digest: str | None = None,
+    processes: int | None = None,
 ) -> ValidationReport:
     """Validate a build module by module, re-checking only modules whose digest has no
     cached results; the same report, violations and conformance as `validate` gives for
@@ -319,7 +452,9 @@ def validate_partition(
     Modules to check go through ONE pySHACL run (with the model); results about model nodes
     (the taxonomy's factors and categories) are kept under the model's digest.
     `shapes_files_digest`, a digest of the shapes' files, spares working one out from the
-    graph (0.1 s: its blank nodes must be put in a canonical order first).
+    graph (0.1 s: its blank nodes must be put in a canonical order first). `processes`: how
+    many processes share a big batch (default: two, from PARALLEL_MIN_MODULES modules on, on
+    a machine with two cores or more).
     """
     shapes_key = (
         digest_triples((), _ENGINE, shapes_files_digest)
@@ -336,9 +471,7 @@ def validate_partition(
     model_results = decode(cache.get(CACHE_KIND, model_key))
     todo = [m for m in parts.modules if m.key not in kept]
     if todo or model_results is None:
-        split = _split(
-            check_batch(model, todo, shapes), parts, model, shapes, {m.key for m in todo}
-        )
+        split = _check_split(model, todo, parts, shapes, processes)
         if split is None:  # findings the modules cannot hold: validate the whole, keep nothing
             return validate(_whole(model, parts), shapes, origins, published)
         for module in todo:
@@ -357,3 +490,7 @@ def validate_partition(
 def _whole(model: Graph, parts: Partition) -> Graph:
     modules = parts.modules
     return _copy([model, *(m.triples for m in modules), *(m.context for m in modules)], model)
+
+
+if __name__ == "__main__":  # a helper of `_check_split`
+    _helper_main()

@@ -24,6 +24,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
+import kg.validate as kg_validate
 from kg import paths, sparqlcache
 from kg import validate as validation
 from kg.build import corpus_graph, parse_turtle, vocabulary_of
@@ -439,3 +440,52 @@ def test_a_digest_of_the_shapes_files_keys_the_entries_as_well(
     assert len(spy) == 1, "the same shapes digest missed the cache"
     run("shapes v2")
     assert len(spy) == 2, "other shapes were answered from the cache"
+
+
+def test_a_batch_shared_by_processes_reports_as_one(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big batches are checked by two processes (kg/validate.py, PARALLEL_MIN_MODULES): with
+    errors in several studies, the report is the full run's, cached results included."""
+    rng = random.Random(SEED + 1)
+    for edit in (year_1800, quote_not_in_title, one_sided_offsets, shared_doi):
+        name = "studies.csv" if edit in (year_1800, shared_doi) else "codes.csv"
+        header, rows = read_rows(data / name)
+        edit(rows, rng)
+        write_rows(data / name, header, rows)
+    built = build(data)
+    full = built.full()
+    # results in three studies at least, so that both processes' groups hold some
+    assert not full.conforms and len({v.focus for v in full.violations}) >= 3
+    answers: list[object] = []
+    answer = kg_validate._Helper.result
+
+    def kept(helper: kg_validate._Helper) -> object:
+        answers.append(answer(helper))
+        return answers[-1]
+
+    monkeypatch.setattr(kg_validate._Helper, "result", kept)
+    shared = validate_partition(
+        built.model,
+        built.parts,
+        built.shapes,
+        Cache.at(tmp_path / "c"),
+        built.origins,
+        _published,
+        processes=2,
+    )
+    assert_same(shared, full)
+    # the helper answered (its group was not checked again here), with results of its own
+    assert len(answers) == 1 and isinstance(answers[0], kg_validate._Split)
+    assert answers[0].modules
+    # the entries the helper wrote are read back as the serial run's would be
+    again = validate_partition(
+        built.model,
+        built.parts,
+        built.shapes,
+        Cache.at(tmp_path / "c"),
+        built.origins,
+        _published,
+        processes=1,
+    )
+    assert_same(again, full)
