@@ -21,7 +21,13 @@ from kg.describe import void_description
 from kg.errors import NonConformingError, UsageError
 from kg.ingest.corpus import check_vocabulary, read_corpus
 from kg.modules import Partition, Triple, digest_texts, partition
-from kg.namespaces import NAMED_GRAPHS
+from kg.namespaces import (
+    CORPUS_GRAPH,
+    NAMED_GRAPHS,
+    ONTOLOGY_GRAPH,
+    PROVENANCE_GRAPH,
+    TAXONOMY_GRAPH,
+)
 from kg.qc import QcFailure, run_qc_cached
 from kg.store.embedded import EmbeddedStore
 from kg.validate import ValidationReport, load_shapes, validate_partition
@@ -262,7 +268,16 @@ def _write(outcome: Outcome, out_dir: Path) -> dict[str, object]:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        store = EmbeddedStore.create(tmp / paths.STORE_SUBDIR, outcome.result.dataset)
+        result = outcome.result
+        store = EmbeddedStore.create_from(
+            tmp / paths.STORE_SUBDIR,
+            [
+                (ONTOLOGY_GRAPH, result.ontology),
+                (TAXONOMY_GRAPH, result.taxonomy),
+                (CORPUS_GRAPH, result.corpus),
+                (PROVENANCE_GRAPH, result.provenance),
+            ],
+        )
         (tmp / TRIG_NAME).write_bytes(store.dump("trig"))
         outcome.validation.graph.serialize(tmp / REPORT_NAME, format="turtle")
         void = void_description(

@@ -171,14 +171,32 @@ class EmbeddedStore:
     @classmethod
     def create(cls, path: Path, dataset: Dataset) -> EmbeddedStore:
         """Write a new on-disk store at `path` holding the quads of an rdflib Dataset."""
+        return cls.create_from(
+            path, ((graph.identifier, graph) for graph in dataset.graphs() if len(graph))
+        )
+
+    @classmethod
+    def create_from(
+        cls, path: Path, graphs: Iterable[tuple[Node, Iterable[tuple[Node, Node, Node]]]]
+    ) -> EmbeddedStore:
+        """Write a new on-disk store at `path` holding named graphs given as triples (a name
+        that is not an IRI means the default graph). The terms go to the engine directly: no
+        rdflib Dataset, no N-Triples text in between, which at a million triples cost a minute."""
         store = ox.Store(str(path))
-        for graph in dataset.graphs():
-            if not len(graph):
-                continue
-            name = graph.identifier
+        converted: dict[Node, OxTerm] = {}  # predicates, classes and authors recur: convert once
+
+        def term(node: Node) -> OxTerm:
+            found = converted.get(node)
+            if found is None:
+                found = converted[node] = to_ox(node)
+            return found
+
+        for name, triples in graphs:
             target = ox.NamedNode(str(name)) if isinstance(name, URIRef) else ox.DefaultGraph()
-            data = graph.serialize(format="nt", encoding="utf-8")
-            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=target)
+            store.bulk_extend(
+                ox.Quad(term(s), term(p), term(o), target)  # type: ignore[arg-type]
+                for s, p, o in triples
+            )
         store.optimize()
         store.flush()
         return cls(store, path)
