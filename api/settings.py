@@ -41,3 +41,8 @@ class Settings(BaseSettings):
         64_000_000, ge=0, description="Answers cached in memory (the graph is read-only)."
     )
     public_base: str = Field("http://127.0.0.1:8000", description="Public base URL of the server.")
+    warmup: bool = Field(
+        True,
+        description="Compute the answers every build shares right after start (api.warmup), "
+        "so that no visitor waits for them.",
+    )

@@ -185,6 +185,9 @@ def start(app: FastAPI) -> Warmup:
     """Start the warm-up of an app whose backend is up; `app.state.warmup` follows it. A remote
     store keeps no answer (api.services.build): nothing is warmed."""
     state = Warmup()
+    settings = getattr(app.state, "settings", None)
+    if settings is not None and not settings.warmup:
+        return state  # turned off (RSME_KG_WARMUP=0): requests compute on demand, /healthz is mute
     app.state.warmup = state
     manifest = getattr(app.state, "manifest", None) or {}
     if not manifest.get("build_id"):

@@ -144,13 +144,17 @@ class _AccessLines(logging.Handler):
 class ApiClient(Requests):
     """`create_app(settings)` run in this process; use it as a context manager.
 
-    Keyword arguments are fields of `Settings`; one query worker unless told otherwise, and
-    the public base is `ORIGIN`, so the absolute links the app writes lead back to it.
+    Keyword arguments are fields of `Settings`; one query worker unless told otherwise, no
+    warm-up unless told otherwise, and the public base is `ORIGIN`, so the absolute links the
+    app writes lead back to it.
     """
 
     def __init__(self, **settings: Any) -> None:
         settings.setdefault("query_workers", 1)
         settings.setdefault("public_base", ORIGIN)
+        # the background warm-up draws every picture: on two cores, in every app of the suite,
+        # it slows every other test; tests/test_warmup.py turns it on
+        settings.setdefault("warmup", False)
         from api.app import create_app
 
         self.settings = given_settings(**settings)

@@ -50,7 +50,9 @@ class ApiServer(Requests):
         args += ["--endpoint", endpoint] if endpoint else ["--store", str(store)]
         args += extra or []
         environment = {k: v for k, v in os.environ.items() if not k.startswith("RSME_KG_")}
-        environment.update(env or {})
+        # no background warm-up (api.warmup) unless a test asks: it would draw every picture
+        # while the test runs, on the same two cores
+        environment = {"RSME_KG_WARMUP": "0", **environment, **(env or {})}
         self._log_file = log.open("wb")
         self.process = subprocess.Popen(
             args, stdout=self._log_file, stderr=subprocess.STDOUT, env=environment

@@ -93,7 +93,7 @@ def _named(asked: Counter[tuple[str, tuple[object, ...]]], name: str) -> int:
 
 
 def test_the_warm_up_runs_every_step_and_healthz_says_when(small_store: Path) -> None:
-    with ApiClient(store=small_store) as app:
+    with ApiClient(store=small_store, warmup=True) as app:
         health = _wait_warm(app)
         state: warmup.Warmup = app.app.state.warmup
         assert state.failed == []
@@ -108,7 +108,7 @@ def test_after_the_warm_up_the_first_requests_ask_the_store_nothing_it_read(
     """The lists, the search, the analysis, the pages of a factor and the pictures are ready:
     their first requests send no query the warm-up has sent already, and no query at all for
     what is read for every factor at once."""
-    with ApiClient(store=small_store) as app:
+    with ApiClient(store=small_store, warmup=True) as app:
         _wait_warm(app)
         before = Counter(lookups)
         factor = app.get("/factors").json()[0]["id"]
@@ -139,7 +139,7 @@ def test_a_request_during_the_warm_up_shares_its_computation(
 ) -> None:
     """The factor list asked at once after start waits for the warm-up's factor summaries
     (or the warm-up for its): the summaries of every factor are read from the store once."""
-    with ApiClient(store=small_store) as app:
+    with ApiClient(store=small_store, warmup=True) as app:
         first = app.get("/factors")
         _wait_warm(app)
         again = app.get("/factors")
@@ -164,15 +164,25 @@ def test_answers_are_the_same_with_and_without_the_warm_up(
         "/analysis/matrix",
         "/analysis/weights",
     )
-    with ApiClient(store=small_store) as warm:
+    with ApiClient(store=small_store, warmup=True) as warm:
         _wait_warm(warm)
         factor = warm.get("/factors").json()[0]["id"]
         pages = (f"/factors/{factor}", f"/factors/{factor}/evidence", f"/explore/factors/{factor}")
         warmed = {p: warm.get(p).content for p in (*paths_, *pages)}
     monkeypatch.setattr(warmup, "steps", tuple)
-    with ApiClient(store=small_store) as cold:
+    with ApiClient(store=small_store, warmup=True) as cold:
         computed = {p: cold.get(p).content for p in (*paths_, *pages)}
     assert computed == warmed
+
+
+def test_the_warm_up_can_be_turned_off(small_store: Path) -> None:
+    """RSME_KG_WARMUP=0 (Settings.warmup): nothing is computed before it is asked for, and
+    /healthz does not claim a warm-up."""
+    with ApiClient(store=small_store, warmup=False) as app:
+        health = app.get("/healthz").json()
+        assert "warm" not in health and "warmup_seconds" not in health
+        assert getattr(app.app.state, "warmup", None) is None
+        assert app.get("/factors").status_code == 200  # computed on demand, as before
 
 
 def test_a_store_without_a_build_is_not_warmed() -> None:
