@@ -8,7 +8,7 @@ owlready2's classification and realisation of every individual, which costs seve
 with the corpus triples about shared nodes) once, then only the studies whose verdict is not in
 the cache, all in one run. `modular_exact` decides whether that is exact for the ontology at hand;
 when it is not, the whole corpus is reasoned over in one run and the report says why.
-docs/reasoning.md explains the argument.
+docs/checking.md explains the argument.
 """
 
 from __future__ import annotations
@@ -381,7 +381,7 @@ class _Hermit:
 
 # -XX:TieredStopAtLevel=1 (C1 only): faster at every size measured, small or 100 copies of the
 # corpus, and much faster on a busy machine (C2's compiler threads compete for the cores); see
-# docs/reasoning.md. -Xlog:disable: the JVM's notes about the AOT cache (recorded, unusable,
+# docs/checking.md. -Xlog:disable: the JVM's notes about the AOT cache (recorded, unusable,
 # ...) are not HermiT's output. A java that refuses either is run with owlready2's flags.
 _FAST_FLAGS = ("-XX:TieredStopAtLevel=1", "-Xlog:disable")
 _REFUSED = re.compile(r"Unrecognized (VM )?option|Could not create the Java Virtual Machine")
@@ -564,7 +564,7 @@ def _check_modules(
 # Module triples per file HermiT reasons over. Its time grows faster than its input beyond a
 # few ten thousand triples (100 copies of the corpus, 260k triples: over 7 minutes in one
 # file), so the modules are sent as several files of about this size, all in one JVM, each
-# with the model. Measured in docs/reasoning.md.
+# with the model. Measured in docs/checking.md.
 CHUNK_TRIPLES = 20_000
 
 
@@ -686,7 +686,7 @@ def _put_verdict(cache: Cache, kind: str, key: str, verdict: _Verdict) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# When is checking modules apart exact? (docs/reasoning.md gives the argument)
+# When is checking modules apart exact? (docs/checking.md gives the argument)
 # ---------------------------------------------------------------------------------------------
 
 # A property expression: the property and whether it is read backwards (object to subject).
