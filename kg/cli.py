@@ -13,18 +13,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rdflib import Literal, Node, URIRef
 from rich.console import Console
 from rich.table import Table
 
-from kg import __version__, paths, pipeline
+from kg import __version__, paths
 from kg.cache import Cache
 from kg.errors import InputErrors, NonConformingError, RsmeError, StoreError, UsageError
 from kg.namespaces import PREFIXES
 from kg.store.embedded import EmbeddedStore
+
+if TYPE_CHECKING:
+    from kg.pipeline import Outcome
 
 app = typer.Typer(
     name="rsme-kg",
@@ -106,7 +109,7 @@ def _step(name: str) -> Iterator[None]:
     console.print(f"[green]✓[/] {name}")
 
 
-def _report_outcome(outcome: pipeline.Outcome) -> None:
+def _report_outcome(outcome: Outcome) -> None:
     if outcome.reasoner is not None:
         r = outcome.reasoner
         state = "consistent" if r.consistent else "[red]INCONSISTENT[/]"
@@ -137,6 +140,8 @@ def build(
     with _errors():
         if no_reason:
             console.print("[yellow]reasoner skipped (--no-reason)[/]")
+        from kg import pipeline  # imported when used: it loads pySHACL, which `serve` needs not
+
         outcome, manifest = pipeline.build(
             data,
             out,
@@ -162,6 +167,8 @@ def validate(
 ) -> None:
     """Run every check of `build` without writing anything (but the check cache)."""
     with _errors():
+        from kg import pipeline
+
         outcome = pipeline.check(
             data,
             run_reasoner=not no_reason,
@@ -280,7 +287,7 @@ def stats(store: StoreOpt = paths.DIST_DIR / paths.STORE_SUBDIR) -> None:
 
     with _errors():
         db = EmbeddedStore.open(store)
-        manifest_path = store.parent / pipeline.MANIFEST_NAME
+        manifest_path = store.parent / paths.MANIFEST_NAME
         if manifest_path.is_file():
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             console.print(f"build {manifest['build_id']} of {manifest['built_at']}")
@@ -392,7 +399,7 @@ def publish(
     from kg.publish import publish as push
 
     with _errors():
-        trig = out / pipeline.TRIG_NAME
+        trig = out / paths.TRIG_NAME
         if not trig.is_file():
             raise UsageError(f"no build at {out}: run `rsme-kg build` first (or pass --out)")
         target = graph_store or graph_store_url(to)

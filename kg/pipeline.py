@@ -134,6 +134,8 @@ def check(
                 cache,
                 result.origins,
                 lambda path: _data_name(path, data_dir),
+                # the files stand for the shapes: cheaper than a canonical form of the graph
+                shapes_files_digest=_files_digest(sorted(sources.shapes.glob("*.ttl"))),
             )
         reasoner_report = None
         if reasoning is not None:
@@ -141,6 +143,10 @@ def check(
                 reasoner_report, seconds = reasoning.result()
             timings["reason (HermiT)"] = seconds
     return Outcome(result, report, reasoner_report, qc, timings, len(parts.modules))
+
+
+def _files_digest(files: list[Path]) -> str:
+    return digest_texts(*(f"{p.name}\n{p.read_text(encoding='utf-8')}" for p in files))
 
 
 def _reason(

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from api.documents import negotiated
 from api.fastcache import cacheable
 from api.problems import Problem
+from kg import paths
 
 router = APIRouter(tags=["service"])
 
@@ -27,10 +28,8 @@ async def void(request: Request) -> Response:
 @router.get("/dump/rsme-kg.trig", summary="The whole dataset as TriG (one named graph each)")
 async def dump(request: Request) -> FileResponse:
     """The TriG dump written by the build (embedded backend only)."""
-    from kg import pipeline
-
     settings = request.app.state.settings
-    path = Path(settings.store).parent / pipeline.TRIG_NAME
+    path = Path(settings.store).parent / paths.TRIG_NAME
     if settings.endpoint or not path.is_file():
         raise Problem(404, "Not found", "no dump is available for this store")
-    return FileResponse(path, media_type="application/trig", filename=pipeline.TRIG_NAME)
+    return FileResponse(path, media_type="application/trig", filename=paths.TRIG_NAME)
