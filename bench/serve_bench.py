@@ -58,35 +58,6 @@ class Run:
     processes: int
 
 
-def group(pgid: int) -> list[int]:
-    """The processes of a process group (a server started in its own session)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:
-            found.append(int(entry))
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by some processes."""
-    ticks = 0
-    for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def memory_kb(pid: int) -> tuple[int, int]:
     """RSS and PSS of one process in kB (0, 0 when it is gone)."""
     rss = pss = 0
@@ -107,9 +78,9 @@ def settle(pgid: int, limit: float) -> None:
     """Wait until a process group has used (almost) no CPU for one second."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        before = cpu_seconds(group(pgid))
+        before = sb.group_cpu(pgid)
         time.sleep(1.0)
-        if cpu_seconds(group(pgid)) - before < 0.05:
+        if sb.group_cpu(pgid) - before < 0.05:
             return
     raise sb.BenchError(f"the server was still busy after {limit:.0f} s")
 
@@ -164,7 +135,7 @@ def measure(store: Path, queries: dict[str, str], workers: int, args: argparse.N
                     )
                     if reply.status_code != 200:
                         raise sb.BenchError(f"{name} answered {reply.status_code}: {reply.text}")
-        pids = group(server.process.pid)
+        pids = sb.group_pids(server.process.pid)
         rss = pss = 0
         for pid in pids:
             one_rss, one_pss = memory_kb(pid)

@@ -384,11 +384,10 @@ def settle(pgid: int, limit: float) -> float:
     raise BenchError(f"a server was still busy {limit:.0f} s after it started answering")
 
 
-def group_cpu(pgid: int) -> float:
-    """User + system CPU seconds used so far by the processes of a process group (a server and
-    its workers: each server runs in a session of its own). On a machine shared with other
-    work, CPU per request compares servers more steadily than requests per second."""
-    ticks = 0
+def group_pids(pgid: int) -> list[int]:
+    """The processes of a process group (a server and its workers: each server runs in a
+    session of its own)."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -398,7 +397,22 @@ def group_cpu(pgid: int) -> float:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()  # after the command name, which may hold ')'
         if int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
+            found.append(int(entry))
+    return found
+
+
+def group_cpu(pgid: int) -> float:
+    """User + system CPU seconds used so far by the processes of a process group. On a machine
+    shared with other work, CPU per request compares servers more steadily than requests per
+    second."""
+    ticks = 0
+    for pid in group_pids(pgid):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue  # ended since it was listed
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
