@@ -717,6 +717,15 @@ def export_codebook(
 # --- end of interchange commands ---
 
 
+# --- linking and releasing: their modules import their heavy parts inside the commands ---
+
+from kg.link.cli import link_app  # noqa: E402
+from kg.release.cli import release  # noqa: E402
+
+app.add_typer(link_app, name="link")
+app.command()(release)
+
+
 def main() -> None:
     """Console entry point."""
     app()

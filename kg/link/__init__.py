@@ -1,0 +1,1 @@
+"""Linking the taxonomy to outside vocabularies: candidates (`rsme-kg link`) and review."""

@@ -1,0 +1,1 @@
+"""Citable, reproducible releases of the graph (`rsme-kg release`)."""
