@@ -33,6 +33,8 @@ from api.urls import base_path as base_path
 from api.urls import linkable, outside_href
 from api.urls import public_url as public_url
 from kg import iris
+from kg.jsonld import context_body as context_body  # api.ld serves it
+from kg.jsonld import context_document
 from kg.namespaces import BASE, PREFIXES, RSME, bind_prefixes
 
 # media type -> rdflib serializer
@@ -104,17 +106,6 @@ def curie(iri: str) -> str:
 
 
 @cache
-def context_document() -> dict[str, Any]:
-    """The JSON-LD context of every JSON-LD answer: the project's prefixes."""
-    return {"@context": dict(PREFIXES)}
-
-
-@cache
-def context_body() -> bytes:
-    """The JSON-LD context as served at CONTEXT_PATH."""
-    return json.dumps(context_document(), indent=2).encode("utf-8")
-
-
 def serialize(graph: Graph, media: str, context_url: str) -> bytes:
     """A graph in an RDF format; JSON-LD is compacted with, and refers to, the served context."""
     bind_prefixes(graph)
