@@ -1,4 +1,5 @@
-"""Turn typed records into the build's named graphs (ontology, taxonomy, corpus, provenance)."""
+"""Turn typed records into the build's named graphs (ontology, taxonomy, mappings, corpus,
+provenance)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from kg.namespaces import (
     BIBO,
     CORPUS_GRAPH,
     FABIO,
+    MAPPINGS_GRAPH,
+    NAMED_GRAPHS,
     ONTOLOGY_GRAPH,
     PROVENANCE_GRAPH,
     RSME,
@@ -70,18 +73,25 @@ class BuildResult:
     build_id: str
     started: datetime
     sources: list[SourceFile] = field(default_factory=list)
+    # the curated mappings (mappings/rsme-kg.sssom.tsv) as RDF: kg/sssom.py's mapping_triples
+    mappings: Graph = field(default_factory=Graph)
 
-    @cached_property
-    def dataset(self) -> Dataset:
-        """The four named graphs as one rdflib Dataset."""
-        dataset = Dataset()
-        bind_prefixes(dataset)
-        for name, graph in (
+    def graphs(self) -> list[tuple[URIRef, Graph | list[Triple]]]:
+        """The named graphs of the build with their triples, in NAMED_GRAPHS order."""
+        return [
             (ONTOLOGY_GRAPH, self.ontology),
             (TAXONOMY_GRAPH, self.taxonomy),
             (CORPUS_GRAPH, self.corpus),
             (PROVENANCE_GRAPH, self.provenance),
-        ):
+            (MAPPINGS_GRAPH, self.mappings),
+        ]
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The named graphs as one rdflib Dataset."""
+        dataset = Dataset()
+        bind_prefixes(dataset)
+        for name, graph in self.graphs():
             target = dataset.graph(name)
             for triple in graph:
                 target.add(triple)
@@ -365,7 +375,7 @@ def provenance_graph(build_id: str, started: datetime, sources: list[SourceFile]
         g.add((entity, RDF.type, PROV.Entity))
         g.add((entity, RDFS.label, Literal(source.name)))
         g.add((entity, RSME.sha256, Literal(source.sha256)))
-    for graph_name in (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH, PROVENANCE_GRAPH):
+    for graph_name in NAMED_GRAPHS:
         g.add((graph_name, RDF.type, PROV.Entity))
         g.add((graph_name, PROV.wasGeneratedBy, node))
     return g
@@ -377,10 +387,22 @@ def build_dataset(
     taxonomy: Graph,
     sources: list[SourceFile],
     started: datetime | None = None,
+    mappings: Graph | None = None,
 ) -> BuildResult:
-    """Assemble the four named graphs of a build from a corpus and the two Turtle sources."""
+    """Assemble the named graphs of a build from a corpus, the two Turtle sources and the
+    curated mappings' RDF (`mappings`, empty when None)."""
     started = started or datetime.now(UTC)
     build_id = digest(sources)
     triples, origins = corpus_triples(corpus)
     provenance = provenance_graph(build_id, started, sources)
-    return BuildResult(ontology, taxonomy, triples, provenance, origins, build_id, started, sources)
+    return BuildResult(
+        ontology,
+        taxonomy,
+        triples,
+        provenance,
+        origins,
+        build_id,
+        started,
+        sources,
+        bind_prefixes(Graph()) if mappings is None else mappings,
+    )

@@ -24,6 +24,7 @@ from kg.namespaces import (
     FABIO,
     FACTOR_SCHEME,
     ID,
+    MAPPINGS_GRAPH,
     NAMED_GRAPHS,
     ONTOLOGY_GRAPH,
     PREFIXES,
@@ -44,13 +45,15 @@ TITLE = "rsme-kg: factors in the internationalization of small and medium rural 
 DESCRIPTION = (
     "A knowledge graph of a meta-synthesis of 48 studies on the internationalization of small "
     "and medium rural enterprises: the OWL ontology, the SKOS factor taxonomy, the coded corpus "
-    "(studies, screening, codes and their evidence) and the provenance of the build."
+    "(studies, screening, codes and their evidence), the curated mappings of the taxonomy to "
+    "Wikidata, STW and AGROVOC (SSSOM) and the provenance of the build."
 )
 VOCABULARIES = (RSME, SKOS, PROV, DCTERMS, FOAF, BIBO, FABIO)
 
 GRAPH_TITLES: Mapping[URIRef, str] = {
     ONTOLOGY_GRAPH: "rsme-kg ontology (OWL 2 DL)",
     TAXONOMY_GRAPH: "rsme-kg factor taxonomy (SKOS)",
+    MAPPINGS_GRAPH: "rsme-kg curated mappings to outside vocabularies (SKOS, SSSOM)",
     CORPUS_GRAPH: "rsme-kg coded corpus",
     PROVENANCE_GRAPH: "rsme-kg build provenance (PROV-O)",
 }
@@ -293,6 +296,8 @@ def _add_linksets(g: Graph, store: EmbeddedStore) -> None:
             g.add((node, VOID.objectsTarget, outside.node))
             g.add((node, VOID.linkPredicate, predicate))
             g.add((node, VOID.triples, _count(row["triples"])))
+            if row.get("mappingSet") is not None:  # the curated SSSOM set the links come from
+                g.add((node, DCTERMS.source, row["mappingSet"]))
 
 
 def _count(term: Node | None) -> Literal:

@@ -10,9 +10,17 @@ apart into connected components, the *modules*; in the corpus there is one per s
 A module carries its own triples (every triple with one of its nodes as subject, or as object
 of a shared subject, such as factor rsme:evidencedBy code) and its *context*: the corpus triples
 about the shared nodes it mentions (an author's name, a coder's type). The checks of a module
-read nothing else besides the model (ontology + taxonomy), so a module whose digest is unchanged
-need not be checked again (docs/checking.md says why this holds for the shapes and the reasoner,
-and what would break it).
+read nothing else besides the model, so a module whose digest is unchanged need not be checked
+again (docs/checking.md says why this holds for the shapes and the reasoner, and what would
+break it).
+
+The model is the ontology, the taxonomy and the curated mappings (graph/mappings, from
+mappings/rsme-kg.sssom.tsv): the mapping triples were part of the taxonomy before they moved to
+their SSSOM file, they name only taxonomy concepts and outside IRIs (never a corpus node), and
+their SSSOM annotations (the mapping set, an owl:Axiom per mapping) are about nothing else. So
+they belong with the shared part: their nodes are shared, their SHACL results are the model's
+(cached under the model's digest), and the model's digest covers the SSSOM file, so an edit of
+a mapping is an edit of the model, which every module's key includes.
 
 Nodes that are not shared join modules: two studies that share a DOI IRI (owl:sameAs) or a code
 id fall into one module, so whatever they say together is checked together.
@@ -95,7 +103,7 @@ class Module:
 class Partition:
     """The modules of a corpus graph, and what is shared among them."""
 
-    model_digest: str  # ontology + taxonomy: part of every module's digest
+    model_digest: str  # ontology + taxonomy + mappings: part of every module's digest
     modules: tuple[Module, ...]
     shared: frozenset[Node] = field(default_factory=frozenset)
     module_of: dict[Node, str] = field(default_factory=dict)  # node -> module key
@@ -165,10 +173,10 @@ def shared_nodes(model: Graph, corpus: Iterable[Triple]) -> frozenset[Node]:
 def partition(model: Graph, corpus: list[Triple], model_digest: str) -> Partition:
     """Cut the corpus triples at the shared nodes into modules, with their digests.
 
-    `model_digest` stands for the ontology and taxonomy (the build uses their files' SHA-256:
-    a digest of the parsed model would differ from run to run, since the parser labels its
-    blank nodes at random). A module's digest covers its triples, its context and the model, so
-    it changes when anything its checks read changes.
+    `model_digest` stands for the ontology, taxonomy and mappings (the build uses their files'
+    SHA-256: a digest of the parsed model would differ from run to run, since the parser labels
+    its blank nodes at random). A module's digest covers its triples, its context and the
+    model, so it changes when anything its checks read changes.
     """
     shared = shared_nodes(model, corpus)
     annotations = annotation_properties(model)

@@ -57,9 +57,12 @@ PREFIXES: dict[str, str] = {
 # The build's named graphs.
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 TAXONOMY_GRAPH = GRAPH["taxonomy"]
+# the curated mappings to outside vocabularies (mappings/rsme-kg.sssom.tsv) as SKOS + SSSOM
+MAPPINGS_GRAPH = GRAPH["mappings"]
 CORPUS_GRAPH = GRAPH["corpus"]
 PROVENANCE_GRAPH = GRAPH["provenance"]
-NAMED_GRAPHS = (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH, PROVENANCE_GRAPH)
+# (the mappings last: code and tests that name a graph by its place keep their meaning)
+NAMED_GRAPHS = (ONTOLOGY_GRAPH, TAXONOMY_GRAPH, CORPUS_GRAPH, PROVENANCE_GRAPH, MAPPINGS_GRAPH)
 
 FACTOR_SCHEME = ID["scheme/factors"]
 

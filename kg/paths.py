@@ -9,6 +9,8 @@ ONTOLOGY_DIR = ROOT / "ontology"
 ONTOLOGY_FILE = ONTOLOGY_DIR / "rsme.ttl"
 TAXONOMY_FILE = ONTOLOGY_DIR / "factors.ttl"
 QC_DIR = ONTOLOGY_DIR / "qc"
+# the taxonomy's curated mappings to outside vocabularies (SSSOM/TSV; kg/sssom.py)
+MAPPINGS_FILE = ROOT / "mappings" / "rsme-kg.sssom.tsv"
 SHAPES_DIR = ROOT / "shapes"
 DATA_DIR = Path("data")
 DIST_DIR = Path("dist")

@@ -10,23 +10,22 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.namespace import RDF, SKOS
 
-from kg import __version__, paths, reason
+from kg import __version__, paths, reason, sssom
 from kg.build import BuildResult, SourceFile, build_dataset, parse_turtle, vocabulary_of
 from kg.cache import Cache
 from kg.describe import void_description
-from kg.errors import NonConformingError, UsageError
+from kg.errors import InputErrors, NonConformingError, UsageError
 from kg.ingest.corpus import check_vocabulary, read_corpus
 from kg.modules import Partition, Triple, digest_texts, partition
 from kg.namespaces import (
-    CORPUS_GRAPH,
     NAMED_GRAPHS,
-    ONTOLOGY_GRAPH,
-    PROVENANCE_GRAPH,
-    TAXONOMY_GRAPH,
+    bind_prefixes,
 )
 from kg.qc import QcFailure, run_qc_cached
 from kg.store.embedded import EmbeddedStore
@@ -48,6 +47,7 @@ class Sources:
 
     ontology: Path = paths.ONTOLOGY_FILE
     taxonomy: Path = paths.TAXONOMY_FILE
+    mappings: Path = paths.MAPPINGS_FILE  # SSSOM/TSV: the taxonomy's curated mappings
     shapes: Path = paths.SHAPES_DIR
     qc: Path = paths.QC_DIR
 
@@ -90,13 +90,16 @@ def check(
     java: str = reason.BUNDLED,
     step: Step = _no_step,
     cache: Cache | None = None,
+    started: datetime | None = None,
 ) -> Outcome:
     """Read, build, reason, run QC and validate; raise on bad input; return the findings.
 
     `java` names the Java runtime of the reasoner (see `reason.java_executable`). `cache`
     keeps results by content (kg/cache.py; off when None): a second run after a small edit
     checks only the modules the edit touched (kg/modules.py). The reasoner runs in a thread
-    beside SHACL: its work is a Java process, so the two overlap.
+    beside SHACL: its work is a Java process, so the two overlap. `started` is the build's
+    time as the provenance graph and build.json give it (now when None): a release passes a
+    date from its data so that the same inputs give the same bytes.
     """
     cache = cache or Cache(None)
     if run_reasoner:
@@ -105,6 +108,7 @@ def check(
     with _timed(timings, "read sources", step):
         ontology = parse_turtle(sources.ontology)
         taxonomy = parse_turtle(sources.taxonomy)
+        mapping_set = read_mappings(sources.mappings, taxonomy)
         shapes = load_shapes(sources.shapes)
         corpus = read_corpus(data_dir)
         check_vocabulary(corpus, vocabulary_of(taxonomy))
@@ -112,28 +116,47 @@ def check(
         inputs = [
             SourceFile.read(sources.ontology, _model_name(sources.ontology, "ontology")),
             SourceFile.read(sources.taxonomy, _model_name(sources.taxonomy, "taxonomy")),
+            SourceFile.read(sources.mappings, _model_name(sources.mappings, "mappings")),
             *(SourceFile.read(path, _data_name(path, data_dir)) for path in corpus.files),
         ]
-        result = build_dataset(corpus, ontology, taxonomy, inputs)
-        model = ontology + taxonomy
-        # the files' digests stand for the model: the parser labels blank nodes at random
-        parts = partition(model, result.corpus, digest_texts(*(s.sha256 for s in inputs[:2])))
+        mappings = bind_prefixes(Graph())
+        for triple in sssom.mapping_triples(mapping_set):
+            mappings.add(triple)
+        result = build_dataset(
+            corpus, ontology, taxonomy, inputs, started=started, mappings=mappings
+        )
+        # the mappings are part of the model (kg/modules.py): the shapes read them with the
+        # taxonomy; the files' digests stand for the model (the parser labels blank nodes at
+        # random), so an edit of the SSSOM file is an edit of the model
+        model = ontology + taxonomy + mappings
+        parts = partition(model, result.corpus, digest_texts(*(s.sha256 for s in inputs[:3])))
+        # the reasoner and the ontology quality checks get the mapping triples only, as they
+        # had them in the taxonomy: the SSSOM annotations (owl:Axiom reifications, sssom:
+        # properties) are data about the mappings, not OWL; shapes/mapping.ttl checks them
+        linked = taxonomy + _graph_of(sssom.mapping_links(mapping_set))
+    origins = {**result.origins, **sssom.origins(mapping_set, sources.mappings)}
+
+    def published(path: Path) -> str:
+        if path == sources.mappings:
+            return _model_name(path, "mappings")
+        return _data_name(path, data_dir)
+
     with ThreadPoolExecutor(1, thread_name_prefix="rsme-kg-reasoner") as background:
         reasoning = (
-            background.submit(_reason, ontology, taxonomy, parts, result.corpus, cache, java)
+            background.submit(_reason, ontology, linked, parts, result.corpus, cache, java)
             if run_reasoner
             else None
         )
         with _timed(timings, "quality checks", step):
-            qc = run_qc_cached(model, sources.qc, cache, parts.model_digest)
+            qc = run_qc_cached(ontology + linked, sources.qc, cache, parts.model_digest)
         with _timed(timings, "validate (SHACL)", step):
             report = validate_partition(
                 model,
                 parts,
                 shapes,
                 cache,
-                result.origins,
-                lambda path: _data_name(path, data_dir),
+                origins,
+                published,
                 # the files stand for the shapes: cheaper than a canonical form of the graph
                 shapes_files_digest=_files_digest(sorted(sources.shapes.glob("*.ttl"))),
             )
@@ -143,6 +166,24 @@ def check(
                 reasoner_report, seconds = reasoning.result()
             timings["reason (HermiT)"] = seconds
     return Outcome(result, report, reasoner_report, qc, timings, len(parts.modules))
+
+
+def read_mappings(path: Path, taxonomy: Graph) -> sssom.MappingSet:
+    """The curated mapping set; InputErrors (file, line, column, field) for a bad file or a
+    row whose subject is not a concept of the taxonomy."""
+    mapping_set = sssom.read_sssom(path)
+    concepts = {str(c) for c in taxonomy.subjects(RDF.type, SKOS.Concept)}
+    errors = sssom.unknown_subjects(mapping_set, concepts, path)
+    if errors:
+        raise InputErrors(errors)
+    return mapping_set
+
+
+def _graph_of(triples: list[Triple]) -> Graph:
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph
 
 
 def _files_digest(files: list[Path]) -> str:
@@ -220,10 +261,22 @@ def build(
     java: str = reason.BUNDLED,
     step: Step = _no_step,
     cache: Cache | None = None,
+    started: datetime | None = None,
 ) -> tuple[Outcome, dict[str, object]]:
-    """Check, then write store + TriG + report + manifest to `out_dir` atomically."""
+    """Check, then write store + TriG + report + manifest to `out_dir` atomically.
+
+    `started`: the build time to record (see `check`).
+    """
     check_output_folder(out_dir, data_dir)
-    outcome = check(data_dir, sources, run_reasoner=run_reasoner, java=java, step=step, cache=cache)
+    outcome = check(
+        data_dir,
+        sources,
+        run_reasoner=run_reasoner,
+        java=java,
+        step=step,
+        cache=cache,
+        started=started,
+    )
     if not outcome.validation.conforms:
         _write_atomic_file(
             failed_report_path(out_dir),
@@ -275,15 +328,7 @@ def _write(outcome: Outcome, out_dir: Path) -> dict[str, object]:
     tmp.mkdir()
     try:
         result = outcome.result
-        store = EmbeddedStore.create_from(
-            tmp / paths.STORE_SUBDIR,
-            [
-                (ONTOLOGY_GRAPH, result.ontology),
-                (TAXONOMY_GRAPH, result.taxonomy),
-                (CORPUS_GRAPH, result.corpus),
-                (PROVENANCE_GRAPH, result.provenance),
-            ],
-        )
+        store = EmbeddedStore.create_from(tmp / paths.STORE_SUBDIR, result.graphs())
         (tmp / TRIG_NAME).write_bytes(store.dump("trig"))
         outcome.validation.graph.serialize(tmp / REPORT_NAME, format="turtle")
         void = void_description(

@@ -139,7 +139,7 @@ def test_build_writes_store_trig_report_and_manifest(built: Built, store: Embedd
 
 
 def _sources(data: Path) -> list[SourceFile]:
-    model = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE]
+    model = [paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, paths.MAPPINGS_FILE]
     return [
         *(SourceFile.read(f, paths.published_name(f, paths.ROOT, "", "external")) for f in model),
         *(
@@ -203,9 +203,17 @@ def test_a_good_build_replaces_the_output_whole_and_names_no_folder_of_this_mach
         assert not leaks, f"{path.relative_to(out)} names {leaks}"
     manifest = json.loads((out / "build.json").read_text(encoding="utf-8"))
     names = [s["name"] for s in manifest["sources"]]
-    assert names[:2] == ["external/ontology/rsme.ttl", "ontology/factors.ttl"]
+    assert names[:3] == [
+        "external/ontology/rsme.ttl",
+        "ontology/factors.ttl",
+        "mappings/rsme-kg.sssom.tsv",
+    ]
     assert {"data/codes.csv", "data/coders.csv", "data/sources/ruzzier-2007.txt"} <= set(names)
-    files = {"external/ontology/rsme.ttl": ontology, "ontology/factors.ttl": paths.TAXONOMY_FILE}
+    files = {
+        "external/ontology/rsme.ttl": ontology,
+        "ontology/factors.ttl": paths.TAXONOMY_FILE,
+        "mappings/rsme-kg.sssom.tsv": paths.MAPPINGS_FILE,
+    }
     for source in manifest["sources"]:
         file = files.get(source["name"]) or data / source["name"].removeprefix("data/")
         assert source["sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
@@ -216,7 +224,12 @@ def test_a_good_build_replaces_the_output_whole_and_names_no_folder_of_this_mach
         for o in provenance.graph(PROVENANCE_GRAPH).objects(None, RDFS.label)
         if isinstance(o, Literal)
     }
-    assert labels >= {"ontology/factors.ttl", "data/codes.csv", "data/sources/ruzzier-2007.txt"}
+    assert labels >= {
+        "ontology/factors.ttl",
+        "mappings/rsme-kg.sssom.tsv",
+        "data/codes.csv",
+        "data/sources/ruzzier-2007.txt",
+    }
 
 
 def test_a_failed_build_leaves_the_previous_output_and_reports_sources_as_published(

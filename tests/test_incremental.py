@@ -34,24 +34,28 @@ from kg.ingest.corpus import check_vocabulary, read_corpus
 from kg.modules import Module, Partition, digest_texts, partition
 from kg.records import Origin
 from kg.shaclparts import Result, decode, encode
+from kg.sssom import mapping_triples, read_sssom
 from kg.validate import ValidationReport, load_shapes, validate, validate_partition
 from tests.corpus import FIXTURE, line_of, taxonomy_factors
 
 ROUNDS = 30
 SEED = 20261206
-# what the pipeline salts module digests with: the ontology's and taxonomy's files
+# what the pipeline salts module digests with: the ontology's, taxonomy's and mappings' files
 MODEL_DIGEST = digest_texts(
     *(
         hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in (paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE)
+        for p in (paths.ONTOLOGY_FILE, paths.TAXONOMY_FILE, paths.MAPPINGS_FILE)
     )
 )
 
 
 @cache
 def model_and_shapes() -> tuple[Graph, Graph]:
-    """Ontology + taxonomy, and the shapes, read once (as one run of the CLI reads them)."""
+    """Ontology + taxonomy + the curated mappings' graph (the model, as kg/pipeline.py makes
+    it), and the shapes, read once (as one run of the CLI reads them)."""
     model = parse_turtle(paths.ONTOLOGY_FILE) + parse_turtle(paths.TAXONOMY_FILE)
+    for triple in mapping_triples(read_sssom(paths.MAPPINGS_FILE)):
+        model.add(triple)
     return model, load_shapes(paths.SHAPES_DIR)
 
 
