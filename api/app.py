@@ -32,6 +32,7 @@ from api.routes import (
     health,
     home,
     mappings,
+    releases,
     search,
     sources,
     studies,
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = AnswerCache(cache_bytes // 2)
     app.state.per_build = PerBuild()  # answers derived from the embedded store's build
     app.include_router(sparql_router)
-    for module in (factors, categories, studies, search, mappings, sources, analysis):
+    for module in (factors, categories, studies, search, mappings, sources, analysis, releases):
         app.include_router(module.router)
     app.include_router(ld.router)
     app.include_router(dataset.router)

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
         description="Store folder written by `rsme-kg build` (embedded backend).",
     )
     endpoint: str | None = Field(None, description="A remote SPARQL 1.1 endpoint to serve instead.")
+    releases: Path = Field(
+        Path("releases"),
+        description="Folder of the release bundles written by `rsme-kg release` (one folder "
+        "per version), served at /releases and /ontology/{version}; none: no release.",
+    )
     query_workers: int = Field(
         default_factory=default_workers,
         ge=1,

@@ -351,6 +351,14 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Web server processes.")] = 1,
+    releases: Annotated[
+        Path,
+        typer.Option(
+            "--releases",
+            envvar="RSME_KG_RELEASES",
+            help="Folder of release bundles (`rsme-kg release --out`), served at /releases.",
+        ),
+    ] = Path("releases"),
 ) -> None:
     """Serve the graph: SPARQL 1.1 endpoint at /sparql (embedded store or --endpoint URL)."""
     import logging
@@ -368,6 +376,8 @@ def serve(
                 raise UsageError(f"--endpoint {endpoint!r}: expected an http(s) URL")
             os.environ["RSME_KG_ENDPOINT"] = endpoint
         os.environ.setdefault("RSME_KG_PUBLIC_BASE", f"http://{host}:{port}")
+        # an absolute path: the server's workers may start in another folder
+        os.environ["RSME_KG_RELEASES"] = str(releases.resolve())
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         # the home page first: a person opens it in a browser, programs find the rest from it
         err.print(

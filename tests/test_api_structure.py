@@ -136,6 +136,10 @@ UNCACHED_GET = {
     "/version",
     "/static/{name}",  # answered from memory; a cached copy per Accept header would waste it
     "/favicon.ico",
+    # the releases folder gains releases while the server runs: the list is read every time
+    "/releases",
+    # a release's files are streamed from disk (like the dump), with their own ETag and Range
+    "/releases/{version}/{path:path}",
 }
 
 

@@ -103,3 +103,25 @@ def test_docs_page_is_served(spec_and_server: tuple[dict[str, Any], Api]) -> Non
     _, server = spec_and_server
     reply = server.get("/docs")
     assert reply.status_code == 200 and "swagger" in reply.text.lower()
+
+
+def test_the_release_routes_declare_their_answers() -> None:
+    """/releases and the files and ontologies of releases: a success, and problem+json for an
+    unknown release or file (404) and for an unacceptable format (406)."""
+    from api.app import create_app
+
+    spec = create_app().openapi()["paths"]
+    declared = {
+        "/releases": ("200", "304", "406"),
+        "/releases/{version}": ("200", "304", "404", "406"),
+        "/releases/{version}/{path}": ("200", "206", "304", "404"),
+        "/ontology/{version}": ("200", "303", "304", "404", "406"),
+    }
+    for path, codes in declared.items():
+        responses = spec[path]["get"]["responses"]
+        assert set(codes) <= set(responses), (path, sorted(responses))
+        for code in ("404", "406"):
+            if code in codes:
+                assert "application/problem+json" in responses[code]["content"], (path, code)
+    schema = spec["/releases"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert schema["schema"]["$ref"].endswith("/ReleaseList")

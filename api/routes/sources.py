@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,6 +49,7 @@ from api.responses import (
     negotiate,
     send,
 )
+from api.services.releases import ONTOLOGY, list_releases, read_release, releases_root, served_file
 from api.urls import base_path, outside_href, public_url
 from kg import paths
 from kg.namespaces import BASE, RSME, SH, SHAPES, bind_prefixes
@@ -655,32 +656,92 @@ async def ontology_document(request: Request, format: _FORMAT = None) -> Respons
     return _answer(request, ontology())
 
 
-@cacheable
+@cacheable  # a release never changes; a 404 (a release still to come) is not kept
 @router.get(
     "/ontology/{version}",
-    summary="A version IRI of the ontology (https://w3id.org/rsme-kg/ontology/0.1.0)",
+    summary="A version IRI of the ontology (https://w3id.org/rsme-kg/ontology/1.0.0): the "
+    "version served, or that of a release",
     response_class=Response,
-    status_code=303,
     responses={
-        303: {"description": "See /ontology (the version served)"},
-        404: {"description": "Not the version served", "content": {PROBLEM_TYPE: {}}},
+        200: {
+            "description": "The ontology of the release `version` (releases/VERSION/ontology.ttl)"
+            " in the negotiated format (Vary: Accept, ETag)",
+            "content": {TURTLE: {}, JSONLD: {}, RDFXML: {}, NTRIPLES: {}},
+        },
+        303: {
+            "description": "See /ontology for the version served, or the release's page "
+            "(/releases/{version}) for a browser"
+        },
+        304: {"description": "Not modified: If-None-Match names the current ETag"},
+        404: {
+            "description": "Neither the version served nor a release; `suggestions` lists them",
+            "content": {
+                PROBLEM_TYPE: {
+                    "example": {
+                        "type": "https://w3id.org/rsme-kg/problems/not-found",
+                        "title": "Not found",
+                        "status": 404,
+                        "detail": "version '0.0.1' of the ontology is neither served nor "
+                        "released here; known: 0.1.0, 1.0.0",
+                        "suggestions": ["0.1.0", "1.0.0"],
+                    }
+                }
+            },
+        },
+        406: {
+            "description": "No offered format is acceptable",
+            "content": {PROBLEM_TYPE: {}},
+        },
     },
 )
-async def ontology_version(request: Request, version: str) -> Response:
-    """The version served is at /ontology; other versions are not kept here."""
+async def ontology_version(request: Request, version: str, format: _FORMAT = None) -> Response:
+    """The version served is at /ontology; a released version is answered from its release's
+    ontology.ttl (Turtle as written, or converted); a browser is sent to the release's page."""
     graph = ontology().graph
     current = [str(v) for v in graph.objects(ONTOLOGY_IRI, OWL.versionInfo)]
-    if version not in current:
+    if version in current:
+        return RedirectResponse(
+            f"{base_path(request)}/ontology", status_code=303, headers={"Vary": "Accept"}
+        )
+    root = releases_root(request)
+    release = await asyncio.to_thread(read_release, root, version)
+    served = await asyncio.to_thread(served_file, release, ONTOLOGY) if release else None
+    if served is None:
+        released = [r.version for r in await asyncio.to_thread(list_releases, root)]
+        known = [*current, *(v for v in released if v not in current)]
         raise Problem(
             404,
             "Not found",
-            f"version {version!r} is not served here; this is {', '.join(current)}",
+            f"version {version!r} of the ontology is neither served nor released here; "
+            f"known: {', '.join(known)}",
             kind="not-found",
-            suggestions=current,
+            suggestions=known,
         )
-    return RedirectResponse(
-        f"{base_path(request)}/ontology", status_code=303, headers={"Vary": "Accept"}
+    media = negotiate(request, linked_data(MEDIA, f"version {version} of the ontology"))
+    if media == HTML:
+        return RedirectResponse(
+            f"{base_path(request)}/releases/{version}", status_code=303, headers={"Vary": "Accept"}
+        )
+    key = (str(served.path), served.stat.st_mtime_ns, served.stat.st_size)
+    body = await asyncio.to_thread(
+        _released_document, key, media, public_url(request, CONTEXT_PATH)
     )
+    return send(request, body, media, content_tag(body, VARIANTS[media]))
+
+
+@lru_cache(maxsize=32)
+def _released_document(key: tuple[str, int, int], media: str, context_url: str) -> bytes:
+    """A release's ontology in one RDF format (kept per file: a release never changes)."""
+    turtle = _released_turtle(key)
+    if media == TURTLE:
+        return turtle
+    graph = Graph().parse(data=turtle.decode("utf-8"), format="turtle")
+    return serialize(graph, media, context_url)
+
+
+@lru_cache(maxsize=8)
+def _released_turtle(key: tuple[str, int, int]) -> bytes:
+    return Path(key[0]).read_bytes()
 
 
 @cacheable
@@ -733,3 +794,6 @@ async def shapes_file(request: Request, name: str) -> Response:
 # HEAD answers like GET without a body (linked-data clients check IRIs with it)
 router.add_api_route("/ontology", ontology_document, methods=["HEAD"], include_in_schema=False)
 router.add_api_route("/shapes", shapes_document, methods=["HEAD"], include_in_schema=False)
+router.add_api_route(
+    "/ontology/{version}", ontology_version, methods=["HEAD"], include_in_schema=False
+)
