@@ -174,8 +174,12 @@ class _Recorder:
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            if message["status"] == 200:
-                self.headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", [])]
+            headers = [(bytes(n), bytes(v)) for n, v in message.get("headers", [])]
+            # no-store: the answer depends on more than this build (a SERVICE call)
+            if message["status"] == 200 and not any(
+                n.lower() == b"cache-control" and b"no-store" in v.lower() for n, v in headers
+            ):
+                self.headers = headers
         elif message["type"] == "http.response.body" and self.headers is not None:
             self.chunks.append(message.get("body", b""))
             if not message.get("more_body", False):

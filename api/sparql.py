@@ -186,7 +186,9 @@ def _read_only() -> Problem:
     )
 
 
-def _answer_response(answer: Answer, cached: bool, settings: Settings) -> Response:
+def _answer_response(
+    answer: Answer, cached: bool, settings: Settings, federated: bool = False
+) -> Response:
     if answer.status == 200:
         headers = {
             "Vary": "Accept",
@@ -194,6 +196,8 @@ def _answer_response(answer: Answer, cached: bool, settings: Settings) -> Respon
             "Server-Timing": f"query;dur={answer.seconds * 1000:.1f}, "
             f"cache;desc={'hit' if cached else 'miss'}",
         }
+        if federated:  # part of it came from another server, which may answer otherwise later
+            headers["Cache-Control"] = "no-store"
         if answer.truncated:
             headers["X-Result-Truncated"] = "true"
             headers["X-Result-Limit"] = str(settings.max_rows)
@@ -369,11 +373,13 @@ async def sparql(request: Request) -> Response:
     )
     if refusal is not None:
         raise Problem(refusal.status, refusal.title, refusal.detail)
-    return _answer_response(await _answer(request, job), False, settings)
+    federated = bool(policy.service_targets(protocol.query))
+    return _answer_response(await _answer(request, job, federated), False, settings, federated)
 
 
-async def _answer(request: Request, job: Job) -> Answer:
-    """The backend's answer to a job not in the cache; a successful one is cached.
+async def _answer(request: Request, job: Job, federated: bool = False) -> Answer:
+    """The backend's answer to a job not in the cache; a successful one is cached unless it is
+    `federated` (SERVICE): this graph changes only with a build, the other server at any time.
 
     A timeout or an outage raises the project's error (QueryTimeout, EngineFailure,
     StoreUnavailable), which the app answers as problem+json (api.problems.problem_of).
@@ -382,7 +388,7 @@ async def _answer(request: Request, job: Job) -> Answer:
     cache: AnswerCache = request.app.state.cache
     backend: Backend = request.app.state.backend
     answer = await backend.execute(job, settings.query_timeout)
-    if answer.status == 200:
+    if answer.status == 200 and not federated:
         cache.put(job, answer, len(answer.body) + len(job.query))
     return answer
 
