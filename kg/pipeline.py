@@ -134,6 +134,14 @@ def check(
         # had them in the taxonomy: the SSSOM annotations (owl:Axiom reifications, sssom:
         # properties) are data about the mappings, not OWL; shapes/mapping.ttl checks them
         linked = taxonomy + _graph_of(sssom.mapping_links(mapping_set))
+        # the check that every outside identifier is a verified one (ontology/qc/
+        # unverified-mapping-violation.rq) is for rows curated by hand; a row taken in by
+        # `rsme-kg link review` names its object_source: its object was found in that
+        # vocabulary file, whose SHA-256 the row's comment gives
+        by_hand = [m for m in mapping_set.mappings if not m.object_source]
+        checked = taxonomy + _graph_of(
+            sssom.mapping_links(sssom.with_mappings(mapping_set, by_hand))
+        )
     origins = {**result.origins, **sssom.origins(mapping_set, sources.mappings)}
 
     def published(path: Path) -> str:
@@ -148,7 +156,7 @@ def check(
             else None
         )
         with _timed(timings, "quality checks", step):
-            qc = run_qc_cached(ontology + linked, sources.qc, cache, parts.model_digest)
+            qc = run_qc_cached(ontology + checked, sources.qc, cache, parts.model_digest)
         with _timed(timings, "validate (SHACL)", step):
             report = validate_partition(
                 model,

@@ -641,3 +641,48 @@ def test_review_needs_a_candidate_file(work: Path) -> None:
     )
     assert code == 2
     assert "no decision column" in out
+
+
+def test_reviewed_mappings_pass_the_build_checks_but_an_unverified_hand_row_does_not(
+    tmp_path: Path,
+) -> None:
+    """The whole workflow: link, review, then the build's gates (QC and SHACL) on the result.
+
+    A row taken in by review names its object_source (its object was found in the vocabulary
+    file), so the verified-identifier check lets it pass; the same outside IRI written by hand,
+    with no source, is refused by that check.
+    """
+    from dataclasses import replace
+
+    from kg import pipeline
+    from kg.sssom import with_mappings, write_sssom
+
+    shutil.copy(HERE / "vocabulary.ttl", tmp_path / "vocabulary.ttl")
+    curated = tmp_path / "mappings.sssom.tsv"
+    shutil.copy(paths.MAPPINGS_FILE, curated)
+    candidates = tmp_path / "candidates.sssom.tsv"
+    code, out = run("link", tmp_path / "vocabulary.ttl", "--mappings", curated, "--out", candidates)
+    assert code == 0, out
+    decide(candidates, {"vocab:c01": ("accept", ""), "vocab:c12": ("accept", "close")})
+    code, out = run("link", "review", candidates, "--curator", ORCID, "--mappings", curated)
+    assert code == 0, out
+    assert "2 accepted, 0 rejected" in out
+
+    sources = pipeline.Sources(mappings=curated)
+    outcome = pipeline.check(paths.ROOT / "data", sources, run_reasoner=False)
+    assert outcome.qc == [] and outcome.validation.conforms
+    human = URIRef("https://w3id.org/rsme-kg/id/category/human-capital")
+    globalization = URIRef("https://w3id.org/rsme-kg/id/factor/globalization")
+    links = set(outcome.result.mappings)
+    assert (human, SKOS.exactMatch, URIRef(VOCAB + "c01")) in links
+    assert (globalization, SKOS.closeMatch, URIRef(VOCAB + "c12")) in links
+
+    mapping_set = read_sssom(curated)
+    reviewed = next(m for m in mapping_set.mappings if m.object_id == "vocab:c12")
+    by_hand = replace(reviewed, object_id="vocab:c02", object_source=None, object_label=None)
+    write_sssom(with_mappings(mapping_set, [*mapping_set.mappings, by_hand]), curated)
+    outcome = pipeline.check(paths.ROOT / "data", sources, run_reasoner=False)
+    assert [f.check for f in outcome.qc] == ["unverified-mapping-violation"]
+    assert [row["problem"] for row in outcome.qc[0].rows] == [
+        f"skos:closeMatch <{VOCAB}c02> is not a verified identifier (shared/vocabularies.md)"
+    ]
