@@ -249,7 +249,7 @@ async def named_graph(
     name: str,
     format: Annotated[str | None, Query(description=_FORMAT_DESCRIPTION)] = None,
 ) -> Response:
-    """The provenance of one of the four named graphs (the build that generated it)."""
+    """The provenance of one of the named graphs (the build that generated it)."""
     return await describe(request, URIRef(str(GRAPH) + name), None)
 
 

@@ -11,7 +11,7 @@ Two routes to the same question, "what is above the outside concept a factor map
 
 The vocabulary is tests/data/federation/stw-extract.ttl: verified STW descriptors under
 invented broader terms (see its header). The expected rows are worked out by hand from the
-mappings of ontology/factors.ttl and that file; the fixture corpus's build holds the whole
+curated mappings (mappings/rsme-kg.sssom.tsv) and that file; the fixture corpus's build holds the whole
 taxonomy, so it is the build used here (copied: `load` writes to the store).
 """
 
@@ -78,7 +78,7 @@ VERIFIED_STW = {
 # (factor, mapping, STW concept, its label, broader term, its label, one step up?)
 Row = tuple[str, str, str, str, str | None, str | None, bool | None]
 
-# Worked out by hand. The factors mapped to STW in ontology/factors.ttl (categories and
+# Worked out by hand. The factors mapped to STW in mappings/rsme-kg.sssom.tsv (categories and
 # outcomes left out: the query asks for factors):
 #   business-networking closeMatch 19428-2      collective-activity relatedMatch 12036-5
 #   e-marketing closeMatch 21315-0              entrepreneur-characteristics relatedMatch 13992-3
