@@ -176,3 +176,39 @@ class CountingProxy:
         """Stop listening."""
         self._server.shutdown()
         self._server.server_close()
+
+
+class ConnectionCounter:
+    """A TCP listener on 127.0.0.1 that only counts the connections it accepts (and closes
+    them): the witness that a refused SERVICE call made no connection."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port: int = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def settled(self) -> int:
+        """The count once any connection in flight had time to arrive."""
+        time.sleep(0.5)
+        return self.connections
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.sock.close()

@@ -11,8 +11,8 @@ Two routes to the same question, "what is above the outside concept a factor map
 
 The vocabulary is tests/data/federation/stw-extract.ttl: verified STW descriptors under
 invented broader terms (see its header). The expected rows are worked out by hand from the
-curated mappings (mappings/rsme-kg.sssom.tsv) and that file; the fixture corpus's build holds the whole
-taxonomy, so it is the build used here (copied: `load` writes to the store).
+curated mappings (mappings/rsme-kg.sssom.tsv) and that file; the fixture corpus's build holds
+the whole taxonomy, so it is the build used here (copied: `load` writes to the store).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import json
 import shutil
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -39,7 +38,7 @@ from kg.cli import app
 from tests.apiclient import ApiClient
 from tests.apiserver import ApiServer
 from tests.conftest import ROOT
-from tests.servers import OxigraphServer, free_port, start_oxigraph
+from tests.servers import ConnectionCounter, OxigraphServer, free_port, start_oxigraph
 
 FIXTURE = ROOT / "tests/data/federation/stw-extract.ttl"
 LINKING = ROOT / "kg/queries/linking"
@@ -208,40 +207,6 @@ def cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-class Listener:
-    """A TCP listener that only counts the connections it accepts (and closes them)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def settled(self) -> int:
-        """The count once any connection in flight had time to arrive."""
-        time.sleep(0.5)
-        return self.connections
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-
 class Hanging:
     """An endpoint that accepts connections and never answers (held until close)."""
 
@@ -334,14 +299,14 @@ def standin() -> Iterator[OxigraphServer]:
 
 
 @pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    running = Listener()
+def listener() -> Iterator[ConnectionCounter]:
+    running = ConnectionCounter()
     yield running
     running.close()
 
 
 @pytest.fixture(scope="module")
-def redirecting(listener: Listener) -> Iterator[Redirecting]:
+def redirecting(listener: ConnectionCounter) -> Iterator[Redirecting]:
     """An allow-listed endpoint that sends its callers on to the listener (never allowed)."""
     running = Redirecting(listener.url)
     yield running
@@ -500,7 +465,7 @@ def test_federated_query_to_an_allowed_endpoint(served: ApiServer, standin: Oxig
 
 
 def test_federated_query_outside_the_allow_list_is_refused_unsent(
-    served: ApiServer, listener: Listener
+    served: ApiServer, listener: ConnectionCounter
 ) -> None:
     before = listener.connections
     for silent in (False, True):
@@ -535,7 +500,7 @@ def test_service_to_a_dead_allowed_endpoint_fails_as_a_problem_not_a_crash(
 
 
 def test_a_redirect_from_an_allowed_endpoint_is_not_followed(
-    served: ApiServer, redirecting: Redirecting, listener: Listener
+    served: ApiServer, redirecting: Redirecting, listener: ConnectionCounter
 ) -> None:
     """The engine follows no redirection (Oxigraph's limit is 0 by default): an allowed
     endpoint cannot send the query on to one that is not allowed."""
@@ -561,7 +526,7 @@ def test_a_hanging_endpoint_is_stopped_by_the_query_timeout(linked: Path) -> Non
 
 
 def test_the_remote_backend_checks_the_allow_list_before_forwarding(
-    remote_linked: ApiClient, standin: OxigraphServer, listener: Listener
+    remote_linked: ApiClient, standin: OxigraphServer, listener: ConnectionCounter
 ) -> None:
     """Over a remote store it is that store that makes the SERVICE call; the facade refuses
     an endpoint outside its allow-list before the query leaves it."""
@@ -615,7 +580,7 @@ def test_the_cli_reports_a_failed_service_call_as_a_query_error(
 ) -> None:
     """Any endpoint: the CLI calls it (the local user's choice) and maps the failure to
     exit code 2 with the engine's reason."""
-    listener = Listener()
+    listener = ConnectionCounter()
     try:
         file = tmp_path / "federated.rq"
         file.write_text(federated(listener.url), encoding="utf-8")

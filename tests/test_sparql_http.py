@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,8 +26,8 @@ from SPARQLWrapper import GET as SW_GET
 from kg import paths
 from kg.namespaces import NAMED_GRAPHS, SD, TAXONOMY_GRAPH, VOID
 from tests.apiclient import Api, ApiClient
-from tests.apiserver import ApiServer, free_port
-from tests.servers import start_oxigraph
+from tests.apiserver import ApiServer
+from tests.servers import ConnectionCounter, start_oxigraph
 
 Built = tuple[Path, dict[str, object]]
 STUDIES = "PREFIX rsme: <https://w3id.org/rsme-kg/ontology#> SELECT ?s WHERE { ?s a rsme:Study }"
@@ -36,45 +35,15 @@ SPARQL = "/sparql"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
-class Listener:
-    """A TCP listener that records whether anything connected (for SERVICE tests)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/sparql"
-        self.connections = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
-def listener() -> Iterator[Listener]:
-    running = Listener()
+def listener() -> Iterator[ConnectionCounter]:
+    running = ConnectionCounter()
     yield running
     running.close()
 
 
 @pytest.fixture(scope="module")
-def strict(built: Built, listener: Listener) -> Iterator[ApiClient]:
+def strict(built: Built, listener: ConnectionCounter) -> Iterator[ApiClient]:
     """A server with small limits: 5 rows, 2 s, 1000 characters, 2000 bytes, one SERVICE."""
     with ApiClient(
         store=built[0] / paths.STORE_SUBDIR,
@@ -436,7 +405,9 @@ def test_query_and_body_size_limits(strict: Api) -> None:
     )
 
 
-def test_service_outside_allow_list_makes_no_connection(strict: Api, listener: Listener) -> None:
+def test_service_outside_allow_list_makes_no_connection(
+    strict: Api, listener: ConnectionCounter
+) -> None:
     before = listener.connections
     other = f"http://127.0.0.1:{listener.port}/other"
     for target in (other, "?endpoint"):
@@ -448,7 +419,7 @@ def test_service_outside_allow_list_makes_no_connection(strict: Api, listener: L
     assert listener.connections == before
 
 
-def test_service_in_allow_list_is_called(strict: Api, listener: Listener) -> None:
+def test_service_in_allow_list_is_called(strict: Api, listener: ConnectionCounter) -> None:
     """The allow-list really permits: the allowed endpoint is contacted (it answers nothing)."""
     before = listener.connections
     query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
