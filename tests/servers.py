@@ -201,7 +201,10 @@ class ConnectionCounter:
             except OSError:
                 continue
             self.connections += 1
-            conn.close()
+            self._accepted(conn)
+
+    def _accepted(self, conn: socket.socket) -> None:
+        conn.close()
 
     def settled(self) -> int:
         """The count once any connection in flight had time to arrive."""
@@ -212,3 +215,19 @@ class ConnectionCounter:
         self._stop.set()
         self._thread.join(timeout=2)
         self.sock.close()
+
+
+class HangingEndpoint(ConnectionCounter):
+    """An endpoint that accepts connections and never answers (each is held until close)."""
+
+    def __init__(self) -> None:
+        self.held: list[socket.socket] = []
+        super().__init__()
+
+    def _accepted(self, conn: socket.socket) -> None:
+        self.held.append(conn)
+
+    def close(self) -> None:
+        super().close()
+        for conn in self.held:
+            conn.close()

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,7 +37,13 @@ from kg.cli import app
 from tests.apiclient import ApiClient
 from tests.apiserver import ApiServer
 from tests.conftest import ROOT
-from tests.servers import ConnectionCounter, OxigraphServer, free_port, start_oxigraph
+from tests.servers import (
+    ConnectionCounter,
+    HangingEndpoint,
+    OxigraphServer,
+    free_port,
+    start_oxigraph,
+)
 
 FIXTURE = ROOT / "tests/data/federation/stw-extract.ttl"
 LINKING = ROOT / "kg/queries/linking"
@@ -205,36 +210,6 @@ def problem(reply: httpx.Response, status: int, kind: str) -> dict[str, object]:
 def cli(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.output
-
-
-class Hanging:
-    """An endpoint that accepts connections and never answers (held until close)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-        self.held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
 
 
 class Redirecting:
@@ -514,7 +489,7 @@ def test_a_redirect_from_an_allowed_endpoint_is_not_followed(
 
 def test_a_hanging_endpoint_is_stopped_by_the_query_timeout(linked: Path) -> None:
     """pyoxigraph sets no timeout on SERVICE calls: the server's query timeout stops them."""
-    hanging = Hanging()
+    hanging = HangingEndpoint()
     try:
         with ApiClient(store=linked, query_timeout=2, service_allowlist=[hanging.url]) as app:
             problem(ask(app, federated(hanging.url)), 503, "timeout")
