@@ -16,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from rdflib import Graph
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import formats, ld, problems
+from api import formats, ld, openapi, problems
 from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
 from api.docs import add_docs
 from api.fastcache import ReadCache, cached_paths
@@ -149,6 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RsmeError, problems.rsme_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_handler)
+    # anything else (a bug) is a 500 problem too, not Starlette's plain text; it is still raised
+    # on to the server, which logs it with its traceback
+    app.add_exception_handler(Exception, problems.internal_error_handler)
+    openapi.install(app)
     # innermost: the SPARQL Protocol requests skip routing, inside CORS, cache and access log
     app.add_middleware(ProtocolFastPath)
     app.add_middleware(

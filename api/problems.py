@@ -202,3 +202,14 @@ async def validation_handler(request: Request, exc: Exception) -> JSONResponse:
         errors=errors,
     )
     return response(problem, request)
+
+
+async def internal_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """An exception nothing else maps (a bug): 500 problem+json that names no internals."""
+    problem = Problem(
+        500,
+        "Internal error",
+        "the server failed to answer this request; its log has the details",
+        kind="internal-error",
+    )
+    return response(problem, request)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Query, Request, Response
 
 from api.conneg import MediaRange, choose, parse_accept
 from api.problems import Problem
@@ -77,6 +77,22 @@ def format_name(value: str) -> str:
     """
     lowered = value.strip().lower()
     return FORMAT_NAMES.get(lowered, lowered)
+
+
+def format_values(media: Sequence[str]) -> list[str]:
+    """The ?format= values that choose one of these media types: short names, then the types.
+
+    >>> format_values((JSON, TSV))
+    ['json', 'tsv', 'sssom', 'application/json', 'text/tab-separated-values']
+    """
+    return [name for name, full in FORMAT_NAMES.items() if full in media] + list(media)
+
+
+def format_query(media: Sequence[str], description: str) -> Any:
+    """The declaration of a ?format= parameter: its values listed in the OpenAPI description
+    (read without regard to case or spaces around them; empty, as a form sends it, leaves the
+    choice to Accept; any other is a 406, as an Accept the route cannot meet, not a 422)."""
+    return Query(description=description, json_schema_extra={"enum": ["", *format_values(media)]})
 
 
 @dataclass(frozen=True)

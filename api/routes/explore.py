@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from api.fastcache import cacheable
 from api.named import Row
+from api.openapi import page_errors
 from api.problems import not_found
 from api.rows import text
 from api.services.analysis import factor_weights
@@ -62,7 +63,7 @@ def _weight(value: float | None) -> str:
     "/explore",
     response_class=HTMLResponse,
     summary="The explorer: every factor category with its factors and supporting studies (HTML)",
-    responses={406: PAGE_ERRORS[406]},
+    responses=page_errors({406: PAGE_ERRORS[406]}),
 )
 async def explore(request: Request) -> Response:
     """The categories of the taxonomy, each with its numbers, leading to its factors."""
@@ -88,7 +89,7 @@ async def explore(request: Request) -> Response:
     "/explore/categories/{category_id}",
     response_class=HTMLResponse,
     summary="A factor category's factors: studies supporting, settings, weight and rank (HTML)",
-    responses=PAGE_ERRORS,
+    responses=page_errors(PAGE_ERRORS),
 )
 async def explore_category(
     request: Request,
@@ -130,7 +131,7 @@ async def explore_category(
     "/explore/factors/{factor_id}",
     response_class=HTMLResponse,
     summary="A factor's evidence: each code's quote marked in its source, filtered, paged (HTML)",
-    responses=FILTER_ERRORS,
+    responses=page_errors(FILTER_ERRORS),
 )
 async def explore_factor(
     request: Request,

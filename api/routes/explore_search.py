@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 
 from api.fastcache import cacheable
 from api.models.studies import SearchHit
+from api.openapi import page_errors
 from api.services import search as index
 from api.services.evidence import script_lang
 from api.services.pages import (
@@ -108,7 +109,7 @@ async def _groups(request: Request, query: str) -> list[Group]:
     "/explore/search",
     response_class=HTMLResponse,
     summary="Search factors, categories and studies in English and Persian (HTML)",
-    responses=FILTER_ERRORS,
+    responses=page_errors(FILTER_ERRORS),
 )
 async def explore_search(
     request: Request,

@@ -16,6 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 
 from api.fastcache import cacheable
+from api.openapi import page_errors
 from api.problems import not_found
 from api.services.build import kept_rows
 from api.services.catalogue import (
@@ -53,7 +54,7 @@ STUDY_PAGE = 20  # studies on a page unless the URL asks for another number
     "/explore/studies",
     response_class=HTMLResponse,
     summary="The studies of the corpus, filtered and paged (HTML)",
-    responses=FILTER_ERRORS,
+    responses=page_errors(FILTER_ERRORS),
 )
 async def explore_studies(
     request: Request,
@@ -150,7 +151,7 @@ def _studies_json(rest: str, filters: StudyFilters, size: int, skip: int) -> Alt
     "/explore/studies/{study_id}",
     response_class=HTMLResponse,
     summary="One study: citation, screening, notes, and its codes marked in its title (HTML)",
-    responses=PAGE_ERRORS,
+    responses=page_errors(PAGE_ERRORS),
 )
 async def explore_study(
     request: Request,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.fastcache import cacheable
 from api.linkeddata import public_url
+from api.openapi import problem
 from api.pages import assets, gzipped, render, served_name
 from api.problems import Problem
 from api.responses import HTML, JSON, Offers, negotiate
@@ -87,7 +88,10 @@ class HomeIndex(BaseModel):
     "/",
     summary="The home page (HTML), or the index of the API's entry points (JSON)",
     response_model=HomeIndex,
-    responses={200: {"content": {"text/html": {}}}, 406: {"description": "Neither is acceptable."}},
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        406: problem("Neither is acceptable (`acceptable` lists them)."),
+    },
 )
 async def home(
     request: Request,
@@ -120,7 +124,18 @@ async def home(
 
 # not @cacheable: the bytes are in memory already (api.pages.assets), and the read cache keys
 # on Accept, so it would keep a copy of a 1 MB script per Accept header a client sends
-@router.get("/static/{name}", summary="A static file of the pages (stylesheet, icon)")
+@router.get(
+    "/static/{name}",
+    summary="A static file of the pages (stylesheet, icon)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, by the suffix of its name",
+            "content": {media.split(";")[0]: {} for media in _STATIC_TYPES.values()},
+        },
+        404: problem("No static file has this name (names change with the files' content)."),
+    },
+)
 async def static(name: str, request: Request) -> Response:
     """A static file under its content-hashed name, kept by browsers for a year."""
     asset = assets().get(name)

@@ -15,7 +15,7 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from rdflib import Graph
 
@@ -27,6 +27,7 @@ from api.responses import (
     TSV,
     VARIANTS,
     build_tag,
+    format_query,
     linked_data,
     negotiate,
     send,
@@ -239,7 +240,7 @@ def json_model(mapping_set: sssom.MappingSet) -> MappingSet:
 async def mappings(
     request: Request,
     format: Annotated[
-        str | None, Query(description="tsv for SSSOM TSV, json (the default) for JSON.")
+        str | None, format_query(OFFERS.media, "tsv for SSSOM TSV, json (the default) for JSON.")
     ] = None,
 ) -> Response:
     """The curated mappings of the taxonomy concepts to outside concepts, as SSSOM."""

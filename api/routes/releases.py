@@ -17,14 +17,24 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from api.fastcache import cacheable
 from api.models.releases import ReleaseDetail, ReleaseFileInfo, ReleaseList, ReleaseSummary
 from api.pages import render
 from api.problems import PROBLEM_TYPE, TYPE_BASE, Problem
-from api.responses import HTML, JSON, VARIANTS, content_tag, linked_data, negotiate, send
+from api.responses import (
+    HTML,
+    JSON,
+    VARIANTS,
+    content_tag,
+    format_query,
+    linked_data,
+    negotiate,
+    send,
+)
 from api.services.releases import (
     CHECKSUMS,
     MANIFEST,
@@ -54,7 +64,20 @@ _FILE_HEADERS = {
 # what a client may have written as a separator in a single segment, or a NUL byte
 _ENCODED = (b"%2f", b"%5c", b"%00")
 
-_FORMAT = Annotated[str | None, Query(description="Overrides the Accept header: json or html.")]
+# a release's version, and a file of it, as the description's examples (the fuzzer's too)
+_VERSION = Annotated[
+    str, PathParam(description="A release's version, e.g. 1.0.0.", examples=["1.0.0"])
+]
+_PATH = Annotated[
+    str,
+    PathParam(
+        description="A path release.json lists (release.json and SHA256SUMS too).",
+        examples=["release.json", "SHA256SUMS", "ontology.ttl"],
+    ),
+]
+_FORMAT = Annotated[
+    str | None, format_query(OFFERS.media, "Overrides the Accept header: json or html.")
+]
 
 
 def _problem(status: int, title: str, kind: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -212,7 +235,7 @@ def _missing(detail: str, wanted: str, known: list[str]) -> Problem:
         406: _NOT_ACCEPTABLE,
     },
 )
-async def release(request: Request, version: str, format: _FORMAT = None) -> Response:
+async def release(request: Request, version: _VERSION, format: _FORMAT = None) -> Response:
     """A release's metadata, and each file with its media type, size, SHA-256 and link."""
     found = await _release(request, version)
     media = negotiate(request, RELEASE_OFFERS)
@@ -294,14 +317,14 @@ def _compact(value: Any) -> str:
         200: {
             "description": "The file's bytes, with its media type from release.json, its "
             "SHA-256 as a strong ETag and Range support; a .gz file is sent as stored",
-            "content": {"application/octet-stream": {}},
+            "content": {"*/*": {}},  # any bytes: release.json names the type
         },
-        206: {"description": "The requested range of the file"},
+        206: {"description": "The requested range of the file", "content": {"*/*": {}}},
         304: _NOT_MODIFIED,
         404: _NOT_FOUND,
     },
 )
-async def release_file(request: Request, version: str, path: str) -> Response:
+async def release_file(request: Request, version: _VERSION, path: _PATH) -> Response:
     """A file of a release; a path that release.json does not list is not found, whatever
     lies in the release's folder."""
     if not path:  # /releases/{version}/

@@ -15,7 +15,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -45,6 +46,7 @@ from api.responses import (
     TURTLE,
     VARIANTS,
     content_tag,
+    format_query,
     linked_data,
     negotiate,
     send,
@@ -606,7 +608,7 @@ def shapes_page(graph: Graph, prefix: str, formats: list[Format]) -> dict[str, A
 
 _FORMAT = Annotated[
     str | None,
-    Query(description="Overrides the Accept header: html, ttl, jsonld, rdfxml, nt."),
+    format_query(MEDIA, "Overrides the Accept header: html, ttl, jsonld, rdfxml, nt."),
 ]
 
 
@@ -694,7 +696,13 @@ async def ontology_document(request: Request, format: _FORMAT = None) -> Respons
         },
     },
 )
-async def ontology_version(request: Request, version: str, format: _FORMAT = None) -> Response:
+async def ontology_version(
+    request: Request,
+    version: Annotated[
+        str, PathParam(description="A version: the one served, or a release's.", examples=["1.0.0"])
+    ],
+    format: _FORMAT = None,
+) -> Response:
     """The version served is at /ontology; a released version is answered from its release's
     ontology.ttl (Turtle as written, or converted); a browser is sent to the release's page."""
     graph = ontology().graph
