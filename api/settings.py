@@ -36,6 +36,37 @@ class Settings(BaseSettings):
     max_rows: int = Field(10_000, ge=1, description="Rows (or triples) per answer; more are cut.")
     max_query_length: int = Field(100_000, ge=100, description="Characters in a query.")
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="Bytes in a request body.")
+    body_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client may take to send a whole request body (after its "
+        "headers); a slower one gets 408 and the connection is closed.",
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client may take, from opening a connection (or from the end of "
+        "the previous answer on it), to send a request's whole head; a slower one is dropped "
+        "(`rsme-kg serve` only: api.httpguard).",
+    )
+    max_header_bytes: int = Field(
+        65_536,
+        ge=8_192,
+        description="Bytes in a request's head (request line and headers); more gets 431 "
+        "(`rsme-kg serve` only: api.httpguard).",
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open (uvicorn)."
+    )
+    max_connections: int = Field(
+        1_000,
+        ge=1,
+        description="Open connections (and running requests) per web server process; more are "
+        "answered 503 at once (uvicorn's limit_concurrency).",
+    )
+    shutdown_timeout: int = Field(
+        30, ge=1, description="Seconds running requests get to finish when the server stops."
+    )
     service_allowlist: list[str] = Field(
         default_factory=list, description="SERVICE endpoints a query may call (none by default)."
     )

@@ -12,6 +12,7 @@ analysis queries of kg/queries. Everything else the protocol's clients see is un
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import formats, policy, problems
@@ -71,17 +73,53 @@ def _decode_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
         ) from exc
 
 
+# a refused body may still be on its way: the connection ends with the answer, rather than
+# the server reading (and throwing away) the rest of it
+_CLOSE = {"Connection": "close"}
+
+
 async def _body(request: Request, settings: Settings) -> bytes:
+    """The request body, read within RSME_KG_BODY_TIMEOUT and RSME_KG_MAX_BODY_BYTES.
+
+    A declared Content-Length over the limit is refused before a byte is read; a chunked body
+    is read only up to the limit. A client that sends its body slowly (a byte at a time) holds
+    a connection and a request task: the whole body must arrive within the deadline.
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > settings.max_body_bytes:
         raise _too_large(int(declared), settings.max_body_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > settings.max_body_bytes:
-            raise _too_large(size, settings.max_body_bytes)
-        chunks.append(chunk)
+
+    async def read() -> None:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_body_bytes:
+                raise _too_large(size, settings.max_body_bytes)
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(read(), settings.body_timeout)
+    except ClientDisconnect:
+        # the client hung up half-way: nobody to answer, but no traceback in the log either
+        # (a client that does it in a loop would otherwise fill the log with them)
+        raise Problem(
+            400,
+            "Incomplete body",
+            f"the client closed the connection after {size} bytes of the body",
+            kind="incomplete-body",
+            headers=_CLOSE,
+        ) from None
+    except TimeoutError:
+        raise Problem(
+            408,
+            "Request timeout",
+            f"the request body did not arrive within {settings.body_timeout:g} s "
+            f"({size} bytes came; setting RSME_KG_BODY_TIMEOUT)",
+            kind="request-timeout",
+            headers=_CLOSE,
+        ) from None
     return b"".join(chunks)
 
 
@@ -91,6 +129,7 @@ def _too_large(size: int, limit: int) -> Problem:
         "Request body too large",
         f"the body has at least {size} bytes; the limit is {limit}",
         kind="too-large",
+        headers=_CLOSE,
     )
 
 
@@ -330,11 +369,18 @@ async def sparql_post(request: Request) -> Response:
     return await sparql(request)
 
 
+@router.api_route("/sparql", methods=["OPTIONS"], include_in_schema=False)
+async def sparql_options(request: Request) -> Response:
+    """OPTIONS without CORS preflight headers (CORS preflights never get here): the methods."""
+    return Response(status_code=204, headers={"Allow": ALLOWED_METHODS})
+
+
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
 async def sparql_other(request: Request) -> Response:
-    """Methods outside the query protocol: a 400 that names the ones allowed."""
+    """Methods outside the query protocol: 405 with the ones allowed (RFC 9110 15.5.6; the
+    SPARQL protocol asks only for a 4xx)."""
     raise Problem(
-        400,
+        405,
         "Method not allowed",
         f"{request.method} is not part of the SPARQL query protocol; use GET or POST",
         kind="method-not-allowed",

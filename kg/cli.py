@@ -384,6 +384,9 @@ def serve(
             f"serving on http://{host}:{port}/ (the home page; SPARQL at "
             f"http://{host}:{port}/sparql) over {endpoint or store}"
         )
+        from api.settings import Settings
+
+        limits = Settings()  # the RSME_KG_* limits of the connections, as the app reads them
         uvicorn.run(
             "api.app:create_app_from_env",
             factory=True,
@@ -392,6 +395,11 @@ def serve(
             workers=workers,
             access_log=False,
             log_level="warning",
+            # uvicorn's own protocol, with a deadline and a size limit on request heads
+            http="api.httpguard:GuardedHttpProtocol",
+            timeout_keep_alive=limits.keep_alive_timeout,
+            limit_concurrency=limits.max_connections,
+            timeout_graceful_shutdown=limits.shutdown_timeout,
         )
 
 
