@@ -207,8 +207,20 @@ class _Worker:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     jobs: int = 0
+    busy: bool = False  # taken by a job: its end is handled by the job, not by the watch
+    pidfd: int | None = None  # readable once the process has ended (Linux), see WorkerPool._watch
+
+    def unwatch(self) -> None:
+        """Stop watching the process's end (see WorkerPool._watch)."""
+        if self.pidfd is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(self.pidfd)
+            with contextlib.suppress(OSError):
+                os.close(self.pidfd)
+            self.pidfd = None
 
     def kill(self) -> None:
+        self.unwatch()
         with contextlib.suppress(Exception):
             self.process.kill()
         with contextlib.suppress(Exception):
@@ -259,7 +271,13 @@ def _start_process(store_path: Path) -> tuple[subprocess.Popen[bytes], socket.so
 
 @dataclass
 class WorkerPool:
-    """A fixed number of query worker processes over one store."""
+    """A fixed number of query worker processes over one store.
+
+    A worker that ends (killed from outside, or by the kernel for want of memory) is
+    replaced: at once when it was idle (its end is watched), or by the job it was running,
+    which is sent once more to another worker (queries only read: running one twice is
+    harmless). Only a job that two workers die on fails, with EngineFailure.
+    """
 
     store_path: Path
     size: int = 2
@@ -267,6 +285,7 @@ class WorkerPool:
     _idle: asyncio.Queue[_Worker] = field(init=False)
     _all: set[_Worker] = field(default_factory=set, init=False)
     _closing: bool = field(default=False, init=False)
+    _starting: int = field(default=0, init=False)  # replacements being started
     triples: int = field(default=0, init=False)
     replaced: int = field(default=0, init=False)
 
@@ -315,36 +334,103 @@ class WorkerPool:
             self._discard(worker)
             raise StoreUnavailable(f"a query worker could not load {self.store_path}: {value}")
         self.triples = int(value)
+        self._watch(worker)
         return worker
+
+    def _watch(self, worker: _Worker) -> None:
+        """Be told when the worker's process ends (a pidfd becomes readable), so an idle worker
+        killed from outside is replaced at once, not found dead by the next job."""
+        try:
+            worker.pidfd = os.pidfd_open(worker.process.pid)
+        except (AttributeError, OSError):  # not Linux 5.3+: `run` finds dead workers instead
+            return
+        asyncio.get_running_loop().add_reader(worker.pidfd, self._ended, worker)
+
+    def _ended(self, worker: _Worker) -> None:
+        worker.unwatch()  # a pidfd stays readable: one call is enough
+        if worker.busy or worker not in self._all:
+            return  # the job that holds it replaces it
+        log.warning("query worker %d ended while idle; starting another", worker.process.pid)
+        asyncio.get_running_loop().create_task(self._replace(worker))
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
         self._all.discard(worker)
 
     async def _replace(self, worker: _Worker) -> None:
+        if worker not in self._all:
+            return  # replaced already
         self._discard(worker)
         self.replaced += 1
+        await self._add()
+
+    async def _add(self) -> None:
+        """Start one worker and make it available."""
         if self._closing:
             return
+        self._starting += 1
         try:
             fresh = await self._spawn()
         except StoreUnavailable:
-            log.exception("could not replace a query worker")
+            log.exception("could not start a query worker")
+            return
+        finally:
+            self._starting -= 1
+        if self._closing:
+            self._discard(fresh)
             return
         self._idle.put_nowait(fresh)
 
-    async def run(self, job: Job | Lookup, timeout: float) -> Answer | QueryResult:
-        """Answer a job within `timeout` seconds (waiting for a free worker included)."""
-        deadline = time.monotonic() + timeout
-        # asyncio.timeout rather than wait_for: no task made and scheduled for every await
-        try:
-            worker = self._idle.get_nowait()
-        except asyncio.QueueEmpty:
+    def _top_up(self) -> None:
+        """Start workers for those a failed replacement left missing (e.g. the store was
+        briefly unreadable): the pool returns to its size by itself."""
+        for _ in range(self.size - len(self._all) - self._starting):
+            asyncio.get_running_loop().create_task(self._add())
+
+    async def _take(self, deadline: float, timeout: float) -> _Worker:
+        """A live idle worker, waiting until the deadline for one."""
+        while True:
             try:
-                async with asyncio.timeout(timeout):
-                    worker = await self._idle.get()
-            except TimeoutError as exc:
-                raise QueryTimeout(f"no query worker became free within {timeout:g} s") from exc
+                worker = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                try:
+                    async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                        worker = await self._idle.get()
+                except TimeoutError as exc:
+                    raise QueryTimeout(f"no query worker became free within {timeout:g} s") from exc
+            if worker not in self._all:
+                continue  # replaced while it waited in the queue
+            if worker.process.poll() is not None or worker.reader.at_eof():
+                asyncio.get_running_loop().create_task(self._replace(worker))
+                continue
+            worker.busy = True
+            return worker
+
+    async def run(self, job: Job | Lookup, timeout: float) -> Answer | QueryResult:
+        """Answer a job within `timeout` seconds (waiting for a free worker included).
+
+        A worker that dies under the job is replaced and the job sent once more to another
+        worker (within the same time); if that one dies too, EngineFailure.
+        """
+        deadline = time.monotonic() + timeout
+        if len(self._all) + self._starting < self.size:
+            self._top_up()
+        try:
+            return await self._attempt(job, deadline, timeout)
+        except _WorkerDied:
+            log.warning("a query worker died under a job; sending the job to another")
+        try:
+            return await self._attempt(job, deadline, timeout)
+        except _WorkerDied as exc:
+            raise EngineFailure(
+                f"the query engine stopped while answering, twice: {exc.__cause__!r}"
+            ) from exc.__cause__
+
+    async def _attempt(
+        self, job: Job | Lookup, deadline: float, timeout: float
+    ) -> Answer | QueryResult:
+        """One try of a job on one worker; _WorkerDied if its process ends meanwhile."""
+        worker = await self._take(deadline, timeout)
         sent = False
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
@@ -364,8 +450,9 @@ class WorkerPool:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from exc
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             asyncio.get_running_loop().create_task(self._replace(worker))
-            raise EngineFailure(f"the query engine stopped while answering: {exc!r}") from exc
+            raise _WorkerDied() from exc
         worker.jobs += 1
+        worker.busy = False
         self._idle.put_nowait(worker)
         if isinstance(reply, RsmeError):
             raise reply
@@ -382,6 +469,7 @@ class WorkerPool:
             await self._replace(worker)
             return
         worker.jobs += 1
+        worker.busy = False
         self._idle.put_nowait(worker)
 
     @property
@@ -399,6 +487,10 @@ class WorkerPool:
         self._closing = True
         for worker in list(self._all):
             self._discard(worker)
+
+
+class _WorkerDied(Exception):
+    """A worker's process ended while it held a job (the cause says how it was noticed)."""
 
 
 def default_workers() -> int:

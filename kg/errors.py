@@ -94,7 +94,13 @@ class QueryTimeout(StoreError):
 
 
 class EngineFailure(StoreError):
-    """The query engine stopped while answering (HTTP 500; it was replaced)."""
+    """The query engine stopped while answering (HTTP 500; it was replaced). Raised only when
+    two workers die in turn on the same query: a query on one killed worker is sent again."""
+
+
+class WriteError(RsmeError):
+    """A file could not be written, e.g. the disk is full (exit 2); what was there (dist/,
+    the data folder) is left as it was."""
 
 
 class QueryError(RsmeError):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import re
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +24,9 @@ from kg import __version__, paths, reason, sssom
 from kg.build import BuildResult, SourceFile, build_dataset, parse_turtle, vocabulary_of
 from kg.cache import Cache
 from kg.describe import void_description
-from kg.errors import InputErrors, NonConformingError, UsageError
+from kg.errors import InputErrors, NonConformingError, UsageError, WriteError
 from kg.ingest.corpus import check_vocabulary, read_corpus
+from kg.interchange.writer import process_alive, recover
 from kg.modules import Partition, Triple, digest_texts, partition
 from kg.namespaces import (
     NAMED_GRAPHS,
@@ -110,6 +115,7 @@ def check(
         taxonomy = parse_turtle(sources.taxonomy)
         mapping_set = read_mappings(sources.mappings, taxonomy)
         shapes = load_shapes(sources.shapes)
+        recover(data_dir)  # an import stopped after its commit is finished first
         corpus = read_corpus(data_dir)
         check_vocabulary(corpus, vocabulary_of(taxonomy))
     with _timed(timings, "build graph", step):
@@ -286,10 +292,13 @@ def build(
         started=started,
     )
     if not outcome.validation.conforms:
-        _write_atomic_file(
-            failed_report_path(out_dir),
-            outcome.validation.graph.serialize(format="turtle").encode(),
-        )
+        try:
+            _write_atomic_file(
+                failed_report_path(out_dir),
+                outcome.validation.graph.serialize(format="turtle").encode(),
+            )
+        except OSError as exc:
+            raise WriteError(_cannot_write(failed_report_path(out_dir), out_dir, exc)) from exc
     raise_for(outcome)
     with _timed(outcome.timings, "write store", step):
         manifest = _write(outcome, out_dir)
@@ -299,8 +308,25 @@ def build(
 
 def _write_atomic_file(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _cannot_write(where: Path, out_dir: Path, exc: OSError) -> str:
+    """Why the build could not be written, naming the file and saying 'no space' when it is
+    that (RocksDB's errors carry no errno, only its words)."""
+    where = Path(exc.filename) if exc.filename else where
+    text = str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text:
+        why = f"no space left on the device ({text})"
+    elif exc.errno == errno.EFBIG or "File too large" in text:
+        why = f"no space: a file would be larger than allowed here ({text})"
+    else:
+        why = text
+    return f"cannot write the build to {where}: {why}; {out_dir} was left as it was"
 
 
 def _manifest(outcome: Outcome, store: EmbeddedStore) -> dict[str, object]:
@@ -328,31 +354,46 @@ def _manifest(outcome: Outcome, store: EmbeddedStore) -> dict[str, object]:
 
 
 def _write(outcome: Outcome, out_dir: Path) -> dict[str, object]:
-    """Write everything into a temporary sibling folder, then swap it in."""
+    """Write everything into a temporary sibling folder, then swap it in.
+
+    The previous build stays whole and in place until the swap, which is one step where the
+    system has one (Linux); a build killed before it leaves only its temporary folder, which
+    the next build removes (`_remove_stale`). A failure to write (a full disk) raises
+    WriteError and leaves `out_dir` as it was.
+    """
     out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     try:
-        result = outcome.result
-        store = EmbeddedStore.create_from(tmp / paths.STORE_SUBDIR, result.graphs())
-        (tmp / TRIG_NAME).write_bytes(store.dump("trig"))
-        outcome.validation.graph.serialize(tmp / REPORT_NAME, format="turtle")
-        void = void_description(
-            store,
-            base_url=PUBLIC_BASE,
-            build_id=outcome.result.build_id,
-            dump_url=f"{PUBLIC_BASE}/dump/{TRIG_NAME}",
-        )
-        void.serialize(tmp / VOID_NAME, format="turtle")
-        manifest = _manifest(outcome, store)
-        del store  # close RocksDB before the folder moves
-        _drop_engine_logs(tmp / paths.STORE_SUBDIR)
-        (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out_dir)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        manifest = _write_into(outcome, tmp)
         _swap(tmp, out_dir)
+    except OSError as exc:
+        raise WriteError(_cannot_write(tmp, out_dir, exc)) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _write_into(outcome: Outcome, tmp: Path) -> dict[str, object]:
+    """The build's files in a new folder; the manifest (build.json) is written last."""
+    result = outcome.result
+    store = EmbeddedStore.create_from(tmp / paths.STORE_SUBDIR, result.graphs())
+    (tmp / TRIG_NAME).write_bytes(store.dump("trig"))
+    outcome.validation.graph.serialize(tmp / REPORT_NAME, format="turtle")
+    void = void_description(
+        store,
+        base_url=PUBLIC_BASE,
+        build_id=outcome.result.build_id,
+        dump_url=f"{PUBLIC_BASE}/dump/{TRIG_NAME}",
+    )
+    void.serialize(tmp / VOID_NAME, format="turtle")
+    manifest = _manifest(outcome, store)
+    del store  # close RocksDB before the folder moves
+    _drop_engine_logs(tmp / paths.STORE_SUBDIR)
+    (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 
 
@@ -364,9 +405,63 @@ def _drop_engine_logs(store_dir: Path) -> None:
 
 
 def _swap(new: Path, target: Path) -> None:
-    """Replace `target` by `new`: the old folder is moved aside first and removed last."""
+    """Replace `target` by `new`.
+
+    Where the system exchanges two names in one step (Linux renameat2), `target` is never
+    missing: the old build ends up at `new`, removed by the caller. Elsewhere the old folder
+    is moved aside first and removed last; a build killed between the two renames leaves it
+    aside, and the next build puts it back before anything else (`_remove_stale`).
+    """
+    if target.exists() and _exchange(new, target):
+        return
     old = target.parent / f".{target.name}.old-{os.getpid()}"
     if target.exists():
         os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (renameat2 with RENAME_EXCHANGE); False where the system or
+    the file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library without it (musl before 1.2.?, old glibc)
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+# what killed builds leave beside the output folder: the folder being written (tmp), the
+# previous build moved aside (old, without renameat2), a failure report being written
+_STALE = r"^\.{name}(?:\.(tmp|old)|-{report}\.tmp)-(\d+)$"
+
+
+def _remove_stale(out_dir: Path) -> None:
+    """Clear what builds killed half-way left beside `out_dir` (processes that are gone),
+    putting back a previous build a killed swap had moved aside."""
+    pattern = re.compile(_STALE.format(name=re.escape(out_dir.name), report=re.escape(REPORT_NAME)))
+    stale = []
+    for path in out_dir.parent.iterdir():
+        found = pattern.match(path.name)
+        if found and not process_alive(int(found.group(2))):
+            stale.append((found.group(1), path))
+    for kind, path in sorted(stale, key=lambda item: item[1].stat().st_mtime, reverse=True):
+        if kind == "old" and not out_dir.exists():
+            os.replace(path, out_dir)  # the newest build moved aside is the current one
+        elif path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -8,8 +8,12 @@ and read back with the corpus reader, so an import can never leave data/ unreada
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
+import json
+import logging
 import os
 import re
 import shutil
@@ -18,9 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.errors import InputError, InputErrors, Location, RsmeError
+from kg.errors import InputError, InputErrors, Location, WriteError
 from kg.ingest.corpus import Vocabulary, check_vocabulary, read_corpus
 from kg.ingest.table import Column, decode, read_table
+
+log = logging.getLogger("rsme_kg.import")
 
 BOM = "\ufeff"
 # what a spreadsheet reads as the start of a formula (CSV injection)
@@ -151,6 +157,11 @@ class Changes:
     unfinished: list[InputError] = field(default_factory=list)  # as found before the import
     explain: dict[str, str] = field(default_factory=dict)  # file name -> where its text is from
 
+    def __post_init__(self) -> None:
+        # an import stopped half-way is finished (or its leftovers removed) before this one
+        # reads the folder
+        recover(self.data_dir)
+
     def table(self, name: str, header: list[str], columns: list[Column] | None = None) -> Table:
         """The table of that file name, loaded once; checked against `columns` if given.
 
@@ -233,55 +244,105 @@ def check_staged(
     return after
 
 
+# An import's commit record: while it exists, the renames it lists are decided and are finished
+# by the next command that reads the folder (`recover`), so that a process killed between two
+# renames never leaves the folder half old, half new.
+JOURNAL = ".rsme-kg-import.journal"
+# the temporary (.tmp-PID) and backup (.bak-PID) files of an import, beside their targets
+_LEFTOVER = re.compile(r"^\..+\.(?:tmp|bak)-(\d+)$")
+
+
 def write_all(data_dir: Path, outputs: dict[str, bytes]) -> list[Path]:
-    """Write every file or none: temporary files first, then renames, undone on failure."""
-    # Undone on any exception, Ctrl-C (KeyboardInterrupt) included: a half-written data
-    # folder is worse than an interrupted command.
+    """Write every file or none: temporary files first, then renames, undone on failure.
+
+    A failure to write (a full disk, a read-only folder) raises WriteError and changes
+    nothing; a process killed before the commit record is written leaves only temporary
+    files (removed by the next import), one killed after it leaves renames that the next
+    command reading the folder finishes (`recover`).
+    """
+    recover(data_dir)
     pid = os.getpid()
     temps: dict[Path, Path] = {}
-    created_dirs: list[Path] = []
     try:
         for name, data in outputs.items():
             target = data_dir / name
-            if not target.parent.is_dir():
-                missing = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
-                target.parent.mkdir(parents=True)
-                created_dirs.extend(reversed(missing))
-            temp = target.with_name(f".{target.name}.tmp-{pid}")
+            # beside the target when its folder exists (a rename within one folder); in the
+            # data folder itself when the folder is new: it is made after the commit only
+            home = target.parent if target.parent.is_dir() else data_dir
+            temp = home / f".{target.name}.tmp-{pid}"
             temps[target] = temp
-            with temp.open("wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-        _swap_in(temps, pid)
+            _write_synced(temp, data)
+        _commit(data_dir, temps, pid)
     except BaseException as exc:
+        # Undone on any exception, Ctrl-C (KeyboardInterrupt) included: a half-written data
+        # folder is worse than an interrupted command.
         for temp in temps.values():
             temp.unlink(missing_ok=True)
-        for directory in reversed(created_dirs):
-            shutil.rmtree(directory, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise WriteError(f"cannot write to {data_dir}: {exc}; nothing was changed") from exc
+            raise WriteError(_cannot_write(data_dir, exc)) from exc
         raise
     return list(temps)
 
 
-def _swap_in(temps: dict[Path, Path], pid: int) -> None:
-    """Rename each temporary file over its target; on failure put the old files back."""
-    backups: dict[Path, Path | None] = {}
+def _cannot_write(data_dir: Path, exc: OSError) -> str:
+    """Why a write failed, in words a user acts on: the file, and 'no space' when it is that."""
+    where = exc.filename or data_dir
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "no space left on the device"
+    elif exc.errno == errno.EFBIG:
+        why = "no space: the file would be larger than allowed here"
+    else:
+        why = exc.strerror or str(exc)
+    return f"cannot write to {where}: {why}; nothing in {data_dir} was changed"
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write a file and make sure its bytes are on disk before it may be renamed into place."""
     try:
-        for target, temp in temps.items():
+        with path.open("wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as exc:
+        if exc.filename is None:  # a failed write() names no file: say which one it was
+            exc.filename = str(path)
+        raise
+
+
+def _commit(data_dir: Path, temps: dict[Path, Path], pid: int) -> None:
+    """Rename each temporary file over its target under a commit record; on failure put the
+    old files back (from hard links kept aside, so a backup costs no space)."""
+    backups: dict[Path, Path | None] = {}
+    created: list[Path] = []
+    journal = data_dir / JOURNAL
+    try:
+        for target in temps:
             backup = None
             if target.exists():
                 backup = target.with_name(f".{target.name}.bak-{pid}")
-                shutil.copy2(target, backup)
+                _keep_aside(target, backup)
             backups[target] = backup
+        record = [{"target": _rel(t, data_dir), "temp": _rel(temps[t], data_dir)} for t in temps]
+        _write_synced(journal.with_name(f"{JOURNAL}.tmp-{pid}"), json.dumps(record).encode())
+        os.replace(journal.with_name(f"{JOURNAL}.tmp-{pid}"), journal)
+        for target, temp in temps.items():
+            if not target.parent.is_dir():
+                missing = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+                target.parent.mkdir(parents=True)
+                created.extend(reversed(missing))
             os.replace(temp, target)
+        journal.unlink()
     except BaseException:
         for target, backup in backups.items():
-            if backup is None:
-                target.unlink(missing_ok=True)
+            if backup is None:  # a new file (or not even its folder, if that failed)
+                with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                    target.unlink()
             else:
                 os.replace(backup, target)
+        for directory in reversed(created):
+            shutil.rmtree(directory, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+        journal.with_name(f"{JOURNAL}.tmp-{pid}").unlink(missing_ok=True)
         raise
     finally:
         for backup in backups.values():
@@ -289,8 +350,67 @@ def _swap_in(temps: dict[Path, Path], pid: int) -> None:
                 backup.unlink(missing_ok=True)
 
 
-class WriteError(RsmeError):
-    """The data folder could not be written (exit 2); it was left as it was."""
+def _keep_aside(target: Path, backup: Path) -> None:
+    """A second name for the old file (a copy where hard links are not allowed)."""
+    backup.unlink(missing_ok=True)
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)
+
+
+def _rel(path: Path, data_dir: Path) -> str:
+    return path.relative_to(data_dir).as_posix()
+
+
+def recover(data_dir: Path) -> list[Path]:
+    """Finish an import that was stopped after it committed, and remove what stopped imports
+    left behind before that (their temporary and backup files); the files finished.
+
+    Called before the data folder is read (by every import and by `build`/`validate`), so
+    no command ever reads a folder that is half old, half new.
+    """
+    journal = data_dir / JOURNAL
+    finished: list[Path] = []
+    if journal.is_file():
+        try:
+            record = json.loads(journal.read_text(encoding="utf-8"))
+            moves = [(data_dir / e["target"], data_dir / e["temp"]) for e in record]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise WriteError(
+                f"{journal}: the record of an interrupted import is unreadable ({exc}); "
+                "compare the data folder with your copy, then delete this file"
+            ) from exc
+        for target, temp in moves:
+            if temp.is_file():  # not renamed yet
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, target)
+                finished.append(target)
+        journal.unlink()
+        log.warning("finished an interrupted import: %s", ", ".join(map(str, finished)))
+    if data_dir.is_dir():
+        _remove_leftovers(data_dir)
+    return finished
+
+
+def _remove_leftovers(data_dir: Path) -> None:
+    """Delete the temporary and backup files of imports whose process is gone."""
+    for folder, _, names in os.walk(data_dir):
+        for name in names:
+            found = _LEFTOVER.match(name)
+            if found and not process_alive(int(found.group(1))):
+                (Path(folder) / name).unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    """True when a process with this id runs (the current one included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 @dataclass
