@@ -412,8 +412,14 @@ def publish(
     ] = None,
     out: OutOpt = paths.DIST_DIR,
 ) -> None:
-    """Push every named graph of the build to a remote store (SPARQL 1.1 Graph Store Protocol)."""
-    from kg.publish import graph_store_url
+    """Push every named graph of the build to a remote store (SPARQL 1.1 Graph Store Protocol).
+
+    A store that takes writes only from known users gets RSME_KG_PUBLISH_USER and
+    RSME_KG_PUBLISH_PASSWORD (HTTP Digest, or Basic over https or to loopback).
+    """
+    import os
+
+    from kg.publish import credentials_from, graph_store_url
     from kg.publish import publish as push
 
     with _errors():
@@ -421,7 +427,7 @@ def publish(
         if not trig.is_file():
             raise UsageError(f"no build at {out}: run `rsme-kg build` first (or pass --out)")
         target = graph_store or graph_store_url(to)
-        sizes = push(trig, target)
+        sizes = push(trig, target, credentials=credentials_from(os.environ))
         for name, size in sizes.items():
             console.print(f"  <{name}>: {size} triples")
         console.print(f"[bold green]published[/] {sum(sizes.values())} triples to {target}")
