@@ -105,7 +105,12 @@ def _read_records(
     columns: list[Column],
     errors: list[InputError],
 ) -> list[Row]:
-    header_line, header = next(records)
+    first = next(records, None)
+    if first is None:  # only a byte-order mark, or white space the CSV reader makes nothing of
+        raise InputError(
+            Location(path, 1), "the file has no header row", "a header row and data rows"
+        )
+    header_line, header = first
     header = [h.strip() for h in header]
     if not _check_header(path, header_line, header, columns, errors):
         return []

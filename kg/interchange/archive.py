@@ -69,7 +69,16 @@ class Archive:
         try:
             with self.zip.open(info) as stream:
                 data = stream.read(self.limits.entry_bytes + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        # a damaged archive fails in many ways: bad CRC, a truncated stream, a header
+        # offset that points before the file's start (OSError from seek), wrong lengths
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            NotImplementedError,
+            OSError,
+            ValueError,
+        ) as exc:
             raise InputError(
                 Location(self.where(name)),
                 f"the entry cannot be read: {exc}",
@@ -130,7 +139,9 @@ def open_archive(path: Path, limits: Limits | None = None) -> Archive:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError as exc:
         raise InputError(Location(path), "no such file") from exc
-    except (zipfile.BadZipFile, OSError) as exc:
+    # a damaged directory fails in many ways: an entry name flagged UTF-8 that is not
+    # (UnicodeDecodeError, a ValueError), offsets past the end (EOFError, OSError)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise InputError(
             Location(path),
             "the file is not a zip archive",

@@ -314,16 +314,18 @@ def _first(fields: dict[str, Any], *keys: str) -> str:
     return ""
 
 
-def _ris_records(path: Path, text: str) -> list[int]:
-    """The start line of each RIS record; InputErrors where the structure is broken.
+def _ris_records(path: Path, text: str) -> list[tuple[int, int]]:
+    """The first and last line of each RIS record; InputErrors where the structure is broken.
 
     rispy skips what it does not understand, so the structure is checked here first:
     every record opens with TY, closes with ER, and nothing but blank lines stands
-    between records.
+    between records. A line without a tag continues the tag before it, so one right after
+    TY continues nothing: rispy would drop it, or add it to a tag of the record before.
     """
     errors: list[InputError] = []
-    starts: list[int] = []
+    spans: list[tuple[int, int]] = []
     open_at: int | None = None
+    tagged = False  # whether a tag other than TY came since the record opened
     expected = "RIS records: 'TY  - JOUR' ... 'ER  - ', one tag per line as 'XX  - value'"
     for number, line in enumerate(text.split("\n"), start=1):
         tag = line[:2] if line[2:5] == "  -" and line[:2].isalnum() and line[:2].isupper() else None
@@ -336,17 +338,29 @@ def _ris_records(path: Path, text: str) -> list[int]:
                         expected,
                     )
                 )
-            open_at = number
-            starts.append(number)
+            open_at, tagged = number, False
         elif tag == "ER":
             if open_at is None:
                 errors.append(InputError(Location(path, number), "ER closes no record", expected))
+            else:
+                spans.append((open_at, number))
             open_at = None
+        elif tag is not None:
+            tagged = True
         elif open_at is None and line.strip():
             errors.append(
                 InputError(
                     Location(path, number),
                     f"{line.strip()[:40]!r} stands outside any record",
+                    expected,
+                )
+            )
+        elif not tagged and line.strip():
+            errors.append(
+                InputError(
+                    Location(path, number),
+                    f"{line.strip()[:40]!r} has no tag, and no tag before it in the record "
+                    "that it could continue",
                     expected,
                 )
             )
@@ -356,23 +370,25 @@ def _ris_records(path: Path, text: str) -> list[int]:
                 Location(path, open_at), "the record starting here is not closed with ER", expected
             )
         )
-    if not errors and not starts:
+    if not errors and not spans:
         errors.append(InputError(Location(path, 1), "no RIS record found", expected))
     if errors:
         raise InputErrors(errors)
-    return starts
+    return spans
 
 
 def read_ris(path: Path) -> list[Reference]:
     """The records of a RIS file; InputErrors for broken structure or values."""
     text = read_text(path).replace("\r\n", "\n").replace("\r", "\n")
-    starts = _ris_records(path, text)
-    records = rispy.loads(text, skip_unknown_tags=True)
+    lines = text.split("\n")
     errors: list[InputError] = []
-    refs = [
-        _ris_record(path, line, record, errors)
-        for line, record in zip(starts, records, strict=True)
-    ]
+    refs = []
+    # one record at a time: rispy carries the last tag from one record into the next
+    for first, last in _ris_records(path, text):
+        found = rispy.loads("\n".join(lines[first - 1 : last]), skip_unknown_tags=True)
+        if len(found) != 1:  # the check above and rispy disagree on where records are
+            raise InputError(Location(path, first), "the record cannot be read", "a RIS record")
+        refs.append(_ris_record(path, first, found[0], errors))
     if errors:
         raise InputErrors(errors)
     return refs

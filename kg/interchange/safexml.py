@@ -104,6 +104,12 @@ def parse(data: bytes, where: str) -> LineElement:
             f"elements are nested more than {MAX_DEPTH} deep",
             "a REFI-QDA file (its code tree is a few levels deep)",
         ) from exc
+    except LookupError as exc:  # the declaration names an encoding Python does not know
+        raise InputError(
+            Location(where, 1),
+            f"the XML declares an unknown encoding ({exc})",
+            "XML in UTF-8 (or UTF-16), as REFI-QDA requires",
+        ) from exc
     except SAXParseException as exc:
         column = exc.getColumnNumber()
         raise InputError(
