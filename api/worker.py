@@ -197,14 +197,6 @@ def worker_main(conn: Connection, store_path: str) -> None:
 # ---------------------------------------------------------------- in the web server
 
 
-# A query still running after LONG_QUERY_SECONDS yields the CPU to the short ones: its worker
-# is lowered to DEMOTED_NICE (Linux CFS then gives it about a tenth of a core when others
-# want one), so a runaway query until its timeout costs the other queries little. The worker
-# is raised back after the job; where this process may not raise a priority (no
-# CAP_SYS_NICE), the worker is replaced instead.
-LONG_QUERY_SECONDS = 0.5
-DEMOTED_NICE = 10
-
 _HEADER = struct.Struct("!i")  # the frames of multiprocessing.connection, which the worker uses
 _LONG_HEADER = struct.Struct("!Q")  # after a header of -1: a frame of 2 GiB or more
 
@@ -217,24 +209,6 @@ class _Worker:
     jobs: int = 0
     busy: bool = False  # taken by a job: its end is handled by the job, not by the watch
     pidfd: int | None = None  # readable once the process has ended (Linux), see WorkerPool._watch
-    demoted: bool = False  # lowered for a long query (see LONG_QUERY_SECONDS)
-
-    def demote(self) -> None:
-        """Lower the worker's priority: its query has run long."""
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, DEMOTED_NICE)
-            self.demoted = True
-
-    def restore(self) -> bool:
-        """Back to normal priority after a long query; False if this process may not."""
-        if not self.demoted:
-            return True
-        try:
-            os.setpriority(os.PRIO_PROCESS, self.process.pid, 0)
-        except OSError:
-            return False
-        self.demoted = False
-        return True
 
     def unwatch(self) -> None:
         """Stop watching the process's end (see WorkerPool._watch)."""
@@ -458,7 +432,6 @@ class WorkerPool:
         """One try of a job on one worker; _WorkerDied if its process ends meanwhile."""
         worker = await self._take(deadline, timeout)
         sent = False
-        slow = asyncio.get_running_loop().call_later(LONG_QUERY_SECONDS, worker.demote)
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
                 await worker.send(job)
@@ -478,10 +451,9 @@ class WorkerPool:
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
             asyncio.get_running_loop().create_task(self._replace(worker))
             raise _WorkerDied() from exc
-        finally:
-            slow.cancel()
         worker.jobs += 1
-        self._release(worker)
+        worker.busy = False
+        self._idle.put_nowait(worker)
         if isinstance(reply, RsmeError):
             raise reply
         assert isinstance(reply, Answer | QueryResult)
@@ -497,16 +469,8 @@ class WorkerPool:
             await self._replace(worker)
             return
         worker.jobs += 1
-        self._release(worker)
-
-    def _release(self, worker: _Worker) -> None:
-        """A worker whose job is done: back to the idle ones, at normal priority (or replaced
-        when its priority cannot be raised again)."""
         worker.busy = False
-        if worker.restore():
-            self._idle.put_nowait(worker)
-        else:
-            asyncio.get_running_loop().create_task(self._replace(worker))
+        self._idle.put_nowait(worker)
 
     @property
     def pids(self) -> list[int]:

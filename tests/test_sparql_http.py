@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -764,72 +763,6 @@ def test_a_request_abandoned_mid_query_does_not_lose_its_worker(built: Built) ->
 
     rows, alive, replaced = asyncio.run(scenario())
     assert (rows, alive, replaced) == (48, 1, 1)
-
-
-def test_a_long_query_yields_the_cpu_and_its_worker_is_raised_again(built: Built) -> None:
-    """A query still running after LONG_QUERY_SECONDS runs at a lower priority (so a runaway
-    query costs the short ones little); its worker is back at normal priority for the next job."""
-    import asyncio
-
-    from api import worker as w
-
-    async def scenario() -> tuple[int, int, int, int]:
-        pool = w.WorkerPool(built[0] / paths.STORE_SUBDIR, size=1)
-        await pool.start()
-        try:
-            (pid,) = pool.pids
-            before = os.getpriority(os.PRIO_PROCESS, pid)
-            runaway = asyncio.create_task(pool.run(w.Job(RUNAWAY, None, None), 30.0))
-            await asyncio.sleep(w.LONG_QUERY_SECONDS + 0.7)
-            during = os.getpriority(os.PRIO_PROCESS, pid)
-            runaway.cancel()  # the client hangs up; the runaway is stopped at its deadline
-            with pytest.raises(asyncio.CancelledError):
-                await runaway
-            quick = await pool.run(w.Job(STUDIES, None, None), 30.0)
-            assert isinstance(quick, w.Answer) and quick.status == 200
-            (after_pid,) = pool.pids
-            return before, during, os.getpriority(os.PRIO_PROCESS, after_pid), quick.rows
-        finally:
-            await pool.close()
-
-    before, during, after, rows = asyncio.run(scenario())
-    assert (before, during, after, rows) == (0, w.DEMOTED_NICE, 0, 48)
-
-
-def test_a_worker_that_cannot_be_raised_again_is_replaced(
-    built: Built, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without the right to raise a priority (no CAP_SYS_NICE), a demoted worker is replaced
-    rather than left slow for every later query."""
-    import asyncio
-
-    from api import worker as w
-
-    real = os.setpriority
-
-    def unprivileged(which: int, who: int, nice: int) -> None:
-        if nice < os.getpriority(which, who):
-            raise PermissionError(1, "Operation not permitted")
-        real(which, who, nice)
-
-    monkeypatch.setattr(w, "LONG_QUERY_SECONDS", 0.0)  # every job counts as long
-    monkeypatch.setattr(w.os, "setpriority", unprivileged)
-
-    async def scenario() -> tuple[int, int, int]:
-        pool = w.WorkerPool(built[0] / paths.STORE_SUBDIR, size=1)
-        await pool.start()
-        try:
-            answer = await pool.run(w.Job(STUDIES, None, None), 30.0)
-            assert isinstance(answer, w.Answer) and answer.status == 200
-            await asyncio.sleep(0.5)  # the replacement starts in the background
-            again = await pool.run(w.Job(STUDIES, None, None), 30.0)
-            assert isinstance(again, w.Answer)
-            return answer.rows, again.rows, pool.replaced
-        finally:
-            await pool.close()
-
-    rows, again, replaced = asyncio.run(scenario())
-    assert (rows, again) == (48, 48) and replaced >= 1
 
 
 def test_a_worker_answers_the_same_from_disk_and_from_its_copy_in_memory(built: Built) -> None:
