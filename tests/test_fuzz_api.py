@@ -215,5 +215,7 @@ def test_the_run_was_at_least_a_thousand_cases() -> None:
     print("statuses:", dict(sorted(STATUSES.items())))
     for name in sorted(CHECKED):
         print(f"  check {name}: {CHECKED[name]} responses, {FAILED[name]} failed")
-    assert total >= MIN_CASES, (total, "run the whole file: the count test follows the run")
+    # under pytest-xdist the fuzz items (alike in name on pytest 9) are not all run: `make test`
+    # runs this file in a process of its own (-p no:xdist)
+    assert total >= MIN_CASES, (total, "run the whole file, without xdist (-p no:xdist)")
     assert not any(re.match(r"5\d\d", status) for status in STATUSES), STATUSES
