@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qs, urlencode
 
 import httpx
@@ -34,28 +35,21 @@ def free_port() -> int:
         return port
 
 
-class OxigraphServer:
-    """A running `oxigraph serve`; stop it with `stop()` or by leaving a `with` block."""
+class ServerProcess:
+    """A server process of the tests, its output kept in a file: ready when its query URL
+    answers `ASK {}`; stop it with `stop()` or by leaving a `with` block."""
 
-    def __init__(self, location: Path | None, port: int) -> None:
-        self.location = location
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.query_url = f"{self.url}/query"
-        self.store_url = f"{self.url}/store"
+    NAME = "the server"  # for messages
+    POLL_SECONDS = 0.05
+    query_url: str
+    process: subprocess.Popen[bytes]
+
+    def __init__(self) -> None:
         # a file, not a pipe: a pipe nobody reads would block the server once it fills up;
         # it lives as long as the server, so stop() closes it, not a with block
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        command = [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"]
-        if location is not None:
-            command += ["--location", str(location)]
-        # our stores show the union of the named graphs as the default graph; so must this one
-        command.append("--union-default-graph")
-        self.process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
 
-    def __enter__(self) -> OxigraphServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -87,12 +81,12 @@ class OxigraphServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f"oxigraph serve exited with code {self.process.returncode}:\n{self.output()}"
+                    f"{self.NAME} exited with code {self.process.returncode}:\n{self.output()}"
                 )
             if self.ready():
                 return
-            time.sleep(0.05)
-        message = f"oxigraph serve did not answer within {seconds:g} s:\n{self.output()}"
+            time.sleep(self.POLL_SECONDS)
+        message = f"{self.NAME} did not answer within {seconds:g} s:\n{self.output()}"
         self.stop()
         raise RuntimeError(message)
 
@@ -107,6 +101,28 @@ class OxigraphServer:
                 self.process.wait(timeout=10)
         if not self._log.closed:
             self._log.close()
+
+
+class OxigraphServer(ServerProcess):
+    """A running `oxigraph serve`; stop it with `stop()` or by leaving a `with` block."""
+
+    NAME = "oxigraph serve"
+
+    def __init__(self, location: Path | None, port: int) -> None:
+        self.location = location
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.query_url = f"{self.url}/query"
+        self.store_url = f"{self.url}/store"
+        super().__init__()
+        command = [str(OXIGRAPH), "serve", "--bind", f"127.0.0.1:{port}"]
+        if location is not None:
+            command += ["--location", str(location)]
+        # our stores show the union of the named graphs as the default graph; so must this one
+        command.append("--union-default-graph")
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
 
 
 def start_oxigraph(location: Path | None = None) -> OxigraphServer:
@@ -173,13 +189,16 @@ MaxQueryExecutionTime = {max_seconds}
 """
 
 
-class VirtuosoServer:
+class VirtuosoServer(ServerProcess):
     """A running `virtuoso-t` with a database of its own in `folder` (removed by `stop()`).
 
     Both its ports (SQL and HTTP) listen on 127.0.0.1 only. `secure()` replaces the default
     `dba` password (known to everyone) by a random one before anything is loaded, and makes
     only the given graphs readable by anonymous SPARQL, as an operator of a shared store would.
     """
+
+    NAME = "virtuoso-t"
+    POLL_SECONDS = 0.1
 
     def __init__(
         self, folder: Path, http_port: int, sql_port: int, *, max_rows: int, max_seconds: int
@@ -205,7 +224,7 @@ class VirtuosoServer:
             ),
             encoding="utf-8",
         )
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115  (closed by stop())
+        super().__init__()
         assert VIRTUOSO is not None
         self.process = subprocess.Popen(
             [VIRTUOSO, "+foreground", "+configfile", str(ini)],
@@ -215,49 +234,12 @@ class VirtuosoServer:
             stdin=subprocess.DEVNULL,
         )
 
-    def __enter__(self) -> VirtuosoServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def output(self) -> str:
-        """What the server wrote so far ('' once stopped)."""
-        if self._log.closed:
-            return ""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")
-
-    def ready(self) -> bool:
-        """True once the SPARQL endpoint answers."""
-        try:
-            answer = httpx.get(self.query_url, params={"query": "ASK {}"}, timeout=1.0)
-        except httpx.TransportError:
-            return False
-        return answer.status_code == 200
-
     def wait_until_ready(self, seconds: float = 60.0) -> None:
         """Block until /sparql answers; RuntimeError with the output if it exits or stalls.
 
         A first start creates the database (a few seconds), hence the longer wait.
         """
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"virtuoso-t exited with code {self.process.returncode}:\n{self.output()}"
-                )
-            if self.ready():
-                return
-            time.sleep(0.1)
-        message = f"virtuoso-t did not answer within {seconds:g} s:\n{self.output()}"
-        self.stop()
-        raise RuntimeError(message)
+        super().wait_until_ready(seconds)
 
     def sql(self, statements: str) -> str:
         """Run SQL statements as `dba` with isql (on its loopback port); the output.
@@ -316,15 +298,7 @@ class VirtuosoServer:
 
     def stop(self) -> None:
         """Terminate the server (kill it if it lingers) and remove its database folder."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if not self._log.closed:
-            self._log.close()
+        super().stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
