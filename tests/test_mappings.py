@@ -143,7 +143,7 @@ def test_sssom_py_reads_and_validates_the_curated_file() -> None:
     from sssom.validators import validate
 
     msdf = parse_sssom_table(CURATED)
-    # the checks sssom-py implements (its SHACL and SPARQL ones raise NotImplementedError)
+    # the checks sssom-py implements (its SHACL and SPARQL validators are not implemented yet)
     kinds = [
         SchemaValidationType.JsonSchema,
         SchemaValidationType.PrefixMapCompleteness,
