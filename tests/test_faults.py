@@ -39,8 +39,9 @@ TIMEOUT = 3  # RSME_KG_QUERY_TIMEOUT of the servers over a remote store here
 # a client waits this long at most: a server that answers later counts as hanging
 PATIENCE = TIMEOUT + 20
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-# about 7.5 million solutions over the fixture corpus: seconds of work for a worker
-SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+# about 30 million solutions over the fixture corpus: seconds of work for a worker (4 s on
+# this project's 2-core machine), long enough to find the workers busy and kill one mid-query
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?k { 1 2 3 4 } }"
 CODER = "sara-karimi"
 
 
@@ -107,11 +108,15 @@ class Flow:
         """The answers to requests sent after `moment`."""
         return [a for a in list(self.answers) if a.started > moment]
 
-    def wait_for(self, moment: float, status: int, count: int, limit: float = 60) -> None:
-        """Block until `count` requests sent after `moment` got `status` (or fail)."""
+    def wait_for(
+        self, moment: float, status: int, count: int, limit: float = 60, path: str | None = None
+    ) -> None:
+        """Block until `count` requests (to `path`, if given) sent after `moment` got `status`
+        (or fail)."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
-            if sum(1 for a in self.since(moment) if a.status == status) >= count:
+            answers = [a for a in self.since(moment) if path in (None, a.path)]
+            if sum(1 for a in answers if a.status == status) >= count:
                 return
             time.sleep(0.1)
         seen = sorted({(a.path, a.status) for a in self.since(moment)})
@@ -164,11 +169,14 @@ def test_remote_store_killed_mid_run_answers_503_then_recovers(
     port = store.port
     with facade_over(store.query_url, tmp_path) as facade, Flow(facade.base, REQUESTS) as flow:
         flow.wait_for(0, 200, 10)
-        killed = time.monotonic()
         os.kill(store.process.pid, signal.SIGKILL)
         store.process.wait(timeout=10)
-        flow.wait_for(killed, 503, 10)
-        down = flow.since(killed)
+        # from here on the store is gone: a request sent between the signal and the process's
+        # end may still have been answered, so the outage is counted from its end
+        dead = time.monotonic()
+        for path in {path for path, _ in REQUESTS}:
+            flow.wait_for(dead, 503, 2, path=path)  # SPARQL, REST and health alike
+        down = flow.since(dead)
         store.stop()  # releases its log only: the process is gone
         store = OxigraphServer(published, port)  # the same data on the same port
         store.wait_until_ready()
@@ -304,6 +312,27 @@ def wait_for_pool(server: ApiServer, replaced: int, limit: float = 60) -> set[in
     raise AssertionError(f"the pool was not restored: {health}\n{server.log_text()[-3000:]}")
 
 
+def cpu_ticks(pid: int) -> int:
+    """The processor time a process has used so far (user and system, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of stat(5)
+
+
+def wait_until_busy(workers: set[int], limit: float = 60) -> set[int]:
+    """Block until every one of `workers` is seen computing (its processor time grows by at least
+    a tenth of the wall time that passed); those workers. An idle worker waits on its pipe and
+    uses none."""
+    deadline = time.monotonic() + limit
+    window = 0.2
+    needed = window * os.sysconf("SC_CLK_TCK") / 10
+    while time.monotonic() < deadline:
+        before = {pid: cpu_ticks(pid) for pid in workers}
+        time.sleep(window)
+        if all(cpu_ticks(pid) - before[pid] >= needed for pid in workers):
+            return workers
+    raise AssertionError(f"the workers {sorted(workers)} were not all seen busy")
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers in /proc")
 def test_a_killed_query_worker_is_replaced(small_store: Path, tmp_path: Path) -> None:
     """SIGKILL of an idle worker: it is replaced at once; of a busy one: its query is sent to
@@ -330,8 +359,7 @@ def test_a_killed_query_worker_is_replaced(small_store: Path, tmp_path: Path) ->
         askers = [threading.Thread(target=ask, args=(tag,)) for tag in (1, 2)]
         for asker in askers:
             asker.start()
-        time.sleep(1.0)  # both sent and taken (a worker answers the slow query in seconds)
-        busy = min(second)
+        busy = min(wait_until_busy(second))  # both taken, each by a worker, and running
         os.kill(busy, signal.SIGKILL)
         for asker in askers:
             asker.join(timeout=300)
