@@ -66,7 +66,13 @@ def serializations(graph: Graph) -> dict[str, bytes]:
 def _backend(settings: Settings) -> Backend:
     if settings.endpoint:
         return RemoteBackend(settings.endpoint, timeout=settings.query_timeout)
-    return EmbeddedBackend(WorkerPool(settings.store, settings.query_workers))
+    pool = WorkerPool(
+        settings.store,
+        settings.query_workers,
+        standby=settings.standby_workers,
+        long_after=settings.long_query,
+    )
+    return EmbeddedBackend(pool)
 
 
 def _manifest(settings: Settings) -> dict[str, Any]:

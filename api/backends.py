@@ -83,6 +83,8 @@ class EmbeddedBackend:
             "workers": alive,
             "triples": self.pool.triples,
             "workers_replaced": self.pool.replaced,
+            "workers_standby": self.pool.ready,
+            "queries_set_aside": self.pool.aside,
         }
 
 

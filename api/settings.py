@@ -32,6 +32,20 @@ class Settings(BaseSettings):
         le=64,
         description="Query worker processes (embedded backend).",
     )
+    standby_workers: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="Query worker processes kept ready (embedded backend) to take the place of "
+        "one whose query runs past `long_query`; 0: none, and long queries keep their worker.",
+    )
+    long_query: float = Field(
+        0.5,
+        gt=0,
+        description="Seconds after which a running query is set aside (embedded backend): its "
+        "worker leaves the pool at a lower priority and a standby worker takes its place, so "
+        "slow queries do not hold up the others.",
+    )
     query_timeout: float = Field(30.0, gt=0, description="Seconds a query may run.")
     max_rows: int = Field(10_000, ge=1, description="Rows (or triples) per answer; more are cut.")
     max_query_length: int = Field(100_000, ge=100, description="Characters in a query.")

@@ -8,6 +8,10 @@ is complete. It answers jobs sent over a pipe: a SPARQL Protocol request (`Job`,
 the bytes api.formats renders) or a named query (`Lookup`, answered with a `QueryResult` of
 rdflib terms).
 
+The pool (`WorkerPool`) keeps a standby worker ready besides its workers: a query that runs
+long is set aside (its worker leaves the pool's count at a lower priority) and the standby
+takes its place, so a runaway query does not halve the pool until its timeout.
+
 The web server talks to each worker over an asyncio stream on the pipe's socket, framed as
 multiprocessing frames them (a 4-byte length, then a pickle), so a job costs no thread hop:
 the event loop writes the job and awaits the reply, and a timeout is an asyncio timeout.
@@ -201,6 +205,14 @@ _HEADER = struct.Struct("!i")  # the frames of multiprocessing.connection, which
 _LONG_HEADER = struct.Struct("!Q")  # after a header of -1: a frame of 2 GiB or more
 
 
+# The roles of a worker in its pool (see WorkerPool): it answers jobs, or waits ready to take
+# the place of one that runs long, or runs a long job outside the pool's count.
+ACTIVE, STANDBY, ASIDE = "active", "standby", "aside"
+# The niceness a worker set aside gets: its long job then yields the processor to the others.
+# Unprivileged processes cannot take it back, so such a worker never rejoins the pool.
+ASIDE_NICENESS = 10
+
+
 @dataclass(eq=False)  # identity semantics: workers live in a set
 class _Worker:
     process: subprocess.Popen[bytes]
@@ -209,6 +221,21 @@ class _Worker:
     jobs: int = 0
     busy: bool = False  # taken by a job: its end is handled by the job, not by the watch
     pidfd: int | None = None  # readable once the process has ended (Linux), see WorkerPool._watch
+    role: str = ""  # ACTIVE, STANDBY or ASIDE once placed (see WorkerPool._place)
+    demoted: bool = False  # its priority was lowered when it was set aside
+    overdue: bool = False  # its job has run past the pool's long_after
+    aside_timer: asyncio.TimerHandle | None = None  # set aside when it fires, see WorkerPool
+
+    def demote(self) -> None:
+        """Lower the priority of the process's main thread, where the worker runs its job."""
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, ASIDE_NICENESS)
+            self.demoted = True
+
+    def stop_timer(self) -> None:
+        if self.aside_timer is not None:
+            self.aside_timer.cancel()
+            self.aside_timer = None
 
     def unwatch(self) -> None:
         """Stop watching the process's end (see WorkerPool._watch)."""
@@ -271,23 +298,34 @@ def _start_process(store_path: Path) -> tuple[subprocess.Popen[bytes], socket.so
 
 @dataclass
 class WorkerPool:
-    """A fixed number of query worker processes over one store.
+    """`size` query worker processes over one store, and `standby` more kept ready.
 
     A worker that ends (killed from outside, or by the kernel for want of memory) is
     replaced: at once when it was idle (its end is watched), or by the job it was running,
     which is sent once more to another worker (queries only read: running one twice is
     harmless). Only a job that two workers die on fails, with EngineFailure.
+
+    A job still running after `long_after` seconds is set aside: its worker leaves the pool's
+    count, at a lower priority, and a standby worker takes its place at once (a new standby is
+    started). Without this one runaway query would halve a pool of two until its timeout, and
+    every other query would queue for the worker left. At most `size` jobs are aside at a time
+    (the processes are bounded by 2 × size + standby); the worker of a job set aside is stopped
+    when its job ends, as its priority cannot be raised again.
     """
 
     store_path: Path
     size: int = 2
     start_timeout: float = 120.0
+    standby: int = 0
+    long_after: float | None = None
     _idle: asyncio.Queue[_Worker] = field(init=False)
     _all: set[_Worker] = field(default_factory=set, init=False)
+    _spares: list[_Worker] = field(default_factory=list, init=False)
     _closing: bool = field(default=False, init=False)
-    _starting: int = field(default=0, init=False)  # replacements being started
+    _starting: int = field(default=0, init=False)  # workers being started
     triples: int = field(default=0, init=False)
     replaced: int = field(default=0, init=False)
+    set_aside: int = field(default=0, init=False)  # jobs set aside so far
 
     async def start(self) -> None:
         """Start every worker and wait until each has opened the store.
@@ -307,7 +345,9 @@ class WorkerPool:
             raise
         workers = await asyncio.gather(*(self._connect(*one) for one in launched))
         for worker in workers:
+            worker.role = ACTIVE
             self._idle.put_nowait(worker)
+        self._fill()  # the standby workers, once the pool can answer
 
     def _launch(self) -> tuple[subprocess.Popen[bytes], socket.socket]:
         try:
@@ -354,21 +394,35 @@ class WorkerPool:
         asyncio.get_running_loop().create_task(self._replace(worker))
 
     def _discard(self, worker: _Worker) -> None:
+        worker.stop_timer()
         worker.kill()
         self._all.discard(worker)
+        if worker in self._spares:
+            self._spares.remove(worker)
 
     async def _replace(self, worker: _Worker) -> None:
         if worker not in self._all:
             return  # replaced already
         self._discard(worker)
         self.replaced += 1
-        await self._add()
+        self._fill()
 
-    async def _add(self) -> None:
-        """Start one worker and make it available."""
+    def _count(self, role: str) -> int:
+        return sum(1 for w in self._all if w.role == role)
+
+    def _fill(self) -> None:
+        """Start the workers the pool and its standby lack (replacements, or those a failed
+        start left missing, e.g. while the store was briefly unreadable): the pool returns to
+        its size by itself. Workers set aside do not count."""
         if self._closing:
             return
-        self._starting += 1
+        have = self._count(ACTIVE) + len(self._spares) + self._starting
+        for _ in range(self.size + self.standby - have):
+            self._starting += 1  # counted now: a second call before the task runs adds none
+            asyncio.get_running_loop().create_task(self._add())
+
+    async def _add(self) -> None:
+        """Start one worker and give it its role (see _fill, which counted it as starting)."""
         try:
             fresh = await self._spawn()
         except StoreUnavailable:
@@ -376,16 +430,23 @@ class WorkerPool:
             return
         finally:
             self._starting -= 1
-        if self._closing:
-            self._discard(fresh)
-            return
-        self._idle.put_nowait(fresh)
+        self._place(fresh)
 
-    def _top_up(self) -> None:
-        """Start workers for those a failed replacement left missing (e.g. the store was
-        briefly unreadable): the pool returns to its size by itself."""
-        for _ in range(self.size - len(self._all) - self._starting):
-            asyncio.get_running_loop().create_task(self._add())
+    def _place(self, worker: _Worker) -> None:
+        """A worker free for a job (a new one, or one whose job set aside has ended) joins the
+        pool if it lacks one, else the standby, else it stops; a demoted one stops."""
+        if self._closing or worker.demoted:
+            self._discard(worker)
+            self._fill()
+        elif self._count(ACTIVE) < self.size:
+            worker.role = ACTIVE
+            self._idle.put_nowait(worker)
+        elif len(self._spares) < self.standby:
+            worker.role = STANDBY
+            self._spares.append(worker)
+            self._promote_for_long_jobs()
+        else:
+            self._discard(worker)
 
     async def _take(self, deadline: float, timeout: float) -> _Worker:
         """A live idle worker, waiting until the deadline for one."""
@@ -413,8 +474,8 @@ class WorkerPool:
         worker (within the same time); if that one dies too, EngineFailure.
         """
         deadline = time.monotonic() + timeout
-        if len(self._all) + self._starting < self.size:
-            self._top_up()
+        if self._count(ACTIVE) + len(self._spares) + self._starting < self.size + self.standby:
+            self._fill()
         try:
             return await self._attempt(job, deadline, timeout)
         except _WorkerDied:
@@ -431,6 +492,7 @@ class WorkerPool:
     ) -> Answer | QueryResult:
         """One try of a job on one worker; _WorkerDied if its process ends meanwhile."""
         worker = await self._take(deadline, timeout)
+        self._arm(worker)
         sent = False
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
@@ -446,14 +508,14 @@ class WorkerPool:
             raise
         except TimeoutError as exc:
             # the only way to stop the engine mid-query: kill the process, start another
+            worker.stop_timer()
             asyncio.get_running_loop().create_task(self._replace(worker))
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped") from exc
         except (EOFError, OSError, pickle.UnpicklingError) as exc:
+            worker.stop_timer()
             asyncio.get_running_loop().create_task(self._replace(worker))
             raise _WorkerDied() from exc
-        worker.jobs += 1
-        worker.busy = False
-        self._idle.put_nowait(worker)
+        self._release(worker)
         if isinstance(reply, RsmeError):
             raise reply
         assert isinstance(reply, Answer | QueryResult)
@@ -468,9 +530,54 @@ class WorkerPool:
         except (TimeoutError, EOFError, OSError, pickle.UnpicklingError):
             await self._replace(worker)
             return
+        self._release(worker)
+
+    def _release(self, worker: _Worker) -> None:
+        """A worker whose job has ended: back to the pool, or, set aside, placed anew."""
         worker.jobs += 1
-        worker.busy = False
-        self._idle.put_nowait(worker)
+        worker.stop_timer()
+        worker.busy = worker.overdue = False
+        if worker.role == ASIDE:
+            self._place(worker)
+        else:
+            self._idle.put_nowait(worker)
+
+    # ------------------------------------------------------------ jobs that run long
+
+    def _arm(self, worker: _Worker) -> None:
+        """Mark the worker's job overdue when it runs past long_after (a timer, cancelled by
+        the job's end)."""
+        if self.long_after is not None and self.standby > 0:
+            loop = asyncio.get_running_loop()
+            worker.aside_timer = loop.call_later(self.long_after, self._overdue, worker)
+
+    def _overdue(self, worker: _Worker) -> None:
+        worker.aside_timer = None
+        if worker.busy and worker in self._all:
+            worker.overdue = True
+            self._promote_for_long_jobs()
+
+    def _promote_for_long_jobs(self) -> None:
+        """Set overdue jobs aside while a standby worker is ready to take their place (a job
+        waits for the next standby when none is, see _place), at most `size` at a time."""
+        for worker in sorted(self._all, key=lambda w: w.process.pid):
+            if not self._spares or self._count(ASIDE) >= self.size:
+                return
+            if worker.overdue and worker.busy and worker.role == ACTIVE:
+                worker.role = ASIDE
+                worker.demote()
+                spare = self._spares.pop(0)
+                spare.role = ACTIVE
+                self._idle.put_nowait(spare)
+                self.set_aside += 1
+                log.info(
+                    "query worker %d set aside with a job running past %g s; worker %d takes "
+                    "its place",
+                    worker.process.pid,
+                    self.long_after,
+                    spare.process.pid,
+                )
+                self._fill()  # the next standby
 
     @property
     def pids(self) -> list[int]:
@@ -479,8 +586,21 @@ class WorkerPool:
 
     @property
     def alive(self) -> int:
-        """Number of live worker processes."""
-        return sum(1 for w in self._all if w.process.poll() is None)
+        """Number of live worker processes in the pool (standby and set aside not counted)."""
+        return self._live(ACTIVE)
+
+    @property
+    def ready(self) -> int:
+        """Number of live standby workers."""
+        return self._live(STANDBY)
+
+    @property
+    def aside(self) -> int:
+        """Number of workers running a job set aside."""
+        return self._live(ASIDE)
+
+    def _live(self, role: str) -> int:
+        return sum(1 for w in self._all if w.role == role and w.process.poll() is None)
 
     async def close(self) -> None:
         """Stop every worker."""

@@ -6,7 +6,8 @@ A benchmark script, not a test. It
 1. serves a build with ``rsme-kg serve`` on 127.0.0.1 (by default the ~100k-triple synthetic
    graph of ``bench/synth.py`` written as a build, as ``bench/rest_bench.py`` does;
    ``--data corpus`` builds ``data/`` instead, ``--store DIR`` serves an existing build), with
-   ``RSME_KG_QUERY_WORKERS`` query workers (2) and ``RSME_KG_QUERY_TIMEOUT`` (2 s);
+   ``RSME_KG_QUERY_WORKERS`` query workers (2), ``RSME_KG_STANDBY_WORKERS`` (1),
+   ``RSME_KG_LONG_QUERY`` (0.5 s) and ``RSME_KG_QUERY_TIMEOUT`` (2 s);
 2. waits for the server's warm-up (``/healthz`` says warm) and until its processes are idle,
    then sends every request of the mix once (each must answer 2xx/3xx; the cached kinds are
    cached from then on), fills the answer caches (``RSME_KG_CACHE_BYTES``, 8 MB for the run)
@@ -553,6 +554,8 @@ def start_server(args: argparse.Namespace, store_dir: Path, work: Path) -> sb.Se
     server = sb.Server("rsme-kg", command, port, "/sparql", work / "server.log")
     settings = {
         "RSME_KG_QUERY_WORKERS": str(args.query_workers),
+        "RSME_KG_STANDBY_WORKERS": str(args.standby_workers),
+        "RSME_KG_LONG_QUERY": f"{args.long_query:g}",
         "RSME_KG_QUERY_TIMEOUT": f"{args.query_timeout:g}",
         "RSME_KG_CACHE_BYTES": str(args.cache_bytes),
     }
@@ -715,6 +718,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "seconds": args.seconds,
             "clients": args.clients,
             "query_workers": args.query_workers,
+            "standby_workers": args.standby_workers,
+            "long_query": args.long_query,
             "web_workers": args.web_workers,
             "query_timeout": args.query_timeout,
             "inject_every": args.inject_every,
@@ -841,7 +846,8 @@ def section(report: dict[str, Any], started: dt.datetime, command: str) -> str:
 
 Run on {started:%Y-%m-%d %H:%M} UTC by `{command}`: `rsme-kg serve --workers {s["web_workers"]}`
 over {report["data"]} ({report["triples"]} triples) on 127.0.0.1, with
-`RSME_KG_QUERY_WORKERS={s["query_workers"]}` and `RSME_KG_QUERY_TIMEOUT={s["query_timeout"]:g}`.
+`RSME_KG_QUERY_WORKERS={s["query_workers"]}`, `RSME_KG_STANDBY_WORKERS={s["standby_workers"]}`,
+`RSME_KG_LONG_QUERY={s["long_query"]:g}` and `RSME_KG_QUERY_TIMEOUT={s["query_timeout"]:g}`.
 {s["clients"]} concurrent keep-alive clients (asyncio + httpx in one process, which shares the
 machine's cores with the server) for {s["seconds"]:g} s per phase, each sending the next request
 of one interleaved cycle (a quarter of each kind by count, every client starting at another place
@@ -858,8 +864,10 @@ measured, opened the connections (its {report["warmup"]["errors"]} errors in
   constant of a FILTER that keeps every row (as in the SPARQL benchmark), so each is a different
   query that no answer cache can serve.
 * *runaway* phase: a separate client also sends, every {s["inject_every"]:g} s, a count of all
-  combinations of three triples (n³ rows; a new text each time), which the server stops at its
-  query timeout by killing the query worker and starting another. The p99 ratio is each kind's
+  combinations of three triples (n³ rows; a new text each time). After
+  `RSME_KG_LONG_QUERY` the server sets it aside (its worker leaves the pool at a lower priority,
+  a standby worker takes its place and another standby is started), and stops it at its query
+  timeout by killing that worker. The p99 ratio is each kind's
   p99 in that phase over its p99 in the steady phase (target: at most {MAX_P99_RATIO:g}×).
 * Memory: PSS of the server's whole process tree (web server, query workers) once a second over
   both phases, and of the web server's processes alone (the query workers replaced after each
@@ -905,6 +913,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", type=Path, help="serve this built store instead")
     parser.add_argument("--releases", type=Path, default=ROOT / "releases")
     parser.add_argument("--query-workers", type=int, default=2)
+    parser.add_argument(
+        "--standby-workers", type=int, default=1, help="RSME_KG_STANDBY_WORKERS (0: none)"
+    )
+    parser.add_argument("--long-query", type=float, default=0.5, help="RSME_KG_LONG_QUERY")
     parser.add_argument("--web-workers", type=int, default=1, help="rsme-kg serve --workers")
     parser.add_argument("--query-timeout", type=float, default=2.0, help="RSME_KG_QUERY_TIMEOUT")
     parser.add_argument("--inject-every", type=float, default=5.0, help="seconds between runaways")
@@ -933,6 +945,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--warmup and --cache-bytes must not be negative")
     if args.query_workers < 1 or args.web_workers < 1 or args.query_timeout <= 0:
         parser.error("--query-workers, --web-workers and --query-timeout must be positive")
+    if args.standby_workers < 0 or args.long_query <= 0:
+        parser.error("--standby-workers must not be negative, --long-query must be positive")
     return args
 
 

@@ -24,6 +24,8 @@ import sparql_bench as sb
 
 CLIENTS = 2
 QUERY_WORKERS = 2
+STANDBY_WORKERS = 1
+LONG_QUERY = 0.4
 CACHE_BYTES = 1_000_000
 
 
@@ -35,6 +37,7 @@ def run(small_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[in
     command = [sys.executable, str(paths.ROOT / "bench" / "load_bench.py")]
     command += ["--store", str(small_store), "--seconds", "3", "--clients", str(CLIENTS)]
     command += ["--query-workers", str(QUERY_WORKERS), "--inject-every", "2", "--warmup", "1"]
+    command += ["--standby-workers", str(STANDBY_WORKERS), "--long-query", str(LONG_QUERY)]
     command += ["--cache-bytes", str(CACHE_BYTES)]
     command += ["--json", str(report), "--no-doc", "--doc", str(doc), "--workdir", str(work)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -139,8 +142,8 @@ def test_memory_is_sampled_over_the_whole_process_tree(run: tuple[int, dict[str,
     assert memory["start_mb"] == pytest.approx(samples[0]["pss_mb"], abs=0.1)
     assert memory["end_mb"] == pytest.approx(samples[-1]["pss_mb"], abs=0.1)
     assert memory["max_mb"] >= max(memory["start_mb"], memory["end_mb"])
-    # the web server and its query workers
-    assert samples[0]["processes"] >= 1 + QUERY_WORKERS
+    # the web server, its query workers and the standby one
+    assert samples[0]["processes"] >= 1 + QUERY_WORKERS + STANDBY_WORKERS
     # the workers' memory is in the tree's, not in the web server's
     assert all(0 < s["web_pss_mb"] < s["pss_mb"] for s in samples)
     assert memory["web"]["max_mb"] < memory["max_mb"]
@@ -154,6 +157,8 @@ def test_the_mix_sent_is_the_mix_reported(run: tuple[int, dict[str, Any]]) -> No
     assert all(report["mix"][kind] for kind in lb.KINDS)
     assert report["settings"]["clients"] == CLIENTS
     assert report["settings"]["query_workers"] == QUERY_WORKERS
+    assert report["settings"]["standby_workers"] == STANDBY_WORKERS
+    assert report["settings"]["long_query"] == LONG_QUERY
 
 
 def test_the_section_lands_between_its_markers_and_keeps_the_rest(
@@ -170,6 +175,8 @@ def test_the_section_lands_between_its_markers_and_keeps_the_rest(
     assert written.startswith("# Benchmarks\n\nbefore\n\n<!-- other:start -->\nkept\n")
     inside = written.split(lb.MARKERS[0])[1].split(lb.MARKERS[1])[0]
     assert "`the command`" in inside
+    assert f"`RSME_KG_STANDBY_WORKERS={STANDBY_WORKERS}`" in inside
+    assert f"`RSME_KG_LONG_QUERY={LONG_QUERY:g}`" in inside
     for kind in lb.KINDS:
         assert f"| {kind} |" in inside
 
