@@ -37,6 +37,7 @@ from api.routes import (
     sources,
     studies,
 )
+from api.security import SecurityHeaders
 from api.services.build import PerBuild
 from api.settings import Settings
 from api.sparql import ProtocolFastPath
@@ -180,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # outermost last: the access log sees every request, cache hits included
     # the routes declared @cacheable, now that every router is included
     app.add_middleware(ReadCache, max_bytes=cache_bytes // 2, paths=cached_paths(app.routes))
+    # on every answer, cached or not (api.security)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLogMiddleware)
     return app
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.requests import Request
 
 from api.pages import STATIC_PATH, served_name
+from api.security import inline_script_policy
 from api.urls import base_path
 
 
@@ -47,11 +48,12 @@ REDOC_NO_REMOTE_LOGO = """<script>
 
 def _edited(page: HTMLResponse, *edits: tuple[str, str]) -> HTMLResponse:
     """FastAPI's page with each (text, replacement) made once (tests/test_docs_pages.py
-    checks that each was: a FastAPI that draws the page otherwise would go unnoticed)."""
+    checks that each was: a FastAPI that draws the page otherwise would go unnoticed), and
+    a security policy that lets its inline scripts run, and no other (api.security)."""
     html = bytes(page.body).decode("utf-8")
     for old, new in edits:
         html = html.replace(old, new, 1)
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers={"Content-Security-Policy": inline_script_policy(html)})
 
 
 # the pages' language (WCAG 3.1.1), which FastAPI's markup leaves out
@@ -85,7 +87,7 @@ def add_docs(app: FastAPI) -> None:
         return _edited(page, _ENGLISH)
 
     async def swagger_ui_redirect(request: Request) -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return _edited(get_swagger_ui_oauth2_redirect_html())
 
     async def redoc(request: Request) -> HTMLResponse:
         root_path = request.scope.get("root_path", "").rstrip("/")
