@@ -66,7 +66,11 @@ def serializations(graph: Graph) -> dict[str, bytes]:
 
 def _backend(settings: Settings) -> Backend:
     if settings.endpoint:
-        return RemoteBackend(settings.endpoint, timeout=settings.query_timeout)
+        return RemoteBackend(
+            settings.endpoint,
+            timeout=settings.query_timeout,
+            max_answer_bytes=settings.max_answer_bytes,
+        )
     pool = WorkerPool(
         settings.store,
         settings.query_workers,

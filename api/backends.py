@@ -21,7 +21,7 @@ import pyoxigraph as ox
 
 from api import formats
 from api.worker import Answer, Job, Lookup, WorkerPool, respond
-from kg.errors import QueryError, QueryTimeout, StoreError, StoreUnavailable
+from kg.errors import AnswerTooLarge, QueryError, QueryTimeout, StoreError, StoreUnavailable
 from kg.store.base import QueryResult
 
 if TYPE_CHECKING:  # imported when a remote backend starts: an embedded server never needs httpx
@@ -98,6 +98,7 @@ class RemoteBackend:
 
     endpoint: str
     timeout: float = 30.0
+    max_answer_bytes: int | None = None
     name: str = "remote"
     threads: int = 16
     _store: RemoteStore | None = field(default=None, init=False)
@@ -106,7 +107,12 @@ class RemoteBackend:
     async def start(self) -> None:
         from kg.store.remote import RemoteStore
 
-        self._store = RemoteStore(self.endpoint, timeout=self.timeout, keep_alive=True)
+        self._store = RemoteStore(
+            self.endpoint,
+            timeout=self.timeout,
+            keep_alive=True,
+            max_answer_bytes=self.max_answer_bytes,
+        )
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="rsme-kg-remote")
 
     async def close(self) -> None:
@@ -137,6 +143,8 @@ class RemoteBackend:
         )
         try:
             status, content_type, body = await self._call(call, timeout)
+        except AnswerTooLarge:
+            raise  # a problem of its own (api.problems), not the query's syntax
         except QueryError as exc:
             return Answer(400, error="syntax", detail=str(exc))
         if status != 200:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg.errors import (
     AnalysisError,
+    AnswerTooLarge,
     EngineFailure,
     InputError,
     InputErrors,
@@ -164,6 +165,8 @@ def problem_of(exc: RsmeError, timeout: float | None = None) -> Problem:
         return Problem(500, "Engine failure", detail, kind="engine-failure")
     if isinstance(exc, StoreUnavailable | StoreError):
         return Problem(503, "Store unavailable", detail, kind="store-unavailable", headers=_RETRY)
+    if isinstance(exc, AnswerTooLarge):
+        return Problem(400, "Answer too large", detail, kind="answer-too-large")
     if isinstance(exc, QueryError):
         return syntax_problem(detail)
     if isinstance(exc, AnalysisError):

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     query_timeout: float = Field(30.0, gt=0, description="Seconds a query may run.")
     max_rows: int = Field(10_000, ge=1, description="Rows (or triples) per answer; more are cut.")
     max_query_length: int = Field(100_000, ge=100, description="Characters in a query.")
+    max_answer_bytes: int = Field(
+        64_000_000,
+        ge=10_000,
+        description="Bytes of an answer read from a remote store (--endpoint), which must also "
+        "come whole within the query timeout; a larger one is refused (400 answer-too-large).",
+    )
     max_body_bytes: int = Field(1_000_000, ge=1_000, description="Bytes in a request body.")
     body_timeout: float = Field(
         10.0,

@@ -107,5 +107,10 @@ class QueryError(RsmeError):
     """A SPARQL query is malformed or fails (exit 2); carries the parser's message."""
 
 
+class AnswerTooLarge(QueryError):
+    """A remote store's answer is larger than the service relays (HTTP 400): the query should
+    ask for fewer rows (LIMIT) or columns."""
+
+
 class AnalysisError(RsmeError):
     """The data cannot support the computation asked for, e.g. weights over one study (exit 2)."""

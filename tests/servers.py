@@ -449,3 +449,37 @@ class HangingEndpoint(ConnectionCounter):
         super().close()
         for conn in self.held:
             conn.close()
+
+
+class TricklingEndpoint(ConnectionCounter):
+    """An endpoint that answers 200 with SPARQL JSON results at once, then sends the rest of
+    the body one byte every `every` seconds, for as long as the client reads: a store on a
+    dying link, or a malicious one. `sent` counts the body bytes that went out, `dropped` is
+    set when the client closed the connection."""
+
+    HEAD = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+        b"Content-Length: 1000000\r\n\r\n"
+    )
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every = every
+        self.sent = 0
+        self.dropped = threading.Event()
+        super().__init__()
+
+    def _accepted(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)  # the request (small: one read holds it)
+                conn.sendall(self.HEAD + b'{"head": {"vars": ["x"]}, "results": {"bindings": [')
+                while not self._stop.is_set():
+                    time.sleep(self.every)
+                    conn.sendall(b" ")
+                    self.sent += 1
+            except OSError:
+                self.dropped.set()

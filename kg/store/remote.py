@@ -16,6 +16,7 @@ import http.client
 import io
 import re
 import threading
+import time
 import urllib.error
 import urllib.parse
 from collections.abc import Iterable
@@ -34,7 +35,14 @@ from SPARQLWrapper.SPARQLExceptions import (
     URITooLong,
 )
 
-from kg.errors import QueryError, QueryTimeout, RsmeError, StoreError, StoreUnavailable
+from kg.errors import (
+    AnswerTooLarge,
+    QueryError,
+    QueryTimeout,
+    RsmeError,
+    StoreError,
+    StoreUnavailable,
+)
 from kg.namespaces import sparql_prologue
 from kg.store.base import GRAPH_FORMATS, TABULAR_FORMATS, Bindings, QueryResult, values_clause
 from kg.store.dialects import (
@@ -79,6 +87,7 @@ _PROLOGUE = sparql_prologue().replace("\n", " ")
 _LINE_ONE = re.compile(r"(\bat 1:|\bline 1, column )(\d+)")
 _EXCERPT = 1000
 _ACCESS_STATUSES = {401, 403, 404, 407}
+_ERROR_BYTES = 65_536  # of an error page: enough for the store's message, which is cut shorter
 
 
 class _Wrapper(SPARQLWrapper):
@@ -145,7 +154,9 @@ def _parse_answer(content_type: str, body: bytes) -> QueryResult:
 class RemoteStore:
     """A SPARQL 1.1 endpoint behind the same interface as EmbeddedStore.
 
-    `timeout` bounds each network step (connecting, then each wait for data), in seconds.
+    `timeout` bounds each network step (connecting, then each wait for data), in seconds; with
+    `keep_alive`, it also bounds the reading of each whole answer, as `max_answer_bytes` bounds
+    its size (AnswerTooLarge beyond it; None: no bound).
     `graph_store` is the server's Graph Store Protocol URL, for `publish`; queries never use it.
     `keep_alive` sends queries over kept-open connections (httpx) instead of SPARQLWrapper's
     one connection per query: the web facade sends many small queries, a command a few.
@@ -158,9 +169,11 @@ class RemoteStore:
         timeout: float = 30.0,
         graph_store: str | None = None,
         keep_alive: bool = False,
+        max_answer_bytes: int | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self.graph_store = graph_store
         self.keep_alive = keep_alive
         self._client: httpx.Client | None = None
@@ -303,30 +316,63 @@ class RemoteStore:
         form = [("query", _PROLOGUE + query if prologue else query)]
         form += [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
+        deadline = time.monotonic() + self.timeout
+        request = self._http().build_request(
+            "POST",
+            self.endpoint,
+            content=urllib.parse.urlencode(form).encode("ascii"),
+            headers={
+                "Accept": accept_for(query, accept),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         try:
-            response = self._http().post(
-                self.endpoint,
-                content=urllib.parse.urlencode(form).encode("ascii"),
-                headers={
-                    "Accept": accept_for(query, accept),
-                    "Content-Type": "application/x-www-form-urlencoded",
-                },
-            )
+            # streamed, so that the answer is read within the time and size limits; leaving
+            # early closes the connection (a half-read answer cannot be reused)
+            response = self._http().send(request, stream=True)
+            try:
+                status = response.status_code
+                if status == 400 or status in _ACCESS_STATUSES or status >= 500:
+                    said = self._read(response, deadline, _ERROR_BYTES, whole=False)
+                    raise self._status_error(status, _excerpt(said), prologue=prologue)
+                cut = cut_short(response.headers)
+                if cut is not None:
+                    raise self._partial(cut)
+                content_type = response.headers.get("Content-Type", "")
+                body = self._read(response, deadline, self.max_answer_bytes)
+            finally:
+                response.close()
         except httpx.TimeoutException:
             raise self._too_slow() from None
         except (httpx.TransportError, httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise self._unreachable(exc) from None
-        status = response.status_code
-        if status == 400 or status in _ACCESS_STATUSES or status >= 500:
-            raise self._status_error(status, _excerpt(response.content), prologue=prologue)
-        cut = cut_short(response.headers)
-        if cut is not None:
-            raise self._partial(cut)
-        content_type = response.headers.get("Content-Type", "")
-        body = response.content
         if _media(content_type) in ("application/sparql-results+json", "application/json"):
             body = valid_bnodes(body)
         return status, content_type, body
+
+    def _read(
+        self, response: httpx.Response, deadline: float, limit: int | None, *, whole: bool = True
+    ) -> bytes:
+        """The body of an answer, read by the deadline (the whole answer, not each piece:
+        a store that trickles bytes is cut off) and up to `limit` bytes: more raises
+        AnswerTooLarge, or, when not `whole` (an error page), is left unread."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise self._too_slow()
+            size += len(chunk)
+            if limit is not None and size > limit:
+                if not whole:
+                    chunks.append(chunk[: len(chunk) - (size - limit)])
+                    break
+                raise AnswerTooLarge(
+                    f"the SPARQL endpoint's answer is larger than {limit} bytes, more than this "
+                    "service relays (its RSME_KG_MAX_ANSWER_BYTES): ask for fewer rows with "
+                    "LIMIT, or for fewer columns"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _http(self) -> httpx.Client:
         with self._lock:
