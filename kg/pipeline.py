@@ -179,6 +179,7 @@ def check(
             with step("reason (HermiT)"):
                 reasoner_report, seconds = reasoning.result()
             timings["reason (HermiT)"] = seconds
+    cache.prune()  # the cache stays within its size, old entries first (kg/cache.py)
     return Outcome(result, report, reasoner_report, qc, timings, len(parts.modules))
 
 
