@@ -474,8 +474,7 @@ class WorkerPool:
         worker (within the same time); if that one dies too, EngineFailure.
         """
         deadline = time.monotonic() + timeout
-        if self._count(ACTIVE) + len(self._spares) + self._starting < self.size + self.standby:
-            self._fill()
+        self._fill()  # workers a failed start left missing, if any
         try:
             return await self._attempt(job, deadline, timeout)
         except _WorkerDied:
