@@ -20,6 +20,7 @@ from api import formats, ld, openapi, problems
 from api.backends import AnswerCache, Backend, EmbeddedBackend, RemoteBackend
 from api.docs import add_docs
 from api.fastcache import ReadCache, cached_paths
+from api.head import HeadWithoutBody, add_head_routes
 from api.middleware import AccessLogMiddleware
 from api.routes import (
     analysis,
@@ -147,15 +148,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cache_bytes = 0 if settings.endpoint else settings.cache_bytes
     app.state.cache = AnswerCache(cache_bytes // 2)
     app.state.per_build = PerBuild()  # answers derived from the embedded store's build
-    app.include_router(sparql_router)
-    for module in (factors, categories, studies, search, mappings, sources, analysis, releases):
-        app.include_router(module.router)
-    app.include_router(ld.router)
-    app.include_router(dataset.router)
-    app.include_router(health.router)
-    app.include_router(home.router)
-    for pages in (explore, explore_studies, explore_search):
-        app.include_router(pages.router)
+    routers = [
+        sparql_router,
+        *(m.router for m in (factors, categories, studies, search, mappings, sources, analysis)),
+        releases.router,
+        ld.router,
+        dataset.router,
+        health.router,
+        home.router,
+        *(m.router for m in (explore, explore_studies, explore_search)),
+    ]
+    for router in routers:
+        add_head_routes(router)  # HEAD wherever GET (api.head)
+        app.include_router(router)
     app.add_exception_handler(problems.Problem, problems.problem_handler)
     app.add_exception_handler(RsmeError, problems.rsme_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_exception_handler)
@@ -187,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ReadCache, max_bytes=cache_bytes // 2, paths=cached_paths(app.routes))
     # on every answer, cached or not (api.security)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadWithoutBody)
     app.add_middleware(AccessLogMiddleware)
     return app
 

@@ -45,7 +45,7 @@ router = APIRouter(tags=["SPARQL"])
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
-ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^<>\"{}|^`\\\x00-\x20]*$")
 
 
@@ -393,7 +393,7 @@ async def sparql(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     protocol = await parse_request(request, settings)
     if protocol.query is None:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):  # HEAD: GET's answer without its body (api.head)
             if wants_editor(request, protocol):
                 return editor_response(request)
             return service_description_response(request)

@@ -789,7 +789,7 @@ def test_other_methods_of_sparql_still_reach_the_router(server: Api, method: str
     405 with the methods allowed (RFC 9110 15.5.6)."""
     other = server.request(method, SPARQL, params={"query": "ASK {}"})
     assert problem(other, 405)["type"] == "https://w3id.org/rsme-kg/problems/method-not-allowed"
-    assert other.headers["allow"] == "GET, POST, OPTIONS"
+    assert other.headers["allow"] == "GET, HEAD, POST, OPTIONS"
 
 
 def test_options_of_sparql_names_its_methods(server: Api) -> None:
@@ -797,7 +797,7 @@ def test_options_of_sparql_names_its_methods(server: Api) -> None:
     405 with the first route's methods only."""
     reply = server.request("OPTIONS", SPARQL)
     assert reply.status_code == 204 and reply.content == b""
-    assert reply.headers["allow"] == "GET, POST, OPTIONS"
+    assert reply.headers["allow"] == "GET, HEAD, POST, OPTIONS"
 
 
 WORKER_OF_A_KILLED_SERVER = """
